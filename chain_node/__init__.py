@@ -1,0 +1,5 @@
+"""The bundled EVM node: anvil with the 0G local chain id and persistent state."""
+
+from chain_node.node import ChainNode, ChainNodeError, find_anvil
+
+__all__ = ["ChainNode", "ChainNodeError", "find_anvil"]

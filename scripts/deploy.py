@@ -1,0 +1,134 @@
+"""Deploys every contract of the stack and writes `deployments/<chainId>.json` (`ape run deploy`).
+
+Non-interactive: the deployer is ZG_PRIVATE_KEY / ZG_KEYSTORE, or dev account 0 on the local network.
+Re-running against a chain that already holds this exact deployment is a no-op; a fresh chain (or
+changed contract code) gets a full redeploy.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from ape import accounts, chain, project
+from ape.api import AccountAPI
+from eth_utils import keccak
+
+from zerog.accounts import dev_account, load_account
+from zerog.config import Settings, load_settings
+
+FAUCET_DRIPPER_DEV_INDEX = 1
+MANIFEST_VERSION = 1
+
+
+def _ape_account(settings: Settings) -> AccountAPI:
+    """The deployer as an ape account, signing locally with the configured key."""
+    local = load_account(settings)
+    return accounts.init_test_account(0, local.address, local.key.to_0x_hex())
+
+
+def _faucet_dripper(settings: Settings) -> str:
+    if settings.faucet_private_key is not None:
+        return load_account(settings.model_copy(update={"private_key": settings.faucet_private_key})).address
+    return dev_account(FAUCET_DRIPPER_DEV_INDEX).address
+
+
+def _bytecode_hash(name: str) -> str:
+    bytecode = getattr(project, name).contract_type.deployment_bytecode.bytecode
+    return "0x" + keccak(hexstr=bytecode).hex()
+
+
+def _abi(name: str) -> list[dict[str, Any]]:
+    return [item.model_dump(mode="json", by_alias=True) for item in getattr(project, name).contract_type.abi]
+
+
+def is_current(manifest: dict[str, Any]) -> bool:
+    """True if every contract of `manifest` lives on this chain with the code we would deploy now."""
+    if manifest.get("version") != MANIFEST_VERSION or manifest.get("chainId") != chain.chain_id:
+        return False
+    for name, record in manifest.get("contracts", {}).items():
+        try:
+            block_hash = chain.provider.get_block(record["deployBlock"]).hash.to_0x_hex()
+        except Exception:  # block beyond the head: a different (younger) chain
+            return False
+        if (
+            block_hash != record["deployBlockHash"]
+            or not chain.provider.get_code(record["address"])
+            or record["bytecodeHash"] != _bytecode_hash(name)
+        ):
+            return False
+    return bool(manifest.get("contracts"))
+
+
+def _record(name: str, instance: Any, args: dict[str, Any]) -> dict[str, Any]:
+    receipt = instance.creation_metadata.receipt
+    return {
+        "address": instance.address,
+        "deployTx": receipt.txn_hash,
+        "deployBlock": receipt.block_number,
+        "deployBlockHash": chain.provider.get_block(receipt.block_number).hash.to_0x_hex(),
+        "gasUsed": receipt.gas_used,
+        "bytecodeHash": _bytecode_hash(name),
+        "constructorArgs": args,
+        "abi": _abi(name),
+    }
+
+
+def deploy_all(settings: Settings, deployer: AccountAPI) -> dict[str, Any]:
+    """Deploys the contracts and returns the manifest (not yet written)."""
+    faucet_args = {
+        "initialDripAmount": settings.faucet_drip_wei,
+        "initialCooldown": settings.faucet_cooldown,
+        "admin": deployer.address,
+        "dripper": _faucet_dripper(settings),
+    }
+    faucet = project.Faucet.deploy(*faucet_args.values(), sender=deployer, value=settings.faucet_fund_wei)
+    contracts = {"Faucet": _record("Faucet", faucet, faucet_args)}
+    return {
+        "version": MANIFEST_VERSION,
+        "chainId": chain.chain_id,
+        "deployer": deployer.address,
+        "deployedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        "contracts": contracts,
+    }
+
+
+def deploy(settings: Settings) -> tuple[dict[str, Any], bool]:
+    """Deploy unless the manifest already describes this chain; returns (manifest, deployed_now)."""
+    path = settings.manifest_path(chain.chain_id)
+    if path.exists():
+        try:
+            current = json.loads(path.read_text())
+        except ValueError:
+            current = {}
+        if is_current(current):
+            return current, False
+    manifest = deploy_all(settings, _ape_account(settings))
+    write_manifest(path, manifest)
+    return manifest, True
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Atomic write: readers never see half a manifest."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def main() -> None:
+    settings = load_settings(chain_id=chain.chain_id)
+    manifest, deployed = deploy(settings)
+    path = settings.manifest_path(chain.chain_id)
+    if not deployed:
+        click.echo(f"deployment {path} is current on chain {chain.chain_id}: nothing to do")
+        return
+    for name, record in manifest["contracts"].items():
+        click.echo(f"{name} at {record['address']} (block {record['deployBlock']}, gas {record['gasUsed']})")
+        click.echo(f"  constructor: {json.dumps(record['constructorArgs'])}")
+    click.echo(f"wrote {path}")
+    sys.stdout.flush()

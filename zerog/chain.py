@@ -1,0 +1,221 @@
+"""Web3 connection, deployment manifest, and sending transactions with readable reverts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, TimeExhausted
+from web3.types import TxParams, TxReceipt
+
+from zerog.config import Settings
+from zerog.errors import ChainUnavailableError, DeploymentNotFoundError, TransactionError
+
+#: Head-room over the node's gas estimate, for state that moves between estimate and inclusion.
+GAS_MARGIN_PERCENT = 10
+RPC_TIMEOUT_SECONDS = 30
+
+
+def connect(rpc_url: str, check: bool = True) -> Web3:
+    """A Web3 over HTTP; with `check`, fail with a clear error when nothing answers."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}))
+    if check:
+        try:
+            w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
+        except Exception as exc:  # requests/aiohttp raise many kinds; all mean "not reachable"
+            raise ChainUnavailableError(
+                f"no EVM node answers at {rpc_url} (start one with `zg up` or `zg chain start`)"
+            ) from exc
+    return w3
+
+
+def get_web3(settings: Settings) -> Web3:
+    return connect(settings.rpc_url)
+
+
+# ---------------------------------------------------------------- custom errors
+
+
+@dataclass(frozen=True)
+class _ErrorSpec:
+    name: str
+    arg_names: tuple[str, ...]
+    arg_types: tuple[str, ...]
+
+
+@dataclass
+class ErrorDecoder:
+    """Turns revert data into `Name(arg=value, ...)` using every error in the given ABIs."""
+
+    _specs: dict[bytes, _ErrorSpec] = field(default_factory=dict)
+
+    @classmethod
+    def from_abis(cls, abis: Iterable[list[dict[str, Any]]]) -> ErrorDecoder:
+        decoder = cls()
+        for abi in abis:
+            for item in abi:
+                if item.get("type") == "error":
+                    spec = _ErrorSpec(
+                        item["name"],
+                        tuple(i.get("name") or f"arg{n}" for n, i in enumerate(item["inputs"])),
+                        tuple(_abi_type(i) for i in item["inputs"]),
+                    )
+                    decoder._specs[function_abi_to_4byte_selector(item)] = spec
+        return decoder
+
+    def decode(self, data: bytes | str | None) -> str | None:
+        raw = HexBytes(data) if data else b""
+        if len(raw) < 4:
+            return None
+        if (spec := self._specs.get(bytes(raw[:4]))) is None:
+            return None
+        try:
+            values = abi_decode(list(spec.arg_types), bytes(raw[4:]))
+        except Exception:  # malformed revert data: still name the error
+            return f"{spec.name}(<undecodable arguments>)"
+        args = ", ".join(f"{n}={_show(v)}" for n, v in zip(spec.arg_names, values, strict=True))
+        return f"{spec.name}({args})"
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return item["type"]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and Web3.is_address(value):
+        return to_checksum_address(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------- deployment manifest
+
+
+@dataclass
+class Deployment:
+    """A deployment manifest `deployments/<chainId>.json`: addresses, ABIs, deploy blocks."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        try:
+            return cls(path, json.loads(path.read_text()))
+        except FileNotFoundError as exc:
+            raise DeploymentNotFoundError(
+                f"no deployment manifest at {path} (run `zg deploy` or `ape run deploy`)"
+            ) from exc
+        except ValueError as exc:
+            raise DeploymentNotFoundError(f"deployment manifest {path} is not valid JSON: {exc}") from exc
+
+    @classmethod
+    def for_settings(cls, settings: Settings, chain_id: int | None = None) -> Deployment:
+        return cls.load(settings.manifest_path(chain_id or settings.chain_id))
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.data["chainId"])
+
+    def record(self, name: str) -> dict[str, Any]:
+        try:
+            return self.data["contracts"][name]
+        except KeyError as exc:
+            raise DeploymentNotFoundError(f"contract {name} is not in {self.path}") from exc
+
+    def address(self, name: str) -> str:
+        return to_checksum_address(self.record(name)["address"])
+
+    def contract(self, w3: Web3, name: str) -> Contract:
+        record = self.record(name)
+        return w3.eth.contract(address=to_checksum_address(record["address"]), abi=record["abi"])
+
+    def error_decoder(self) -> ErrorDecoder:
+        return ErrorDecoder.from_abis(c["abi"] for c in self.data.get("contracts", {}).values())
+
+
+# ---------------------------------------------------------------- transactions
+
+_nonce_locks: dict[str, threading.Lock] = {}
+_nonce_locks_guard = threading.Lock()
+
+
+def _nonce_lock(address: str) -> threading.Lock:
+    with _nonce_locks_guard:
+        return _nonce_locks.setdefault(address, threading.Lock())
+
+
+def revert_reason(exc: Exception, decoder: ErrorDecoder | None) -> str:
+    """A readable reason for a reverted call: decoded custom error, revert string or panic."""
+    if isinstance(exc, ContractCustomError):
+        data = exc.data if isinstance(exc.data, str) else exc.message
+        if decoder and (decoded := decoder.decode(data)):
+            return decoded
+        return f"unknown custom error {data}"
+    if isinstance(exc, ContractPanicError | ContractLogicError):
+        return str(exc.message or exc)
+    return str(exc)
+
+
+def send_transaction(
+    w3: Web3,
+    account: LocalAccount,
+    call: ContractFunction | TxParams,
+    *,
+    value: int = 0,
+    decoder: ErrorDecoder | None = None,
+    timeout: float = 120,
+) -> TxReceipt:
+    """Estimate, sign (EIP-1559), send and wait; reverts become TransactionError with the decoded reason."""
+    params: TxParams = {"from": account.address, "value": value, "chainId": w3.eth.chain_id}
+    with _nonce_lock(account.address):
+        try:
+            if isinstance(call, ContractFunction):
+                tx = call.build_transaction(params)
+            else:
+                tx = {**params, **call}
+                tx.setdefault("gas", w3.eth.estimate_gas(tx))
+        except (ContractLogicError, ContractCustomError) as exc:
+            reason = revert_reason(exc, decoder)
+            raise TransactionError(f"transaction would revert: {reason}", reason=reason) from exc
+        tx["gas"] = int(tx["gas"]) * (100 + GAS_MARGIN_PERCENT) // 100
+        if "maxFeePerGas" not in tx and "gasPrice" not in tx:
+            tx["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
+            tx["maxFeePerGas"] = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]
+        tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
+        signed = account.sign_transaction(tx)
+        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.1)
+    except TimeExhausted as exc:
+        raise TransactionError(f"no receipt for {tx_hash.to_0x_hex()} after {timeout}s", tx_hash=tx_hash.to_0x_hex()) from exc
+    if receipt["status"] != 1:
+        reason = _replay_reason(w3, tx, receipt["blockNumber"], decoder)
+        raise TransactionError(
+            f"transaction {tx_hash.to_0x_hex()} reverted: {reason}", reason=reason, tx_hash=tx_hash.to_0x_hex()
+        )
+    return receipt
+
+
+def _replay_reason(w3: Web3, tx: TxParams, block: int, decoder: ErrorDecoder | None) -> str:
+    call = {k: v for k, v in tx.items() if k in ("from", "to", "value", "data", "gas")}
+    try:
+        w3.eth.call(call, block)
+    except (ContractLogicError, ContractCustomError) as exc:
+        return revert_reason(exc, decoder)
+    return "reverted (no reason given)"

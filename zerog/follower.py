@@ -1,0 +1,241 @@
+"""The event follower every daemon uses: durable cursor, confirmations, reorg detection and rollback.
+
+Handlers write their effects into the follower's SQLite database through the connection they are given,
+in the same transaction that advances the cursor, so a crash never applies a log twice or loses one.
+On a reorg (a stored block hash no longer matches the chain) the follower walks back to the newest
+block that still matches, asks the handler to roll back everything above it, and rescans from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.base_contract import BaseContractEvent
+from web3.types import EventData
+
+log = logging.getLogger(__name__)
+
+#: Checkpoint rows (block number + hash) kept per follower for walking back on a reorg.
+CHECKPOINTS_KEPT = 512
+DEFAULT_BATCH_BLOCKS = 2_000
+
+Handler = Callable[[sqlite3.Connection, EventData], None]
+Rollback = Callable[[sqlite3.Connection, int], None]
+
+
+def open_store(path: Path) -> sqlite3.Connection:
+    """A SQLite connection in WAL mode, safe to share with a web server thread (serialized by us)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS follower_cursor (
+    name TEXT PRIMARY KEY, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS follower_checkpoint (
+    name TEXT NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,
+    PRIMARY KEY (name, block_number)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    block_number: int
+    block_hash: str
+
+
+class ReorgTooDeepError(RuntimeError):
+    """No stored checkpoint matches the chain any more."""
+
+
+class EventFollower:
+    """Follows `events` of one contract into handlers, `confirmations` blocks behind the head."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        conn: sqlite3.Connection,
+        name: str,
+        events: Sequence[type[BaseContractEvent]],
+        handle: Handler,
+        rollback: Rollback,
+        *,
+        start_block: int = 0,
+        confirmations: int = 0,
+        batch_blocks: int = DEFAULT_BATCH_BLOCKS,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        if not events:
+            raise ValueError("follow at least one event")
+        self.w3 = w3
+        self.conn = conn
+        self.name = name
+        self.address = events[0].address
+        self._events = {_topic(e): e() for e in events}
+        self.handle = handle
+        self.rollback = rollback
+        self.start_block = start_block
+        self.confirmations = confirmations
+        self.batch_blocks = batch_blocks
+        # Shared with whoever else writes to `conn` (e.g. an API thread).
+        self.lock = lock or threading.Lock()
+        with self.lock:
+            conn.executescript(_SCHEMA)
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def cursor(self) -> Cursor | None:
+        row = self.conn.execute(
+            "SELECT block_number, block_hash FROM follower_cursor WHERE name = ?", (self.name,)
+        ).fetchone()
+        return Cursor(row[0], row[1]) if row else None
+
+    def _checkpoints(self) -> list[Cursor]:
+        rows = self.conn.execute(
+            "SELECT block_number, block_hash FROM follower_checkpoint WHERE name = ? ORDER BY block_number DESC",
+            (self.name,),
+        ).fetchall()
+        return [Cursor(r[0], r[1]) for r in rows]
+
+    # ------------------------------------------------------------ one step
+
+    def poll_once(self) -> int:
+        """Handle the logs of the next range of confirmed blocks; returns how many were handled."""
+        self._check_reorg()
+        cursor = self.cursor
+        first = cursor.block_number + 1 if cursor else self.start_block
+        safe_head = self.w3.eth.block_number - self.confirmations
+        if first > safe_head:
+            return 0
+        last = min(safe_head, first + self.batch_blocks - 1)
+        last_hash = self._block_hash(last)
+        raw_logs = self.w3.eth.get_logs(
+            {"address": self.address, "fromBlock": first, "toBlock": last, "topics": [list(self._events)]}
+        )
+        # A reorg while we fetched changes the hash of `last`: drop this batch and retry.
+        if self._block_hash(last) != last_hash:
+            return 0
+        logs = sorted(raw_logs, key=lambda r: (r["blockNumber"], r["logIndex"]))
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for raw in logs:
+                    if raw.get("removed"):
+                        continue
+                    self.handle(self.conn, self._events[HexBytes(raw["topics"][0])].process_log(raw))
+                    self._save_checkpoint(raw["blockNumber"], raw["blockHash"].to_0x_hex())
+                self._save_checkpoint(last, last_hash)
+                self.conn.execute(
+                    "INSERT INTO follower_cursor (name, block_number, block_hash) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET block_number = excluded.block_number, "
+                    "block_hash = excluded.block_hash",
+                    (self.name, last, last_hash),
+                )
+                self._prune_checkpoints()
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return len(logs)
+
+    def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
+        """Poll until `stop` is set; RPC hiccups are logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                handled = self.poll_once()
+            except ReorgTooDeepError:
+                raise
+            except Exception:
+                log.exception("follower %s: poll failed, retrying", self.name)
+                handled = 0
+            if not handled:
+                stop.wait(poll_interval)
+
+    def sync(self, timeout: float = 30) -> None:
+        """Poll until caught up with the confirmed head (for tests and one-shot tools)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.poll_once()
+            cursor = self.cursor
+            if cursor and cursor.block_number >= self.w3.eth.block_number - self.confirmations:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"follower {self.name} did not catch up in {timeout}s")
+
+    # ------------------------------------------------------------ reorgs
+
+    def _check_reorg(self) -> None:
+        cursor = self.cursor
+        if cursor is None or self._block_hash(cursor.block_number, missing_ok=True) == cursor.block_hash:
+            return
+        ancestor = None
+        for checkpoint in self._checkpoints():
+            if self._block_hash(checkpoint.block_number, missing_ok=True) == checkpoint.block_hash:
+                ancestor = checkpoint
+                break
+        if ancestor is None and self._checkpoints():
+            oldest = self._checkpoints()[-1].block_number
+            if oldest > self.start_block:
+                raise ReorgTooDeepError(
+                    f"follower {self.name}: reorg deeper than block {oldest}, the oldest checkpoint kept"
+                )
+        keep_through = ancestor.block_number if ancestor else self.start_block - 1
+        log.warning("follower %s: reorg detected, rolling back to block %d", self.name, keep_through)
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.rollback(self.conn, keep_through + 1)
+                self.conn.execute(
+                    "DELETE FROM follower_checkpoint WHERE name = ? AND block_number > ?", (self.name, keep_through)
+                )
+                if ancestor:
+                    self.conn.execute(
+                        "UPDATE follower_cursor SET block_number = ?, block_hash = ? WHERE name = ?",
+                        (ancestor.block_number, ancestor.block_hash, self.name),
+                    )
+                else:
+                    self.conn.execute("DELETE FROM follower_cursor WHERE name = ?", (self.name,))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def _save_checkpoint(self, number: int, block_hash: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO follower_checkpoint (name, block_number, block_hash) VALUES (?, ?, ?)",
+            (self.name, number, block_hash),
+        )
+
+    def _prune_checkpoints(self) -> None:
+        self.conn.execute(
+            "DELETE FROM follower_checkpoint WHERE name = ? AND block_number NOT IN ("
+            "SELECT block_number FROM follower_checkpoint WHERE name = ? ORDER BY block_number DESC LIMIT ?)",
+            (self.name, self.name, CHECKPOINTS_KEPT),
+        )
+
+    def _block_hash(self, number: int, missing_ok: bool = False) -> str | None:
+        try:
+            return self.w3.eth.get_block(number)["hash"].to_0x_hex()
+        except Exception:
+            if missing_ok:  # the chain got shorter than our cursor: a reorg
+                return None
+            raise
+
+
+def _topic(event: type[BaseContractEvent]) -> HexBytes:
+    return HexBytes(Web3.keccak(text=event.abi_element_identifier))
