@@ -121,7 +121,7 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    settings = load_settings(chain_id=chain.chain_id)
+    settings = load_settings(chain_id=chain.chain_id, rpc_url=chain.provider.http_uri)
     manifest, deployed = deploy(settings)
     path = settings.manifest_path(chain.chain_id)
     if not deployed:

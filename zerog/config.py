@@ -109,3 +109,15 @@ def load_settings(**overrides: Any) -> Settings:
 def get_settings() -> Settings:
     """Process-wide settings; tests call ``get_settings.cache_clear()`` after changing the env."""
     return load_settings()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """`settings` as ZG_* variables, for a child process (daemon, `ape run deploy`) that must share them."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"ZG_{name.upper()}"] = str(value)
+    return env

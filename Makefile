@@ -1,0 +1,50 @@
+# The two commands a user needs: `make up` (whole local network) and `make test` (whole test suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.28
+SOLCX_DIR := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)
+SOLC := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install solc compile up test lint clean
+
+install: $(VENV)/.installed node_modules/.installed solc compile
+
+# Python: a venv with the pinned set (constraints.txt) and this project editable.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Node: anvil, cast, solcjs and OpenZeppelin, exactly as locked.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# ape-solidity finds compilers in py-solc-x's folder: put a solcjs-backed `solc-v<ver>` there,
+# unless a native one of that version is already installed.
+solc: node_modules/.installed
+	@mkdir -p $(SOLCX_DIR)
+	@if [ ! -x $(SOLC) ] || grep -qs solc-shim.js $(SOLC); then \
+	  printf '#!/bin/sh\nexec node "%s/tools/solc-shim.js" "$$@"\n' "$(CURDIR)" > $(SOLC).tmp; \
+	  chmod +x $(SOLC).tmp; cmp -s $(SOLC).tmp $(SOLC) && rm $(SOLC).tmp || mv $(SOLC).tmp $(SOLC); \
+	fi
+	@$(SOLC) --version | grep -q "Version: $(SOLC_VERSION)+commit" || { echo "$(SOLC) is not solc $(SOLC_VERSION)"; exit 1; }
+
+compile: $(VENV)/.installed solc
+	$(BIN)/ape compile
+
+up: install
+	$(BIN)/zg up
+
+test: install
+	$(BIN)/ape test tests
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf .build contracts/.cache $(VENV) node_modules

@@ -1,0 +1,44 @@
+"""`zg`: the command line of the 0G stack. Each area lives in its own module, imported lazily."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import click
+
+from zerog.cli.context import CliContext
+
+#: command name -> (module, attribute), loaded only when that command runs.
+COMMANDS = {
+    "chain": ("zerog.cli.chain", "chain"),
+    "deploy": ("zerog.cli.deploy", "deploy"),
+    "up": ("zerog.cli.up", "up"),
+    "faucet": ("zerog.cli.faucet", "faucet"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--rpc-url", envvar="ZG_RPC_URL", help="EVM JSON-RPC endpoint (default: the local `zg up` chain).")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="ZG_DATA_DIR", help="State directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print data as JSON.")
+@click.version_option(package_name="zerog")
+@click.pass_context
+def cli(ctx: click.Context, rpc_url: str | None, data_dir: Path | None, as_json: bool) -> None:
+    """The 0G stack on one machine: chain, storage, compute, DA, faucet."""
+    ctx.obj = CliContext(overrides={"rpc_url": rpc_url, "data_dir": data_dir}, as_json=as_json)
+
+
+def main() -> None:
+    cli(prog_name="zg")

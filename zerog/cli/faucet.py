@@ -1,0 +1,26 @@
+"""`zg faucet`: ask the faucet service for test tokens."""
+
+from __future__ import annotations
+
+import click
+
+from zerog.cli.context import CliContext, pass_cli
+from zerog.config import ETHER
+
+
+@click.group()
+def faucet() -> None:
+    """The faucet: test tokens for any address."""
+
+
+@faucet.command()
+@click.argument("address")
+@click.option("--url", help="Faucet URL (default: the local network's faucet).")
+@pass_cli
+def claim(ctx: CliContext, address: str, url: str | None) -> None:
+    """Send one drip to ADDRESS (a 0x address, e.g. from MetaMask)."""
+    from zerog.faucet import claim as request_claim
+
+    result = request_claim(url or ctx.settings.faucet_url, address)
+    amount = int(result["amount"])
+    ctx.emit(result, f"sent {amount / ETHER:g} 0G to {result['address']} in tx {result['txHash']}")

@@ -1,0 +1,75 @@
+"""`zg up`: start the whole local network and print how to reach it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.table import Table
+
+from zerog.cli.context import CliContext, pass_cli
+from zerog.config import ETHER
+
+if TYPE_CHECKING:
+    from zerog.up import Network
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="State of chain and daemons (default ~/.zerog).")
+@click.option("--port", type=int, help="Chain JSON-RPC port (default 8545).")
+@click.option("--faucet-port", type=int, help="Faucet port (default 8600).")
+@click.option("--block-time", type=float, help="Seconds per block; default mines one block per transaction.")
+@pass_cli
+def up(
+    ctx: CliContext, data_dir: Path | None, port: int | None, faucet_port: int | None, block_time: float | None
+) -> None:
+    """Start chain + contracts + every daemon; Ctrl-C stops them all. Writes <data-dir>/network.json."""
+    from chain_node import ChainNode
+    from zerog.up import Network, wait_for_signal
+
+    overrides = {"data_dir": data_dir, "chain_port": port, "faucet_port": faucet_port, "block_time": block_time}
+    settings = ctx.with_overrides(**overrides)
+    # The endpoints follow the ports chosen here, never a stale network.json.
+    host, faucet = settings.chain_host, settings.faucet_host
+    settings = settings.model_copy(
+        update={
+            "rpc_url": f"http://{host}:{settings.chain_port}",
+            "faucet_url": f"http://{faucet}:{settings.faucet_port}",
+        }
+    )
+    network = Network(settings, ChainNode(settings))
+    console = ctx.console
+    try:
+        network.start(log=lambda msg: console.print(f"[dim]…[/dim] {msg}"))
+        _show(ctx, network)
+        if gone := wait_for_signal(network):
+            raise click.ClickException(f"{gone} exited unexpectedly; logs are in {settings.data_dir / 'logs'}")
+    finally:
+        console.print("[dim]…[/dim] stopping")
+        network.stop()
+
+
+def _show(ctx: CliContext, network: Network) -> None:
+    info = network.info
+    if ctx.as_json:
+        ctx.emit({**info, "devAccounts": [a for a, _ in network.dev_accounts()]}, "")
+        return
+    console = ctx.console
+    endpoints = Table(title="0G local network is up", show_header=False)
+    for key, value in info.items():
+        endpoints.add_row(key, str(value))
+    console.print(endpoints)
+    console.print(
+        "[bold]MetaMask[/bold]: Add network → RPC URL "
+        f"[cyan]{info['rpc']}[/cyan], chain id [cyan]{info['chainId']}[/cyan], currency symbol [cyan]0G[/cyan]"
+    )
+    accounts = Table(title="Funded dev accounts (anvil's public test mnemonic; local use only)")
+    accounts.add_column("#")
+    accounts.add_column("address")
+    accounts.add_column("balance (0G)", justify="right")
+    for i, (address, balance) in enumerate(network.dev_accounts()):
+        accounts.add_row(str(i), address, f"{balance / ETHER:,.4f}")
+    console.print(accounts)
+    console.print(f"faucet page: [cyan]{info.get('faucet')}[/cyan]   network file: {network.settings.network_file}")
+    console.print("Ctrl-C stops everything.")

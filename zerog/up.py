@@ -1,0 +1,142 @@
+"""`zg up`: the whole local network in one process group — chain, deployment, daemons, network.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from chain_node import ChainNode
+from zerog.accounts import dev_account
+from zerog.chain import Deployment, connect
+from zerog.config import Settings
+from zerog.deploy import REPO_ROOT, child_env, deploy
+from zerog.errors import ZeroGError
+from zerog.process import port_in_use, spawn, stop, wait_until
+
+DAEMON_START_TIMEOUT_SECONDS = 60
+
+
+class UpError(ZeroGError):
+    """A part of the local network failed to start or died."""
+
+
+@dataclass
+class Daemon:
+    """A service started as `python -m <module>`, ready when `health_url` answers 200."""
+
+    name: str
+    module: str
+    url: str
+    health_url: str
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    def log_file(self, settings: Settings) -> Path:
+        return settings.data_dir / "logs" / f"{self.name}.log"
+
+
+def daemons(settings: Settings) -> list[Daemon]:
+    """Every daemon `zg up` runs; later components add theirs here."""
+    return [
+        Daemon(
+            "faucet",
+            "services.faucet",
+            settings.faucet_url,
+            f"{settings.faucet_url}/health",
+            settings.faucet_port,
+        ),
+    ]
+
+
+@dataclass
+class Network:
+    settings: Settings
+    node: ChainNode
+    deployment: Deployment | None = None
+    running: list[Daemon] = field(default_factory=list)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What network.json holds: every endpoint, one key per service."""
+        info: dict[str, Any] = {
+            "rpc": self.node.rpc_url,
+            "chainId": self.settings.chain_id,
+            "manifest": str(self.deployment.path.resolve()) if self.deployment else None,
+            "dataDir": str(self.settings.data_dir.resolve()),
+            "pid": os.getpid(),
+        }
+        info.update({d.name: d.url for d in self.running})
+        return info
+
+    def start(self, log: Any = print) -> None:
+        s = self.settings
+        for d in daemons(s):
+            if port_in_use(s.faucet_host, d.port):
+                raise UpError(f"port {d.port} for the {d.name} is busy: is another `zg up` running?")
+        s.network_file.unlink(missing_ok=True)
+        log(f"starting chain {s.chain_id} on {self.node.rpc_url}")
+        self.node.start()
+        log("deploying contracts")
+        self.deployment, _ = deploy(s)
+        for d in daemons(s):
+            log(f"starting {d.name} on {d.url}")
+            d.proc = spawn(
+                [sys.executable, "-m", d.module], d.log_file(s), env=child_env(s), cwd=REPO_ROOT
+            )
+            self.running.append(d)
+            if not wait_until(lambda d=d: self._healthy(d), DAEMON_START_TIMEOUT_SECONDS, 0.2):
+                raise UpError(f"{d.name} did not become healthy; see {d.log_file(s)}")
+        tmp = s.network_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.info, indent=2) + "\n")
+        tmp.replace(s.network_file)
+
+    def _healthy(self, d: Daemon) -> bool:
+        if d.proc is not None and d.proc.poll() is not None:
+            raise UpError(f"{d.name} exited with code {d.proc.returncode}; see {d.log_file(self.settings)}")
+        try:
+            return httpx.get(d.health_url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def dead(self) -> list[str]:
+        """Names of parts that exited on their own."""
+        gone = [d.name for d in self.running if d.proc is not None and d.proc.poll() is not None]
+        if self.node.proc is not None and self.node.proc.poll() is not None:
+            gone.append("chain")
+        return gone
+
+    def stop(self) -> None:
+        """Daemons first (they may settle on chain while stopping), the chain last."""
+        self.settings.network_file.unlink(missing_ok=True)
+        for d in reversed(self.running):
+            if d.proc is not None:
+                stop(d.proc, signal.SIGINT)
+        self.running.clear()
+        self.node.stop()
+
+    def dev_accounts(self) -> list[tuple[str, int]]:
+        w3 = connect(self.node.rpc_url)
+        return [
+            (dev_account(i).address, w3.eth.get_balance(dev_account(i).address))
+            for i in range(self.settings.dev_accounts)
+        ]
+
+
+def wait_for_signal(network: Network, stop_event: threading.Event | None = None) -> str | None:
+    """Block until SIGINT/SIGTERM (None) or until a part dies (its names)."""
+    stop_event = stop_event or threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop_event.set())
+    while not stop_event.wait(0.5):
+        if gone := network.dead():
+            return ", ".join(gone)
+    return None
