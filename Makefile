@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SOLC_VERSION := 0.8.28
 SOLCX_DIR := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)
 SOLC := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
-export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: install solc compile up test lint clean
 
@@ -18,9 +18,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-# Node: anvil, cast, solcjs and OpenZeppelin, exactly as locked.
-node_modules/.installed: package.json package-lock.json
+# Node: anvil, cast, solcjs and OpenZeppelin, exactly as locked. The real anvil/cast binaries go
+# into the venv: npm's launchers are node wrappers that do not pass signals on.
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
+	for tool in anvil cast; do ln -sf "$$(ls $(CURDIR)/node_modules/@foundry-rs/$$tool-*/bin/$$tool | head -1)" $(BIN)/$$tool; done
+	$(BIN)/anvil --version | head -1
 	touch $@
 
 # ape-solidity finds compilers in py-solc-x's folder: put a solcjs-backed `solc-v<ver>` there,

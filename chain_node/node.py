@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from zerog.config import DEV_MNEMONIC, Settings
@@ -22,8 +23,11 @@ class ChainNodeError(ZeroGError):
 
 
 def find_anvil() -> str:
-    """anvil from PATH, else from the project's node_modules (installed by `make`)."""
-    found = shutil.which("anvil") or shutil.which("anvil", path=str(REPO_ROOT / "node_modules" / ".bin"))
+    """The anvil binary itself: npm's `anvil` on PATH is a node wrapper that would outlive our signals."""
+    packaged = sorted(REPO_ROOT.glob("node_modules/@foundry-rs/anvil-*/bin/anvil"))
+    found = shutil.which("anvil", path=str(Path(sys.executable).parent)) or (
+        str(packaged[0]) if packaged else shutil.which("anvil")
+    )
     if not found:
         raise ChainNodeError("anvil not found: run `make install` (or `npm install` in the project root)")
     return found

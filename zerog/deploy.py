@@ -23,7 +23,7 @@ class DeployError(ZeroGError):
 def tool_path() -> str:
     """PATH with the project's node tools (anvil, cast) and this Python's scripts (ape) first."""
     return os.pathsep.join(
-        [str(REPO_ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+        [str(Path(sys.executable).parent), str(REPO_ROOT / "node_modules" / ".bin"), os.environ.get("PATH", "")]
     )
 
 

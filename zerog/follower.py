@@ -172,7 +172,8 @@ class EventFollower:
         while True:
             self.poll_once()
             cursor = self.cursor
-            if cursor and cursor.block_number >= self.w3.eth.block_number - self.confirmations:
+            done_through = cursor.block_number if cursor else self.start_block - 1
+            if done_through >= self.w3.eth.block_number - self.confirmations:
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"follower {self.name} did not catch up in {timeout}s")
