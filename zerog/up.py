@@ -35,10 +35,14 @@ class Daemon:
 
     name: str
     module: str
-    url: str
-    health_url: str
+    host: str
     port: int
+    url: str
     proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def health_url(self) -> str:
+        return f"{self.url}/health"
 
     def log_file(self, settings: Settings) -> Path:
         return settings.data_dir / "logs" / f"{self.name}.log"
@@ -47,13 +51,7 @@ class Daemon:
 def daemons(settings: Settings) -> list[Daemon]:
     """Every daemon `zg up` runs; later components add theirs here."""
     return [
-        Daemon(
-            "faucet",
-            "services.faucet",
-            settings.faucet_url,
-            f"{settings.faucet_url}/health",
-            settings.faucet_port,
-        ),
+        Daemon("faucet", "services.faucet", settings.faucet_host, settings.faucet_port, settings.faucet_url),
     ]
 
 
@@ -79,8 +77,10 @@ class Network:
 
     def start(self, log: Any = print) -> None:
         s = self.settings
+        if port_in_use(s.chain_host, s.chain_port):
+            raise UpError(f"port {s.chain_port} for the chain is busy: is another `zg up` or node running?")
         for d in daemons(s):
-            if port_in_use(s.faucet_host, d.port):
+            if port_in_use(d.host, d.port):
                 raise UpError(f"port {d.port} for the {d.name} is busy: is another `zg up` running?")
         s.network_file.unlink(missing_ok=True)
         log(f"starting chain {s.chain_id} on {self.node.rpc_url}")

@@ -1,0 +1,143 @@
+"""`zg up` end to end: network.json, a working faucet, the default-settings CLI, clean Ctrl-C, restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from eth_account import Account
+
+from tests.conftest import REPO_ROOT, make_settings, tool_env
+from zerog.chain import connect
+from zerog.config import Settings
+from zerog.process import port_in_use, wait_until
+
+ZG = str(Path(sys.executable).parent / "zg")
+UP_TIMEOUT_SECONDS = 180
+
+
+def children_of(pid: int) -> set[int]:
+    """Every descendant of `pid`, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def start_up(settings: Settings) -> subprocess.Popen[str]:
+    # Only the data dir and ports: every other setting comes from defaults.
+    cmd = [ZG, "up", "--data-dir", str(settings.data_dir), "--port", str(settings.chain_port)]
+    cmd += ["--faucet-port", str(settings.faucet_port)]
+    env = tool_env(settings)
+    env = {k: v for k, v in env.items() if not k.startswith("ZG_") or k == "ZG_DEPLOYMENTS_DIR"}
+    return subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def wait_network(proc: subprocess.Popen[str], settings: Settings) -> dict:
+    ready = wait_until(lambda: settings.network_file.exists() or proc.poll() is not None, UP_TIMEOUT_SECONDS, 0.2)
+    if not ready or proc.poll() is not None:
+        proc.kill()
+        raise AssertionError(f"zg up did not come up:\n{proc.communicate()[0]}")
+    return json.loads(settings.network_file.read_text())
+
+
+def stop_up(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    return output
+
+
+def zg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`zg` with no settings but the data dir: it must find the network on its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZG_")}
+    env["ZG_DATA_DIR"] = str(settings.data_dir)
+    return subprocess.run([ZG, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    proc = start_up(settings)
+    try:
+        info = wait_network(proc, settings)
+        assert info["rpc"] == settings.rpc_url
+        assert info["chainId"] == settings.chain_id
+        assert info["faucet"] == settings.faucet_url
+        assert Path(info["manifest"]).is_file()
+        assert httpx.get(f"{info['faucet']}/health", timeout=5).status_code == 200
+
+        wallet = Account.create().address  # a fresh MetaMask-style address
+        claimed = zg(settings, "--json", "faucet", "claim", wallet)
+        assert claimed.returncode == 0, claimed.stdout + claimed.stderr
+        tx_hash = json.loads(claimed.stdout)["txHash"]
+        w3 = connect(info["rpc"])
+        assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
+        assert w3.eth.get_balance(wallet) == settings.faucet_drip_wei
+
+        status = zg(settings, "--json", "chain", "status")
+        assert json.loads(status.stdout)["chainId"] == settings.chain_id
+        descendants = children_of(proc.pid)
+        assert len(descendants) >= 2  # chain + faucet at least
+    finally:
+        output = stop_up(proc)
+    assert proc.returncode == 0, output
+    assert "MetaMask" in output and settings.rpc_url in output
+    assert wait_until(lambda: not any(alive(pid) for pid in descendants), 10), "processes left behind"
+    assert not settings.network_file.exists()
+    assert not port_in_use("127.0.0.1", settings.chain_port)
+    assert not port_in_use("127.0.0.1", settings.faucet_port)
+
+    # Same data dir again: chain state and deployment are kept, limits too.
+    proc = start_up(settings)
+    try:
+        again = wait_network(proc, settings)
+        assert again["manifest"] == info["manifest"]
+        assert connect(again["rpc"]).eth.get_balance(wallet) == settings.faucet_drip_wei
+        limited = zg(settings, "faucet", "claim", wallet)
+        assert limited.returncode == 1
+        assert "retry" in (limited.stdout + limited.stderr).lower()
+    finally:
+        stop_up(proc)
+    assert proc.returncode == 0
+
+
+def test_up__busy_port_fails_clearly_and_leaves_nothing(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    first = start_up(settings)
+    try:
+        wait_network(first, settings)
+        second = subprocess.run(
+            [ZG, "up", "--data-dir", str(tmp_path / "other"), "--port", str(settings.chain_port)],
+            cwd=REPO_ROOT,
+            env=tool_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert f"port {settings.chain_port}" in second.stdout + second.stderr
+    finally:
+        stop_up(first)
