@@ -203,7 +203,9 @@ def send_transaction(
     try:
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.1)
     except TimeExhausted as exc:
-        raise TransactionError(f"no receipt for {tx_hash.to_0x_hex()} after {timeout}s", tx_hash=tx_hash.to_0x_hex()) from exc
+        raise TransactionError(
+            f"no receipt for {tx_hash.to_0x_hex()} after {timeout}s", tx_hash=tx_hash.to_0x_hex()
+        ) from exc
     if receipt["status"] != 1:
         reason = _replay_reason(w3, tx, receipt["blockNumber"], decoder)
         raise TransactionError(

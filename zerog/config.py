@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: The local network's chain id: 0G-style (Galileo is 16602, mainnet 16661) but distinct, so a wallet
 #: that also knows the public testnet never mixes the two up.
 LOCAL_CHAIN_ID = 16688
+#: 0G's public networks (Newton and Galileo testnets, mainnet): dev keys are never used there.
+PUBLIC_CHAIN_IDS = frozenset({16600, 16601, 16602, 16661})
 DEFAULT_RPC_PORT = 8545
 DEFAULT_FAUCET_PORT = 8600
 #: Anvil's well-known dev mnemonic: public, funded only on the local chain.
@@ -74,9 +76,10 @@ class Settings(BaseSettings):
 
     @property
     def is_local(self) -> bool:
-        """True for the bundled dev network, where the public dev keys may be used."""
+        """True for a dev chain on this machine, where the public dev keys may be used: a loopback RPC
+        whose chain id is not one of 0G's public networks (a tunnel to a real node is not a dev chain)."""
         host = urlparse(self.rpc_url).hostname or ""
-        return self.chain_id == LOCAL_CHAIN_ID and host in {"127.0.0.1", "localhost", "::1"}
+        return host in {"127.0.0.1", "localhost", "::1"} and self.chain_id not in PUBLIC_CHAIN_IDS
 
     def manifest_path(self, chain_id: int) -> Path:
         return self.deployments_dir / f"{chain_id}.json"

@@ -89,9 +89,7 @@ class Network:
         self.deployment, _ = deploy(s)
         for d in daemons(s):
             log(f"starting {d.name} on {d.url}")
-            d.proc = spawn(
-                [sys.executable, "-m", d.module], d.log_file(s), env=child_env(s), cwd=REPO_ROOT
-            )
+            d.proc = spawn([sys.executable, "-m", d.module], d.log_file(s), env=child_env(s), cwd=REPO_ROOT)
             self.running.append(d)
             if not wait_until(lambda d=d: self._healthy(d), DAEMON_START_TIMEOUT_SECONDS, 0.2):
                 raise UpError(f"{d.name} did not become healthy; see {d.log_file(s)}")
