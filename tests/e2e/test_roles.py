@@ -1,0 +1,28 @@
+"""ROLES.md is the truth about privileges: check every row against a real deployment."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import REPO_ROOT
+from zerog.chain import connect
+
+ROW = re.compile(r"^\| (\w+) \| (\w+) \| ([^|]+) \|", re.MULTILINE)
+HOLDER_ARG = {"deployer": "admin", "faucet service key": "dripper"}
+
+
+def test_roles__table_matches_deployment(deployed_devnet, deployment) -> None:
+    w3 = connect(deployed_devnet.rpc_url)
+    rows = [m for m in ROW.finditer((REPO_ROOT / "ROLES.md").read_text()) if m.group(1) != "contract"]
+    assert rows, "ROLES.md lists no roles"
+    for contract_name, role, holder in (m.groups() for m in rows):
+        contract = deployment.contract(w3, contract_name)
+        role_id = getattr(contract.functions, role)().call()
+        args = deployment.record(contract_name)["constructorArgs"]
+        arg = next(arg for prefix, arg in HOLDER_ARG.items() if holder.startswith(prefix))
+        assert contract.functions.hasRole(role_id, args[arg]).call(), f"{contract_name}.{role} not held by {holder}"
+    declared = {(m.group(1), m.group(2)) for m in rows}
+    for name, record in deployment.data["contracts"].items():
+        for item in record["abi"]:
+            if item.get("type") == "function" and item["name"].endswith("_ROLE"):
+                assert (name, item["name"]) in declared, f"{name}.{item['name']} is missing from ROLES.md"
