@@ -19,6 +19,7 @@ from pathlib import Path
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.base_contract import BaseContractEvent
+from web3.exceptions import ProviderConnectionError
 from web3.types import EventData
 
 log = logging.getLogger(__name__)
@@ -154,15 +155,25 @@ class EventFollower:
         return len(logs)
 
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
-        """Poll until `stop` is set; RPC hiccups are logged and retried, never fatal."""
+        """Poll until `stop` is set. A node that is down is logged once and retried; other failures are
+        logged and retried; only ReorgTooDeepError ends the loop."""
+        unreachable = False
         while not stop.is_set():
             try:
                 handled = self.poll_once()
             except ReorgTooDeepError:
                 raise
+            except (OSError, ProviderConnectionError) as exc:  # requests' errors are OSErrors
+                if not unreachable:
+                    log.warning("follower %s: chain node unreachable (%s), retrying", self.name, type(exc).__name__)
+                unreachable, handled = True, 0
             except Exception:
                 log.exception("follower %s: poll failed, retrying", self.name)
                 handled = 0
+            else:
+                if unreachable:
+                    log.info("follower %s: chain node answers again", self.name)
+                unreachable = False
             if not handled:
                 stop.wait(poll_interval)
 

@@ -52,9 +52,7 @@ def start_up(settings: Settings) -> subprocess.Popen[str]:
     cmd += ["--faucet-port", str(settings.faucet_port)]
     env = tool_env(settings)
     env = {k: v for k, v in env.items() if not k.startswith("ZG_") or k == "ZG_DEPLOYMENTS_DIR"}
-    return subprocess.Popen(
-        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def wait_network(proc: subprocess.Popen[str], settings: Settings) -> dict:
