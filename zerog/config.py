@@ -18,6 +18,9 @@ LOCAL_CHAIN_ID = 16688
 PUBLIC_CHAIN_IDS = frozenset({16600, 16601, 16602, 16661})
 DEFAULT_RPC_PORT = 8545
 DEFAULT_FAUCET_PORT = 8600
+#: 0G's own defaults: zgs node JSON-RPC on 5678, indexer on 12345.
+DEFAULT_STORAGE_PORT = 5678
+DEFAULT_INDEXER_PORT = 12345
 #: Anvil's well-known dev mnemonic: public, funded only on the local chain.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 10
@@ -70,6 +73,25 @@ class Settings(BaseSettings):
     faucet_window: int = Field(default=3600, ge=0)
     faucet_ip_limit: int = Field(default=5, ge=1)
 
+    # Storage node (one process per node; `zg up` runs two, one per shard).
+    storage_host: str = "127.0.0.1"
+    storage_port: int = DEFAULT_STORAGE_PORT
+    # This node stores segment i of the flow only if i % storage_num_shard == storage_shard_id.
+    storage_shard_id: int = Field(default=0, ge=0)
+    storage_num_shard: int = Field(default=1, ge=1)
+    # Subdirectory of the data dir for this node's segments and index.
+    storage_name: str = "storage-0"
+    # Storage indexer: knows the nodes and which files they hold.
+    indexer_host: str = "127.0.0.1"
+    indexer_port: int = DEFAULT_INDEXER_PORT
+    indexer_url: str = f"http://127.0.0.1:{DEFAULT_INDEXER_PORT}"
+    # Comma-separated URLs of the storage nodes the indexer serves.
+    indexer_nodes: str = f"http://127.0.0.1:{DEFAULT_STORAGE_PORT}"
+
+    @property
+    def indexer_node_urls(self) -> list[str]:
+        return [url.strip().rstrip("/") for url in self.indexer_nodes.split(",") if url.strip()]
+
     @property
     def network_file(self) -> Path:
         return self.data_dir / "network.json"
@@ -94,6 +116,8 @@ def _network_defaults(data_dir: Path) -> dict[str, Any]:
     defaults = {"rpc_url": network.get("rpc"), "chain_id": network.get("chainId")}
     if faucet := network.get("faucet"):
         defaults["faucet_url"] = faucet
+    if indexer := network.get("indexer"):
+        defaults["indexer_url"] = indexer
     if manifest := network.get("manifest"):
         defaults["deployments_dir"] = Path(manifest).parent
     return {k: v for k, v in defaults.items() if v is not None}
