@@ -15,6 +15,7 @@ COMMANDS = {
     "deploy": ("zerog.cli.deploy", "deploy"),
     "up": ("zerog.cli.up", "up"),
     "faucet": ("zerog.cli.faucet", "faucet"),
+    "storage": ("zerog.cli.storage", "storage"),
 }
 
 

@@ -129,13 +129,46 @@ def _position(path: list[bool], leaves: int) -> int | None:
     return position
 
 
-class FileTree:
-    """The merkle tree of one file (or bytes): sizes, segment roots, root, submission nodes, proofs."""
+class FileLayout:
+    """Sizes of a file in the flow: chunks, flow padding, segments. Depends on the byte size only."""
 
-    def __init__(self, size: int, segment_roots: list[bytes], last_segment: bytes | None = None) -> None:
+    def __init__(self, size: int) -> None:
         if size <= 0:
             raise ValueError("an empty file cannot be stored (0G files hold at least one byte)")
         self.size = size
+
+    @property
+    def chunks(self) -> int:
+        return num_chunks(self.size)
+
+    @property
+    def padded_chunks(self) -> int:
+        return padded_chunks(self.chunks)
+
+    @property
+    def num_segments(self) -> int:
+        """Segments holding file data (the ones uploaded)."""
+        return -(-self.chunks // SEGMENT_CHUNKS)
+
+    @property
+    def num_segments_padded(self) -> int:
+        """Leaves of the segment tree (may exceed num_segments: all-padding segments)."""
+        return -(-self.padded_chunks // SEGMENT_CHUNKS)
+
+    def segment_chunks(self, index: int) -> int:
+        """Chunks of segment `index` that carry file data (what an upload sends)."""
+        return min(SEGMENT_CHUNKS, self.chunks - index * SEGMENT_CHUNKS)
+
+    def segment_padded_chunks(self, index: int) -> int:
+        """Chunks segment `index` has in the padded file (the leaves of its root)."""
+        return min(SEGMENT_CHUNKS, self.padded_chunks - index * SEGMENT_CHUNKS)
+
+
+class FileTree(FileLayout):
+    """The merkle tree of one file (or bytes): segment roots, root, submission nodes, proofs."""
+
+    def __init__(self, size: int, segment_roots: list[bytes], last_segment: bytes | None = None) -> None:
+        super().__init__(size)
         self.segment_roots = segment_roots
         # The padded bytes of a short last segment: submission nodes smaller than a segment live there.
         self._last_segment = last_segment
@@ -158,34 +191,6 @@ class FileTree:
                     return cls(size, *_build(view, threads))
                 finally:
                     view.release()
-
-    # ---------------------------------------------------------------- sizes
-
-    @property
-    def chunks(self) -> int:
-        return num_chunks(self.size)
-
-    @property
-    def padded_chunks(self) -> int:
-        return padded_chunks(self.chunks)
-
-    @property
-    def num_segments(self) -> int:
-        """Segments holding file data (the ones uploaded)."""
-        return -(-self.chunks // SEGMENT_CHUNKS)
-
-    @property
-    def num_segments_padded(self) -> int:
-        """Leaves of the segment tree (may exceed num_segments: all-padding segments)."""
-        return len(self.segment_roots)
-
-    def segment_chunks(self, index: int) -> int:
-        """Chunks of segment `index` that carry file data (what an upload sends)."""
-        return min(SEGMENT_CHUNKS, self.chunks - index * SEGMENT_CHUNKS)
-
-    def segment_padded_chunks(self, index: int) -> int:
-        """Chunks segment `index` has in the padded file (the leaves of its root)."""
-        return min(SEGMENT_CHUNKS, self.padded_chunks - index * SEGMENT_CHUNKS)
 
     # ---------------------------------------------------------------- tree
 

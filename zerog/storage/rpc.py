@@ -1,0 +1,86 @@
+"""JSON-RPC clients for storage nodes (`zgs_*`) and the indexer (`indexer_*`)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+
+from zerog.errors import ZeroGError
+
+RPC_TIMEOUT_SECONDS = 60
+
+
+class RpcError(ZeroGError):
+    """The server answered with a JSON-RPC error (or not at all)."""
+
+    def __init__(self, url: str, method: str, message: str, code: int | None = None, data: Any = None) -> None:
+        detail = f": {data}" if data not in (None, "") else ""
+        super().__init__(f"{method} at {url} failed: {message}{detail}")
+        self.url, self.method, self.code, self.data = url, method, code, data
+
+
+class JsonRpcClient:
+    """JSON-RPC 2.0 over HTTP POST; one pooled connection per client."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, url: str, timeout: float = RPC_TIMEOUT_SECONDS) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout)
+
+    def call(self, method: str, *params: Any) -> Any:
+        body: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": next(self._ids)}
+        if params:
+            body["params"] = list(params)
+        try:
+            response = self._http.post(self.url, json=body)
+        except httpx.HTTPError as exc:
+            raise RpcError(self.url, method, f"no answer ({type(exc).__name__}: {exc})") from exc
+        try:
+            reply = response.json()
+        except ValueError as exc:
+            raise RpcError(self.url, method, f"HTTP {response.status_code}, not JSON-RPC") from exc
+        if not isinstance(reply, dict):
+            raise RpcError(self.url, method, "malformed JSON-RPC reply")
+        if (error := reply.get("error")) is not None:
+            if isinstance(error, dict):
+                raise RpcError(self.url, method, str(error.get("message")), error.get("code"), error.get("data"))
+            raise RpcError(self.url, method, str(error))
+        return reply.get("result")
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class StorageNodeClient(JsonRpcClient):
+    """A storage node's `zgs_*` methods, as the official SDK calls them."""
+
+    def status(self) -> dict[str, Any]:
+        return self.call("zgs_getStatus")
+
+    def file_info(self, root: str, need_available: bool = True) -> dict[str, Any] | None:
+        return self.call("zgs_getFileInfo", root, need_available)
+
+    def file_info_by_tx_seq(self, seq: int) -> dict[str, Any] | None:
+        return self.call("zgs_getFileInfoByTxSeq", seq)
+
+    def shard_config(self) -> dict[str, int]:
+        return self.call("zgs_getShardConfig")
+
+    def upload_segments_by_tx_seq(self, segments: list[dict[str, Any]], seq: int) -> None:
+        self.call("zgs_uploadSegmentsByTxSeq", segments, seq)
+
+    def download_segment_with_proof(self, root: str, index: int) -> dict[str, Any] | None:
+        return self.call("zgs_downloadSegmentWithProof", root, index)
+
+
+class IndexerClient(JsonRpcClient):
+    """The indexer's `indexer_*` methods."""
+
+    def sharded_nodes(self) -> dict[str, list[dict[str, Any]]]:
+        return self.call("indexer_getShardedNodes")
+
+    def file_locations(self, root: str) -> list[dict[str, Any]]:
+        return self.call("indexer_getFileLocations", root) or []
