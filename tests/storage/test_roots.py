@@ -21,7 +21,19 @@ from zerog.storage.merkle import (
 KIB, MIB = 1024, 1024 * 1024
 #: 1920 chunks pad to 1024+512+256+128: the four-node submission.
 FOUR_NODES = 1920 * 256 - 100
-SIZES = [1, 255, 256, 257, SEGMENT_SIZE - 1, SEGMENT_SIZE, SEGMENT_SIZE + 1, MIB + 1, FOUR_NODES, 1_300_000, 4 * MIB + 1]
+SIZES = [
+    1,
+    255,
+    256,
+    257,
+    SEGMENT_SIZE - 1,
+    SEGMENT_SIZE,
+    SEGMENT_SIZE + 1,
+    MIB + 1,
+    FOUR_NODES,
+    1_300_000,
+    4 * MIB + 1,
+]
 
 
 def pattern(size: int, seed: int) -> bytes:
