@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import rlp
 from ape import accounts, chain, project
 from ape.api import AccountAPI
-from eth_utils import keccak
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from zerog.accounts import dev_account, load_account
 from zerog.config import Settings, load_settings
@@ -64,6 +65,56 @@ def is_current(manifest: dict[str, Any]) -> bool:
     return bool(manifest.get("contracts"))
 
 
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from `sender` at `nonce` deploys to: keccak256(rlp([sender, nonce]))[12:]."""
+    return to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:])
+
+
+def deploy_storage(
+    deployer: AccountAPI,
+    *,
+    price_per_sector: int,
+    blocks_per_epoch: int,
+    sectors_per_pricing_chunk: int,
+    release_seconds: int,
+) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Deploys ChunkLinearReward, FixedPriceMarket and Flow, in that order, from three consecutive nonces.
+
+    Each is bound to the next by an immutable constructor address: the reward pool and the market get the
+    CREATE addresses the market and the flow will have, computed from the deployer's nonce. Returns
+    {name: (instance, constructor args)}; raises if a prediction missed (another transaction of the deployer
+    slipped in), since the contracts could then never be re-bound.
+    """
+    nonce = deployer.nonce
+    market_at, flow_at = create_address(deployer.address, nonce + 1), create_address(deployer.address, nonce + 2)
+    reward_args = {
+        "market": market_at,
+        "sectorsPerPricingChunk": sectors_per_pricing_chunk,
+        "releaseSeconds": release_seconds,
+        "admin": deployer.address,
+    }
+    reward = project.ChunkLinearReward.deploy(*reward_args.values(), sender=deployer, nonce=nonce)
+    market_args = {
+        "initialPricePerSector": price_per_sector,
+        "flow": flow_at,
+        "reward": reward.address,
+        "admin": deployer.address,
+    }
+    market = project.FixedPriceMarket.deploy(*market_args.values(), sender=deployer, nonce=nonce + 1)
+    flow_args = {"market": market.address, "blocksPerEpoch": blocks_per_epoch}
+    flow = project.Flow.deploy(*flow_args.values(), sender=deployer, nonce=nonce + 2)
+    if (market.address, flow.address) != (market_at, flow_at):
+        raise click.ClickException(
+            f"storage contracts were not deployed at the predicted addresses (market {market.address} vs "
+            f"{market_at}, flow {flow.address} vs {flow_at}): redeploy"
+        )
+    return {
+        "ChunkLinearReward": (reward, reward_args),
+        "FixedPriceMarket": (market, market_args),
+        "Flow": (flow, flow_args),
+    }
+
+
 def _record(name: str, instance: Any, args: dict[str, Any]) -> dict[str, Any]:
     receipt = instance.creation_metadata.receipt
     return {
@@ -88,6 +139,14 @@ def deploy_all(settings: Settings, deployer: AccountAPI) -> dict[str, Any]:
     }
     faucet = project.Faucet.deploy(*faucet_args.values(), sender=deployer, value=settings.faucet_fund_wei)
     contracts = {"Faucet": _record("Faucet", faucet, faucet_args)}
+    storage = deploy_storage(
+        deployer,
+        price_per_sector=settings.storage_price_per_sector,
+        blocks_per_epoch=settings.storage_blocks_per_epoch,
+        sectors_per_pricing_chunk=settings.storage_sectors_per_pricing_chunk,
+        release_seconds=settings.storage_release_seconds,
+    )
+    contracts.update({name: _record(name, instance, args) for name, (instance, args) in storage.items()})
     return {
         "version": MANIFEST_VERSION,
         "chainId": chain.chain_id,

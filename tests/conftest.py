@@ -3,6 +3,9 @@ Python tests get a real bundled chain (`devnet`) on a free port with a throw-awa
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +15,10 @@ from chain_node import ChainNode
 from zerog.chain import Deployment, connect
 from zerog.config import Settings, load_settings
 from zerog.deploy import child_env, run_deploy
-from zerog.process import free_port
+from zerog.process import free_port, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+UP_TIMEOUT_SECONDS = 180
 
 
 def tool_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -23,7 +27,8 @@ def tool_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
-    port, faucet_port = free_port(), free_port()
+    port, faucet_port, indexer_port = free_port(), free_port(), free_port()
+    storage_ports = [free_port(), free_port()]
     values: dict[str, object] = {
         "data_dir": tmp / "data",
         "deployments_dir": tmp / "deployments",
@@ -31,6 +36,11 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "rpc_url": f"http://127.0.0.1:{port}",
         "faucet_port": faucet_port,
         "faucet_url": f"http://127.0.0.1:{faucet_port}",
+        "storage_port": storage_ports[0],
+        "storage_ports": ",".join(map(str, storage_ports)),
+        "indexer_port": indexer_port,
+        "indexer_url": f"http://127.0.0.1:{indexer_port}",
+        "indexer_nodes": ",".join(f"http://127.0.0.1:{p}" for p in storage_ports),
     }
     values.update(overrides)
     return load_settings(**values)
@@ -57,3 +67,28 @@ def deployed_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
 @pytest.fixture
 def deployment(deployed_devnet: Settings) -> Deployment:
     return Deployment.for_settings(deployed_devnet, connect(deployed_devnet.rpc_url).eth.chain_id)
+
+
+@pytest.fixture(scope="module")
+def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The whole local network as `zg up` runs it (chain, contracts, faucet, two storage shards, indexer),
+    on free ports; yields settings whose endpoints point at it."""
+    settings = make_settings(tmp_path_factory.mktemp("up"))
+    cmd = [str(Path(sys.executable).parent / "zg"), "up", "--data-dir", str(settings.data_dir)]
+    cmd += ["--port", str(settings.chain_port), "--faucet-port", str(settings.faucet_port)]
+    cmd += ["--storage-ports", settings.storage_ports, "--indexer-port", str(settings.indexer_port)]
+    log = settings.data_dir.parent / "zg-up.log"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=tool_env(settings), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        up = wait_until(lambda: settings.network_file.exists() or proc.poll() is not None, UP_TIMEOUT_SECONDS, 0.2)
+        if not up or proc.poll() is not None:
+            raise AssertionError(f"zg up did not come up:\n{log.read_text()[-4000:]}")
+        yield settings
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     faucet_window: int = Field(default=3600, ge=0)
     faucet_ip_limit: int = Field(default=5, ge=1)
 
+    # Storage contracts (deploy time): wei per 256-byte sector, blocks per mining epoch, sectors per
+    # pricing chunk of the reward pool (0G: 8 GiB), seconds over which a chunk's fees are released.
+    storage_price_per_sector: int = Field(default=10**9, ge=0)
+    storage_blocks_per_epoch: int = Field(default=20, gt=0)
+    storage_sectors_per_pricing_chunk: int = Field(default=2**25, gt=0)
+    storage_release_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+
     # Storage node (one process per node; `zg up` runs two, one per shard).
     storage_host: str = "127.0.0.1"
     storage_port: int = DEFAULT_STORAGE_PORT
@@ -87,6 +94,16 @@ class Settings(BaseSettings):
     indexer_url: str = f"http://127.0.0.1:{DEFAULT_INDEXER_PORT}"
     # Comma-separated URLs of the storage nodes the indexer serves.
     indexer_nodes: str = f"http://127.0.0.1:{DEFAULT_STORAGE_PORT}"
+
+    # Ports of the storage nodes `zg up` starts, one shard each (1, 2 or 4 nodes).
+    storage_ports: str = f"{DEFAULT_STORAGE_PORT},{DEFAULT_STORAGE_PORT + 1}"
+
+    @property
+    def storage_port_list(self) -> list[int]:
+        ports = [int(p) for p in self.storage_ports.split(",") if p.strip()]
+        if len(ports) not in (1, 2, 4):
+            raise ValueError(f"storage_ports must list 1, 2 or 4 ports (one shard each), not {len(ports)}")
+        return ports
 
     @property
     def indexer_node_urls(self) -> list[str]:

@@ -37,8 +37,13 @@ class Daemon:
     module: str
     host: str
     port: int
-    url: str
+    # Settings this daemon runs with on top of the network's (its port, shard...).
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     @property
     def health_url(self) -> str:
@@ -49,10 +54,33 @@ class Daemon:
 
 
 def daemons(settings: Settings) -> list[Daemon]:
-    """Every daemon `zg up` runs; later components add theirs here."""
-    return [
-        Daemon("faucet", "services.faucet", settings.faucet_host, settings.faucet_port, settings.faucet_url),
+    """Every daemon `zg up` runs, in start order; later components add theirs here."""
+    ports = settings.storage_port_list
+    shards = len(ports)
+    storage = [
+        Daemon(
+            f"storage-{i}",
+            "services.storage_miner",
+            settings.storage_host,
+            port,
+            {
+                "ZG_STORAGE_PORT": str(port),
+                "ZG_STORAGE_SHARD_ID": str(i),
+                "ZG_STORAGE_NUM_SHARD": str(shards),
+                "ZG_STORAGE_NAME": f"storage-{i}",
+            },
+        )
+        for i, port in enumerate(ports)
     ]
+    indexer = Daemon(
+        "indexer",
+        "services.storage_miner.indexer",
+        settings.indexer_host,
+        settings.indexer_port,
+        {"ZG_INDEXER_NODES": ",".join(d.url for d in storage)},
+    )
+    faucet = Daemon("faucet", "services.faucet", settings.faucet_host, settings.faucet_port)
+    return [faucet, *storage, indexer]
 
 
 @dataclass
@@ -89,7 +117,7 @@ class Network:
         self.deployment, _ = deploy(s)
         for d in daemons(s):
             log(f"starting {d.name} on {d.url}")
-            d.proc = spawn([sys.executable, "-m", d.module], d.log_file(s), env=child_env(s), cwd=REPO_ROOT)
+            d.proc = spawn([sys.executable, "-m", d.module], d.log_file(s), env=child_env(s, **d.env), cwd=REPO_ROOT)
             self.running.append(d)
             if not wait_until(lambda d=d: self._healthy(d), DAEMON_START_TIMEOUT_SECONDS, 0.2):
                 raise UpError(f"{d.name} did not become healthy; see {d.log_file(s)}")

@@ -49,7 +49,8 @@ def alive(pid: int) -> bool:
 def start_up(settings: Settings) -> subprocess.Popen[str]:
     # Only the data dir and ports: every other setting comes from defaults.
     cmd = [ZG, "up", "--data-dir", str(settings.data_dir), "--port", str(settings.chain_port)]
-    cmd += ["--faucet-port", str(settings.faucet_port)]
+    cmd += ["--faucet-port", str(settings.faucet_port), "--storage-ports", settings.storage_ports]
+    cmd += ["--indexer-port", str(settings.indexer_port)]
     env = tool_env(settings)
     env = {k: v for k, v in env.items() if not k.startswith("ZG_") or k == "ZG_DEPLOYMENTS_DIR"}
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -84,6 +85,8 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         assert info["rpc"] == settings.rpc_url
         assert info["chainId"] == settings.chain_id
         assert info["faucet"] == settings.faucet_url
+        assert info["indexer"] == settings.indexer_url
+        assert [info["storage-0"], info["storage-1"]] == settings.indexer_node_urls
         assert Path(info["manifest"]).is_file()
         assert httpx.get(f"{info['faucet']}/health", timeout=5).status_code == 200
 
@@ -95,10 +98,22 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
         assert w3.eth.get_balance(wallet) == settings.faucet_drip_wei
 
+        # Storage through the two-shard network, with nothing configured but the data dir.
+        original = tmp_path / "model.bin"
+        original.write_bytes(os.urandom(3 * 256 * 1024 + 999))
+        uploaded = zg(settings, "--json", "storage", "upload", str(original))
+        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+        root = json.loads(uploaded.stdout)["root"]
+        assert root == zg(settings, "storage", "root", str(original)).stdout.strip()
+        copy = tmp_path / "copy.bin"
+        downloaded = zg(settings, "storage", "download", root, str(copy))
+        assert downloaded.returncode == 0, downloaded.stdout + downloaded.stderr
+        assert copy.read_bytes() == original.read_bytes()
+
         status = zg(settings, "--json", "chain", "status")
         assert json.loads(status.stdout)["chainId"] == settings.chain_id
         descendants = children_of(proc.pid)
-        assert len(descendants) >= 2  # chain + faucet at least
+        assert len(descendants) >= 5  # chain, faucet, two storage nodes, indexer
     finally:
         output = stop_up(proc)
     assert proc.returncode == 0, output
@@ -106,7 +121,8 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
     assert wait_until(lambda: not any(alive(pid) for pid in descendants), 10), "processes left behind"
     assert not settings.network_file.exists()
     assert not port_in_use("127.0.0.1", settings.chain_port)
-    assert not port_in_use("127.0.0.1", settings.faucet_port)
+    for port in (settings.faucet_port, settings.indexer_port, *settings.storage_port_list):
+        assert not port_in_use("127.0.0.1", port)
 
     # Same data dir again: chain state and deployment are kept, limits too.
     proc = start_up(settings)

@@ -19,23 +19,39 @@ if TYPE_CHECKING:
 @click.option("--data-dir", type=click.Path(path_type=Path), help="State of chain and daemons (default ~/.zerog).")
 @click.option("--port", type=int, help="Chain JSON-RPC port (default 8545).")
 @click.option("--faucet-port", type=int, help="Faucet port (default 8600).")
+@click.option("--storage-ports", help="Comma-separated ports of the storage nodes, one shard each (default 5678,5679).")
+@click.option("--indexer-port", type=int, help="Storage indexer port (default 12345).")
 @click.option("--block-time", type=float, help="Seconds per block; default mines one block per transaction.")
 @pass_cli
 def up(
-    ctx: CliContext, data_dir: Path | None, port: int | None, faucet_port: int | None, block_time: float | None
+    ctx: CliContext,
+    data_dir: Path | None,
+    port: int | None,
+    faucet_port: int | None,
+    storage_ports: str | None,
+    indexer_port: int | None,
+    block_time: float | None,
 ) -> None:
     """Start chain + contracts + every daemon; Ctrl-C stops them all. Writes <data-dir>/network.json."""
     from chain_node import ChainNode
     from zerog.up import Network, wait_for_signal
 
-    overrides = {"data_dir": data_dir, "chain_port": port, "faucet_port": faucet_port, "block_time": block_time}
+    overrides = {
+        "data_dir": data_dir,
+        "chain_port": port,
+        "faucet_port": faucet_port,
+        "storage_ports": storage_ports,
+        "indexer_port": indexer_port,
+        "block_time": block_time,
+    }
     settings = ctx.with_overrides(**overrides)
     # The endpoints follow the ports chosen here, never a stale network.json.
-    host, faucet = settings.chain_host, settings.faucet_host
+    s = settings
     settings = settings.model_copy(
         update={
-            "rpc_url": f"http://{host}:{settings.chain_port}",
-            "faucet_url": f"http://{faucet}:{settings.faucet_port}",
+            "rpc_url": f"http://{s.chain_host}:{s.chain_port}",
+            "faucet_url": f"http://{s.faucet_host}:{s.faucet_port}",
+            "indexer_url": f"http://{s.indexer_host}:{s.indexer_port}",
         }
     )
     network = Network(settings, ChainNode(settings))

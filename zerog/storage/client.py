@@ -17,6 +17,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.logs import DISCARD
 
 from zerog.chain import Deployment, send_transaction
 from zerog.errors import ZeroGError
@@ -116,7 +117,7 @@ def submit(
     receipt = send_transaction(
         w3, account, flow.functions.submit(submission), value=fee, decoder=deployment.error_decoder()
     )
-    (event,) = flow.events.Submit().process_receipt(receipt)
+    (event,) = flow.events.Submit().process_receipt(receipt, errors=DISCARD)  # market/reward logs are not ours
     return receipt["transactionHash"].to_0x_hex(), int(event["args"]["submissionIndex"])
 
 

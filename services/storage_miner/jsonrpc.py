@@ -1,0 +1,241 @@
+"""JSON-RPC 2.0 over HTTP POST, as the official 0G node (jsonrpsee) and indexer speak it.
+
+Shared by the storage node and the indexer. Methods take positional (array) or named (object) params;
+batches (arrays of requests) and notifications (no id) are supported. Errors follow the node's
+conventions, which the official SDK relies on:
+
+* -32700 parse error, -32600 invalid request (also a body over the size limit), -32601 unknown method;
+* -32602 invalid params: ``message`` is ``"Invalid params: <param>: <detail>"`` and ``data`` is the
+  detail alone (the official node puts only ``"Invalid params: <param>"`` in the message; the detail is
+  added so that clients showing only the message still say what is wrong). The SDK looks for
+  "already uploaded and finalized" in ``data``;
+* -32603 internal error (the cause is in the server log, not in the answer).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+#: Largest request body accepted. The SDK sends one 256 KiB segment (≈350 KB of JSON) per call by
+#: default; a 64 MiB body holds a batch of ~180 segments.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Largest batch (requests in one JSON array).
+MAX_BATCH = 1024
+MAX_UINT64 = 2**64 - 1
+
+_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+class RpcError(Exception):
+    """Raised by a method; becomes the JSON-RPC error object of its answer."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_json(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+def invalid_params(param: str, detail: str) -> RpcError:
+    return RpcError(INVALID_PARAMS, f"Invalid params: {param}: {detail}", detail)
+
+
+# ---------------------------------------------------------------- parameter parsers
+
+
+def parse_hash(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or not _HASH.match(value):
+        raise invalid_params(name, f"expected a 0x-prefixed 32-byte hex string, got {_show(value)}")
+    return bytes.fromhex(value[2:])
+
+
+def parse_uint(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_UINT64:
+        raise invalid_params(name, f"expected a non-negative integer (JSON number), got {_show(value)}")
+    return value
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid_params(name, f"expected true or false, got {_show(value)}")
+    return value
+
+
+def parse_base64(value: Any, name: str, max_bytes: int) -> bytes:
+    if not isinstance(value, str):
+        raise invalid_params(name, f"expected a base64 string, got {_show(value)}")
+    if len(value) > (max_bytes + 2) // 3 * 4:
+        raise invalid_params(name, f"longer than {max_bytes} bytes")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise invalid_params(name, f"not valid base64 ({exc})") from exc
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, bytes) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# ---------------------------------------------------------------- methods and dispatch
+
+
+@dataclass(frozen=True)
+class Param:
+    """A method parameter: its name (for named params and errors), parser, and default if optional."""
+
+    name: str
+    parse: Callable[[Any, str], Any]
+    optional: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Method:
+    func: Callable[..., Any]
+    params: tuple[Param, ...] = ()
+
+    def bind(self, raw: Any) -> list[Any]:
+        """The parsed arguments of `raw` params (absent, an array, or an object)."""
+        if raw is None:
+            values: list[Any] = []
+            given: Mapping[str, Any] | None = None
+        elif isinstance(raw, list):
+            values, given = raw, None
+            if len(values) > len(self.params):
+                names = ", ".join(p.name for p in self.params) or "none"
+                detail = f"expected at most {len(self.params)} params ({names}), got {len(values)}"
+                raise RpcError(INVALID_PARAMS, f"Invalid params: {detail}", detail)
+        elif isinstance(raw, dict):
+            values, given = [], raw
+            unknown = set(raw) - {p.name for p in self.params}
+            if unknown:
+                detail = f"unknown param {sorted(unknown)[0]!r}; expected {[p.name for p in self.params]}"
+                raise RpcError(INVALID_PARAMS, f"Invalid params: {detail}", detail)
+        else:
+            detail = "params must be an array or an object"
+            raise RpcError(INVALID_PARAMS, f"Invalid params: {detail}", detail)
+        args = []
+        for position, param in enumerate(self.params):
+            if given is not None:
+                present, value = param.name in given, given.get(param.name)
+            else:
+                present, value = position < len(values), values[position] if position < len(values) else None
+            if not present or (value is None and param.optional):
+                if not param.optional:
+                    raise invalid_params(param.name, f"missing value for required param #{position} ({param.name})")
+                args.append(param.default)
+            else:
+                args.append(param.parse(value, param.name))
+        return args
+
+
+@dataclass
+class Dispatcher:
+    """Routes JSON-RPC requests (already parsed JSON) to `methods`."""
+
+    methods: dict[str, Method] = field(default_factory=dict)
+
+    def add(self, name: str, func: Callable[..., Any], *params: Param) -> None:
+        self.methods[name] = Method(func, params)
+
+    def handle(self, payload: Any) -> Any:
+        """The JSON answer to a request or batch; None when nothing is to be sent (notifications)."""
+        if isinstance(payload, list):
+            if not payload:
+                return _error(None, RpcError(INVALID_REQUEST, "Invalid request: empty batch"))
+            if len(payload) > MAX_BATCH:
+                return _error(None, RpcError(INVALID_REQUEST, f"Invalid request: batch of more than {MAX_BATCH}"))
+            answers = [answer for item in payload if (answer := self.handle_one(item)) is not None]
+            return answers or None
+        return self.handle_one(payload)
+
+    def handle_one(self, request: Any) -> dict[str, Any] | None:
+        if not isinstance(request, dict):
+            return _error(None, RpcError(INVALID_REQUEST, "Invalid request: expected a JSON-RPC request object"))
+        request_id = request.get("id")
+        if request_id is not None and (isinstance(request_id, bool) or not isinstance(request_id, int | str | float)):
+            return _error(None, RpcError(INVALID_REQUEST, "Invalid request: id must be a number, a string or null"))
+        if request.get("jsonrpc") != "2.0":
+            return _error(request_id, RpcError(INVALID_REQUEST, 'Invalid request: "jsonrpc" must be "2.0"'))
+        name = request.get("method")
+        if not isinstance(name, str):
+            return _error(request_id, RpcError(INVALID_REQUEST, 'Invalid request: "method" must be a string'))
+        notification = "id" not in request
+        method = self.methods.get(name)
+        try:
+            if method is None:
+                raise RpcError(METHOD_NOT_FOUND, f"Method not found: {name}")
+            result = method.func(*method.bind(request.get("params")))
+        except RpcError as exc:
+            return None if notification else _error(request_id, exc)
+        except Exception:
+            log.exception("JSON-RPC %s failed", name)
+            error = RpcError(INTERNAL_ERROR, "Internal error", "unexpected failure; the operator can see it in the log")
+            return None if notification else _error(request_id, error)
+        return None if notification else {"jsonrpc": "2.0", "result": result, "id": request_id}
+
+
+def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "error": error.to_json(), "id": request_id}
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The request body, or None if it is larger than `limit` (checked before and while reading)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, total = [], 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def serve_http(request: Request, dispatcher: Dispatcher, limit: int = MAX_BODY_BYTES) -> Response:
+    """Answer one HTTP POST: body limit, JSON parsing, then the dispatcher in a worker thread."""
+    body = await read_body(request, limit)
+    if body is None:
+        error = RpcError(
+            INVALID_REQUEST, f"Request is too big: the limit is {limit} bytes ({limit // 2**20} MiB)", {"limit": limit}
+        )
+        # The rest of the body is not read: close the connection instead of draining it.
+        return JSONResponse(_error(None, error), status_code=413, headers={"Connection": "close"})
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return JSONResponse(_error(None, RpcError(PARSE_ERROR, f"Parse error: {exc}")))
+    answer = await run_in_threadpool(dispatcher.handle, payload)
+    if answer is None:
+        return Response(status_code=204)
+    return JSONResponse(answer)

@@ -1,0 +1,51 @@
+"""Running a daemon app under uvicorn with the stack's conventions (shared by the node and the indexer).
+
+SIGINT and SIGTERM shut it down gracefully with exit code 0. Exit code 1: bad configuration or busy
+port; 3: the app failed to start.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+from zerog.errors import ZeroGError
+from zerog.process import port_in_use
+
+EXIT_CONFIG = 1
+EXIT_STARTUP = 3
+
+
+def setup_logging() -> None:
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_setting: str) -> int:
+    log = logging.getLogger("services.storage_miner")
+    try:
+        app = build()
+    except ZeroGError as exc:
+        log.error("%s cannot start: %s", name, exc.message)
+        return EXIT_CONFIG
+    if port_in_use(host, port):
+        log.error("%s cannot start: port %d on %s is busy (set %s)", name, port, host, port_setting)
+        return EXIT_CONFIG
+    # log_config=None: uvicorn's loggers propagate to our stdout handler instead of their own.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the previous handler:
+    # make both a KeyboardInterrupt, which ends us cleanly below.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    interrupted = False
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        interrupted = True
+    if not server.started and not interrupted:
+        return EXIT_STARTUP
+    log.info("%s stopped", name)
+    return 0

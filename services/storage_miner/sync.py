@@ -1,0 +1,100 @@
+"""Background thread that follows the Flow's `Submit` logs into the store (the node's log sync)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+
+from web3 import Web3
+from web3.types import EventData
+
+from services.storage_miner.flow import Submission
+from services.storage_miner.store import NodeStore
+from zerog.follower import Cursor, EventFollower, ReorgTooDeepError
+
+log = logging.getLogger(__name__)
+
+FOLLOWER_NAME = "storage-flow-submit"
+JOIN_TIMEOUT_SECONDS = 10
+
+
+class _Follower(EventFollower):
+    """An EventFollower that deletes the segment files of rolled-back submissions once the rollback
+    is committed (the rollback handler runs inside the follower's transaction)."""
+
+    store: NodeStore
+
+    def poll_once(self) -> int:
+        try:
+            return super().poll_once()
+        finally:
+            if self.store.has_garbage:
+                self.store.collect_garbage()
+
+
+class SubmitFollower:
+    """Runs the Submit follower in a daemon thread; `start()` / `stop()` from the app lifespan."""
+
+    def __init__(
+        self, w3: Web3, flow_address: str, flow_abi: list, store: NodeStore, *, start_block: int, confirmations: int,
+        poll_interval: float,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.start_block = start_block
+        self.poll_interval = poll_interval
+        contract = w3.eth.contract(address=flow_address, abi=flow_abi)
+        self.follower = _Follower(
+            w3,
+            store.conn,
+            FOLLOWER_NAME,
+            [contract.events.Submit],
+            self._handle,
+            store.rollback,
+            start_block=start_block,
+            confirmations=confirmations,
+            lock=store.lock,
+        )
+        self.follower.store = store
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failed: str | None = None
+
+    @property
+    def cursor(self) -> Cursor | None:
+        """Newest block whose logs are all applied."""
+        with self.store.lock:
+            return self.follower.cursor
+
+    @property
+    def sync_height(self) -> int:
+        cursor = self.cursor
+        return cursor.block_number if cursor else max(self.start_block - 1, 0)
+
+    def _handle(self, conn: sqlite3.Connection, event: EventData) -> None:
+        submission = Submission.from_event(event)
+        self.store.add_submission(conn, submission)
+        log.info(
+            "synced tx %d: root 0x%s, %d bytes at sector %d (block %d)",
+            submission.seq, submission.root.hex(), submission.size, submission.start_entry, submission.block_number,
+        )  # fmt: skip
+
+    def _run(self) -> None:
+        try:
+            self.follower.run(self._stop, self.poll_interval)
+        except ReorgTooDeepError as exc:
+            self.failed = str(exc)
+            log.exception("log sync stopped: the node no longer learns new submissions")
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=FOLLOWER_NAME, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT_SECONDS)
+            if self._thread.is_alive():
+                log.warning("log sync did not stop within %d s", JOIN_TIMEOUT_SECONDS)
+            self._thread = None
