@@ -4,16 +4,17 @@ proof-checked on the way down and uploads that resume where they stopped."""
 from __future__ import annotations
 
 import base64
+import itertools
 import mmap
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -33,6 +34,7 @@ POLL_SECONDS = 0.2
 FINALIZED_MARKER = "already uploaded and finalized"
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 class StorageError(ZeroGError):
@@ -149,13 +151,18 @@ def upload(
     infos = [_wait_for(node, root, lambda info: info is not None, timeout, "sync the Submit log") for node in nodes]
     start_segment = int(infos[0]["tx"]["startEntryIndex"]) // SEGMENT_CHUNKS
     with _mapped(path) as data:
-        jobs = []
+        per_node = []
         for node, info in zip(nodes, infos, strict=True):
             if info["finalized"]:
                 continue
             mine = [i for i in range(tree.num_segments) if node.holds(start_segment + i)]
-            for first in range(0, len(mine), UPLOAD_BATCH_SEGMENTS):
-                jobs.append((node, mine[first : first + UPLOAD_BATCH_SEGMENTS]))
+            if info["uploadedSegNum"]:  # resuming: send only what the node lacks
+                mine = [i for i in mine if not node.client.has_segment(root, i)]
+            per_node.append(
+                [(node, mine[i : i + UPLOAD_BATCH_SEGMENTS]) for i in range(0, len(mine), UPLOAD_BATCH_SEGMENTS)]
+            )
+        # Round-robin over the nodes, so every node is busy from the start.
+        jobs = [job for batch in itertools.zip_longest(*per_node) for job in batch if job is not None]
         skipped = tree.size - sum(_segment_bytes(tree, i) for _, batch in jobs for i in batch)
         _advance(progress, skipped)
 
@@ -169,8 +176,7 @@ def upload(
                     raise
             _advance(progress, sum(_segment_bytes(tree, i) for i in batch))
 
-        with ThreadPoolExecutor(TRANSFER_THREADS) as pool:
-            list(pool.map(push, jobs))
+        _run_all(push, jobs)
     for node in nodes:
         _wait_for(node, root, lambda info: bool(info and info["finalized"]), timeout, "finalize the file")
     return UploadResult(root, tx_hash, seq, tree.size)
@@ -216,6 +222,18 @@ def _mapped(path: Path) -> Iterator[memoryview]:
             yield view
         finally:
             view.release()
+
+
+def _run_all(work: Callable[[T], None], items: Iterable[T]) -> None:
+    """`work` over `items` on the transfer threads; the first failure cancels what has not started."""
+    with ThreadPoolExecutor(TRANSFER_THREADS) as pool:
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def _advance(progress: Progress | None, amount: int) -> None:
@@ -264,8 +282,7 @@ def download(
             os.pwrite(fd, data[: _segment_bytes(layout, index)], index * SEGMENT_SIZE)
             _advance(progress, _segment_bytes(layout, index))
 
-        with ThreadPoolExecutor(TRANSFER_THREADS) as pool:
-            list(pool.map(fetch, range(layout.num_segments)))
+        _run_all(fetch, range(layout.num_segments))
         os.fsync(fd)
         os.close(fd)
         fd = -1

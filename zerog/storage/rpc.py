@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from zerog.errors import ZeroGError
+from zerog.storage.merkle import SEGMENT_CHUNKS
 
 RPC_TIMEOUT_SECONDS = 60
 
@@ -71,6 +72,11 @@ class StorageNodeClient(JsonRpcClient):
 
     def upload_segments_by_tx_seq(self, segments: list[dict[str, Any]], seq: int) -> None:
         self.call("zgs_uploadSegmentsByTxSeq", segments, seq)
+
+    def has_segment(self, root: str, index: int) -> bool:
+        """Whether the node stores segment `index` of `root` (asks for its first chunk only)."""
+        first = index * SEGMENT_CHUNKS
+        return self.call("zgs_downloadSegment", root, first, first + 1) is not None
 
     def download_segment_with_proof(self, root: str, index: int) -> dict[str, Any] | None:
         return self.call("zgs_downloadSegmentWithProof", root, index)
