@@ -18,6 +18,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from services.storage_miner.flow import ShardConfig, Submission, shard_segments
 from zerog.errors import ConfigError
 from zerog.follower import open_store
-from zerog.storage.merkle import FileLayout, segment_root
+from zerog.storage.merkle import FileLayout
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS segments (
     seg_index INTEGER NOT NULL,             -- file-local segment index
     size INTEGER NOT NULL,                  -- bytes in the file
     seg_root TEXT NOT NULL,                 -- 0x hex: its leaf in the file's segment tree
+    crc32 INTEGER NOT NULL,                 -- of the bytes on disk: a cheap check on every read
     proof TEXT NOT NULL,                    -- JSON {lemma, path}: verified when it was uploaded
     PRIMARY KEY (uid, seg_index)
 );
@@ -354,8 +356,9 @@ class NodeStore:
                     path.unlink(missing_ok=True)
                     raise TxDroppedError(tx.seq)
                 inserted = self.conn.execute(
-                    "INSERT OR IGNORE INTO segments (uid, seg_index, size, seg_root, proof) VALUES (?, ?, ?, ?, ?)",
-                    (tx.uid, index, len(data), "0x" + seg_root.hex(), json.dumps(proof)),
+                    "INSERT OR IGNORE INTO segments (uid, seg_index, size, seg_root, crc32, proof)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (tx.uid, index, len(data), "0x" + seg_root.hex(), zlib.crc32(data), json.dumps(proof)),
                 ).rowcount
                 finalized = bool(row["finalized"])
                 if inserted:
@@ -375,10 +378,11 @@ class NodeStore:
         return finalized
 
     def read_segment(self, tx: TxRecord, index: int) -> tuple[bytes, dict[str, Any]] | None:
-        """(data, proof) of a stored segment, checked against its indexed size and root; None if absent."""
+        """(data, proof) of a stored segment, checked against its indexed size and checksum (the root was
+        verified on upload; a CRC catches damage on disk at a fraction of re-hashing); None if absent."""
         with self.lock:
             row = self.conn.execute(
-                "SELECT size, seg_root, proof FROM segments WHERE uid = ? AND seg_index = ?", (tx.uid, index)
+                "SELECT size, crc32, proof FROM segments WHERE uid = ? AND seg_index = ?", (tx.uid, index)
             ).fetchone()
         if row is None:
             return None
@@ -387,11 +391,7 @@ class NodeStore:
             data = path.read_bytes()
         except FileNotFoundError:
             return None  # rolled back meanwhile
-        layout = tx.layout
-        if (
-            len(data) != row["size"]
-            or "0x" + segment_root(data, layout.segment_padded_chunks(index)).hex() != row["seg_root"]
-        ):
+        if len(data) != row["size"] or zlib.crc32(data) != row["crc32"]:
             log.error("segment %d of tx %d is damaged on disk (%s): not serving it", index, tx.seq, path)
             return None
         return data, json.loads(row["proof"])

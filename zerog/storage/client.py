@@ -27,7 +27,9 @@ from zerog.storage.rpc import IndexerClient, RpcError, StorageNodeClient
 
 #: Segments per upload call (the official SDK's batch size is 10 too).
 UPLOAD_BATCH_SEGMENTS = 10
-TRANSFER_THREADS = 4
+#: Parallel requests: uploads wait on the node's verification, downloads are bound by our own hashing.
+UPLOAD_THREADS = 4
+DOWNLOAD_THREADS = max(2, os.cpu_count() or 1)
 SYNC_TIMEOUT_SECONDS = 120
 POLL_SECONDS = 0.2
 #: The node's answer when a segment it is sent is already stored and the file complete.
@@ -176,7 +178,7 @@ def upload(
                     raise
             _advance(progress, sum(_segment_bytes(tree, i) for i in batch))
 
-        _run_all(push, jobs)
+        _run_all(push, jobs, UPLOAD_THREADS)
     for node in nodes:
         _wait_for(node, root, lambda info: bool(info and info["finalized"]), timeout, "finalize the file")
     return UploadResult(root, tx_hash, seq, tree.size)
@@ -224,9 +226,9 @@ def _mapped(path: Path) -> Iterator[memoryview]:
             view.release()
 
 
-def _run_all(work: Callable[[T], None], items: Iterable[T]) -> None:
-    """`work` over `items` on the transfer threads; the first failure cancels what has not started."""
-    with ThreadPoolExecutor(TRANSFER_THREADS) as pool:
+def _run_all(work: Callable[[T], None], items: Iterable[T], threads: int) -> None:
+    """`work` over `items` on `threads` threads; the first failure cancels what has not started."""
+    with ThreadPoolExecutor(threads) as pool:
         futures = [pool.submit(work, item) for item in items]
         try:
             for future in futures:
@@ -282,7 +284,7 @@ def download(
             os.pwrite(fd, data[: _segment_bytes(layout, index)], index * SEGMENT_SIZE)
             _advance(progress, _segment_bytes(layout, index))
 
-        _run_all(fetch, range(layout.num_segments))
+        _run_all(fetch, range(layout.num_segments), DOWNLOAD_THREADS)
         os.fsync(fd)
         os.close(fd)
         fd = -1
