@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 #: Checkpoint rows (block number + hash) kept per follower for walking back on a reorg.
 CHECKPOINTS_KEPT = 512
 DEFAULT_BATCH_BLOCKS = 2_000
+THREAD_JOIN_SECONDS = 10
 
 Handler = Callable[[sqlite3.Connection, EventData], None]
 Rollback = Callable[[sqlite3.Connection, int], None]
@@ -176,6 +177,33 @@ class EventFollower:
                 unreachable = False
             if not handled:
                 stop.wait(poll_interval)
+
+    # ------------------------------------------------------------ background thread
+
+    def start(self, poll_interval: float = 0.5) -> None:
+        """Run `run()` in a daemon thread until `stop()`; a fatal reorg is kept in `failed`."""
+        self._stop = threading.Event()
+        self.failed: str | None = None
+
+        def loop() -> None:
+            try:
+                self.run(self._stop, poll_interval)
+            except ReorgTooDeepError as exc:
+                self.failed = str(exc)
+                log.exception("follower %s stopped", self.name)
+
+        self._thread = threading.Thread(target=loop, name=f"follower-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = THREAD_JOIN_SECONDS) -> None:
+        thread = getattr(self, "_thread", None)
+        if thread is None:
+            return
+        self._stop.set()
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("follower %s did not stop within %.0f s", self.name, timeout)
+        self._thread = None
 
     def sync(self, timeout: float = 30) -> None:
         """Poll until caught up with the confirmed head (for tests and one-shot tools)."""

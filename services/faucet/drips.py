@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 
 from web3 import Web3
 from web3.types import EventData
@@ -12,12 +11,11 @@ from web3.types import EventData
 from services.faucet.core.config import Settings
 from services.faucet.store import FaucetStore
 from zerog.chain import Deployment
-from zerog.follower import EventFollower, ReorgTooDeepError
+from zerog.follower import EventFollower
 
 log = logging.getLogger(__name__)
 
 FOLLOWER_NAME = "faucet-drips"
-JOIN_TIMEOUT_SECONDS = 10
 
 
 class DripFollower:
@@ -39,8 +37,6 @@ class DripFollower:
             confirmations=settings.confirmations,
             lock=store.lock,
         )
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._timestamps: dict[str, int] = {}
 
     @property
@@ -56,21 +52,8 @@ class DripFollower:
             self._timestamps = {block_hash: int(self.w3.eth.get_block(event["blockHash"])["timestamp"])}
         FaucetStore.add_drip(conn, event, self._timestamps[block_hash])
 
-    def _run(self) -> None:
-        try:
-            self.follower.run(self._stop, self.settings.poll_interval)
-        except ReorgTooDeepError:
-            log.exception("drip follower stopped: recent drips are no longer updated")
-
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=FOLLOWER_NAME, daemon=True)
-        self._thread.start()
+        self.follower.start(self.settings.poll_interval)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(JOIN_TIMEOUT_SECONDS)
-            if self._thread.is_alive():
-                log.warning("drip follower did not stop within %d s", JOIN_TIMEOUT_SECONDS)
-            self._thread = None
+        self.follower.stop()

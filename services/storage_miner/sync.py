@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 
 from web3 import Web3
 from web3.types import EventData
 
 from services.storage_miner.flow import Submission
 from services.storage_miner.store import NodeStore
-from zerog.follower import Cursor, EventFollower, ReorgTooDeepError
+from zerog.follower import Cursor, EventFollower
 
 log = logging.getLogger(__name__)
 
 FOLLOWER_NAME = "storage-flow-submit"
-JOIN_TIMEOUT_SECONDS = 10
 
 
 class _Follower(EventFollower):
@@ -56,9 +54,6 @@ class SubmitFollower:
             lock=store.lock,
         )
         self.follower.store = store
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.failed: str | None = None
 
     @property
     def cursor(self) -> Cursor | None:
@@ -79,22 +74,13 @@ class SubmitFollower:
             submission.seq, submission.root.hex(), submission.size, submission.start_entry, submission.block_number,
         )  # fmt: skip
 
-    def _run(self) -> None:
-        try:
-            self.follower.run(self._stop, self.poll_interval)
-        except ReorgTooDeepError as exc:
-            self.failed = str(exc)
-            log.exception("log sync stopped: the node no longer learns new submissions")
+    @property
+    def failed(self) -> str | None:
+        """Why the log sync stopped for good (a reorg deeper than the kept checkpoints), if it did."""
+        return getattr(self.follower, "failed", None)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=FOLLOWER_NAME, daemon=True)
-        self._thread.start()
+        self.follower.start(self.poll_interval)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(JOIN_TIMEOUT_SECONDS)
-            if self._thread.is_alive():
-                log.warning("log sync did not stop within %d s", JOIN_TIMEOUT_SECONDS)
-            self._thread = None
+        self.follower.stop()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from services.common.serve import serve, setup_logging
 from services.storage_miner.indexer.main import create_app
-from services.storage_miner.serve import serve, setup_logging
 from zerog.config import load_settings
 
 

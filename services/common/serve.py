@@ -1,4 +1,4 @@
-"""Running a daemon app under uvicorn with the stack's conventions (shared by the node and the indexer).
+"""Running a daemon app under uvicorn with the stack's conventions (shared by every daemon).
 
 SIGINT and SIGTERM shut it down gracefully with exit code 0. Exit code 1: bad configuration or busy
 port; 3: the app failed to start.
@@ -26,7 +26,7 @@ def setup_logging() -> None:
 
 
 def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_setting: str) -> int:
-    log = logging.getLogger("services.storage_miner")
+    log = logging.getLogger("services")
     try:
         app = build()
     except ZeroGError as exc:
