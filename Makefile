@@ -8,9 +8,9 @@ SOLCX_DIR := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)
 SOLC := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install solc compile up test lint clean
+.PHONY: install solc compile model up test lint clean
 
-install: $(VENV)/.installed node_modules/.installed solc compile
+install: $(VENV)/.installed node_modules/.installed solc compile model
 
 # Python: a venv with the pinned set (constraints.txt) and this project editable.
 $(VENV)/.installed: pyproject.toml constraints.txt zerog/storage/_merkle.c
@@ -38,6 +38,10 @@ solc: node_modules/.installed
 
 compile: $(VENV)/.installed solc
 	$(BIN)/ape compile
+
+# The compute provider's tiny model, trained once on the bundled corpus and cached (no downloads).
+model: $(VENV)/.installed
+	$(BIN)/zg compute model train
 
 up: install
 	$(BIN)/zg up

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,19 @@ from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from zerog.accounts import dev_account, load_account
 from zerog.config import Settings, load_settings
+from zerog.da.keys import genesis_signers
 
 FAUCET_DRIPPER_DEV_INDEX = 1
 MANIFEST_VERSION = 1
+#: Every contract `deploy_all` puts in the manifest: a manifest missing one (an older deployment) is stale.
+MANIFEST_CONTRACTS = frozenset(
+    {
+        "Faucet",
+        "ChunkLinearReward", "FixedPriceMarket", "Flow", "PoraMine",
+        "Ledger", "InferenceServing",
+        "DASigners", "DAEntrance",
+    }
+)  # fmt: skip
 
 
 def _ape_account(settings: Settings) -> AccountAPI:
@@ -51,6 +62,8 @@ def is_current(manifest: dict[str, Any]) -> bool:
     """True if every contract of `manifest` lives on this chain with the code we would deploy now."""
     if manifest.get("version") != MANIFEST_VERSION or manifest.get("chainId") != chain.chain_id:
         return False
+    if set(manifest.get("contracts", {})) != MANIFEST_CONTRACTS:
+        return False
     for name, record in manifest.get("contracts", {}).items():
         try:
             block_hash = chain.provider.get_block(record["deployBlock"]).hash.to_0x_hex()
@@ -62,7 +75,7 @@ def is_current(manifest: dict[str, Any]) -> bool:
             or record["bytecodeHash"] != _bytecode_hash(name)
         ):
             return False
-    return bool(manifest.get("contracts"))
+    return True
 
 
 def create_address(sender: str, nonce: int) -> str:
@@ -115,6 +128,75 @@ def deploy_storage(
     }
 
 
+def deploy_compute(deployer: AccountAPI, *, refund_lock: int, min_stake: int) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Deploys Ledger then InferenceServing from two consecutive nonces, each bound to the other by an immutable
+    constructor address (the ledger gets the serving contract's predicted CREATE address). No roles."""
+    nonce = deployer.nonce
+    serving_at = create_address(deployer.address, nonce + 1)
+    ledger_args = {"serving": serving_at}
+    ledger = project.Ledger.deploy(*ledger_args.values(), sender=deployer, nonce=nonce)
+    serving_args = {"ledger": ledger.address, "refundLock": refund_lock, "minStake": min_stake}
+    serving = project.InferenceServing.deploy(*serving_args.values(), sender=deployer, nonce=nonce + 1)
+    if serving.address != serving_at:
+        raise click.ClickException(
+            f"InferenceServing was not deployed at the predicted address ({serving.address} vs {serving_at}): redeploy"
+        )
+    return {"Ledger": (ledger, ledger_args), "InferenceServing": (serving, serving_args)}
+
+
+def deploy_mine(
+    deployer: AccountAPI,
+    flow: Any,
+    reward: Any,
+    *,
+    difficulty: int,
+    target_answers: int,
+    max_mining_length: int,
+) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Deploys PoraMine over `flow` and `reward` (both fixed in its constructor) and grants it the reward pool's
+    MINE_ROLE, so that accepted answers claim rewards. PoraMine itself has no roles."""
+    mine_args = {
+        "flow": flow.address,
+        "reward": reward.address,
+        "initialDifficulty": difficulty,
+        "targetAnswers": target_answers,
+        "maxMiningLength": max_mining_length,
+    }
+    mine = project.PoraMine.deploy(*mine_args.values(), sender=deployer)
+    reward.grantRole(reward.MINE_ROLE(), mine.address, sender=deployer)
+    return {"PoraMine": (mine, mine_args)}
+
+
+def deploy_da(
+    deployer: AccountAPI,
+    *,
+    epoch_blocks: int,
+    min_stake: int,
+    withdraw_delay_epochs: int,
+    blob_fee: int,
+    genesis: Callable[[str], list[tuple[Any, ...]]],
+) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Deploys DASigners (with the genesis signers `genesis(address)` returns for its predicted address, their
+    stakes paid by the deployer), then DAEntrance bound to it. DASigners has no roles; DAEntrance's admin sets
+    the blob fee and withdraws the collected fees."""
+    signers_at = create_address(deployer.address, deployer.nonce)
+    members = genesis(signers_at)
+    stakes = sum(row[-1] for row in members)
+    signers_args = {
+        "epochBlocks": epoch_blocks,
+        "minStake": min_stake,
+        "withdrawDelayEpochs": withdraw_delay_epochs,
+        "genesis": members,
+    }
+    signers = project.DASigners.deploy(*signers_args.values(), sender=deployer, value=stakes)
+    if signers.address != signers_at:
+        raise click.ClickException(f"DASigners was not deployed at {signers_at} (but {signers.address}): redeploy")
+    signers_args["genesis"] = [{"account": row[0], "socket": row[4], "stake": row[5]} for row in members]
+    entrance_args = {"signerRegistry": signers.address, "initialBlobFee": blob_fee, "admin": deployer.address}
+    entrance = project.DAEntrance.deploy(*entrance_args.values(), sender=deployer)
+    return {"DASigners": (signers, signers_args), "DAEntrance": (entrance, entrance_args)}
+
+
 def _record(name: str, instance: Any, args: dict[str, Any]) -> dict[str, Any]:
     receipt = instance.creation_metadata.receipt
     return {
@@ -147,6 +229,30 @@ def deploy_all(settings: Settings, deployer: AccountAPI) -> dict[str, Any]:
         release_seconds=settings.storage_release_seconds,
     )
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in storage.items()})
+    mine = deploy_mine(
+        deployer,
+        storage["Flow"][0],
+        storage["ChunkLinearReward"][0],
+        difficulty=settings.storage_mining_difficulty,
+        target_answers=settings.storage_mining_target_answers,
+        max_mining_length=settings.storage_mining_max_length,
+    )
+    contracts.update({name: _record(name, instance, args) for name, (instance, args) in mine.items()})
+    compute = deploy_compute(
+        deployer, refund_lock=settings.compute_refund_lock, min_stake=settings.compute_min_stake_wei
+    )
+    contracts.update({name: _record(name, instance, args) for name, (instance, args) in compute.items()})
+    da = deploy_da(
+        deployer,
+        epoch_blocks=settings.da_epoch_blocks,
+        min_stake=settings.da_min_stake_wei,
+        withdraw_delay_epochs=settings.da_withdraw_delay_epochs,
+        blob_fee=settings.da_blob_fee_wei,
+        genesis=lambda at: genesis_signers(settings, chain.chain_id, at),
+    )
+    contracts.update({name: _record(name, instance, args) for name, (instance, args) in da.items()})
+    if set(contracts) != MANIFEST_CONTRACTS:
+        raise click.ClickException(f"deploy_all deployed {sorted(contracts)}, MANIFEST_CONTRACTS lists others")
     return {
         "version": MANIFEST_VERSION,
         "chainId": chain.chain_id,

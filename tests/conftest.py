@@ -15,7 +15,7 @@ from chain_node import ChainNode
 from zerog.chain import Deployment, connect
 from zerog.config import Settings, load_settings
 from zerog.deploy import child_env, run_deploy
-from zerog.process import free_port, wait_until
+from zerog.process import free_port, free_port_block, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 UP_TIMEOUT_SECONDS = 180
@@ -29,6 +29,7 @@ def tool_env(settings: Settings, **extra: str) -> dict[str, str]:
 def make_settings(tmp: Path, **overrides: object) -> Settings:
     port, faucet_port, indexer_port = free_port(), free_port(), free_port()
     storage_ports = [free_port(), free_port()]
+    compute_port, da_signer_base = free_port(), free_port_block(4)
     values: dict[str, object] = {
         "data_dir": tmp / "data",
         "deployments_dir": tmp / "deployments",
@@ -41,6 +42,9 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "indexer_port": indexer_port,
         "indexer_url": f"http://127.0.0.1:{indexer_port}",
         "indexer_nodes": ",".join(f"http://127.0.0.1:{p}" for p in storage_ports),
+        "compute_port": compute_port,
+        "da_signer_base_port": da_signer_base,
+        "da_signer_port": da_signer_base,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -77,6 +81,7 @@ def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     cmd = [str(Path(sys.executable).parent / "zg"), "up", "--data-dir", str(settings.data_dir)]
     cmd += ["--port", str(settings.chain_port), "--faucet-port", str(settings.faucet_port)]
     cmd += ["--storage-ports", settings.storage_ports, "--indexer-port", str(settings.indexer_port)]
+    cmd += ["--compute-port", str(settings.compute_port), "--da-signer-base-port", str(settings.da_signer_base_port)]
     log = settings.data_dir.parent / "zg-up.log"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:

@@ -21,6 +21,11 @@ DEFAULT_FAUCET_PORT = 8600
 #: 0G's own defaults: zgs node JSON-RPC on 5678, indexer on 12345.
 DEFAULT_STORAGE_PORT = 5678
 DEFAULT_INDEXER_PORT = 12345
+#: Compute provider (OpenAI-compatible API) of `zg up`.
+DEFAULT_COMPUTE_PORT = 8700
+#: DA signer daemons (base port; signer i on base + i) and the OP alt-DA server of `zg da server`.
+DEFAULT_DA_SIGNER_PORT = 8800
+DEFAULT_DA_SERVER_PORT = 3100
 #: Anvil's well-known dev mnemonic: public, funded only on the local chain.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 10
@@ -97,6 +102,86 @@ class Settings(BaseSettings):
 
     # Ports of the storage nodes `zg up` starts, one shard each (1, 2 or 4 nodes).
     storage_ports: str = f"{DEFAULT_STORAGE_PORT},{DEFAULT_STORAGE_PORT + 1}"
+
+    # ---- Compute (Ledger, InferenceServing, the provider daemon, the client) ----
+    # Deploy time: seconds a sub-account refund waits (must exceed every provider's settle interval) and the
+    # least stake a service locks.
+    compute_refund_lock: int = Field(default=2 * 3600, gt=0)
+    compute_min_stake_wei: int = Field(default=ETHER // 10, ge=0)
+    # Provider daemon: where it listens, and the URL it registers on chain (what users connect to).
+    compute_host: str = "127.0.0.1"
+    compute_port: int = DEFAULT_COMPUTE_PORT
+    compute_url: str | None = None
+    # The model served: its name in /v1/models, and a checkpoint path. Without a path the provider serves
+    # <compute_model_dir>/<name>.pt, training it there on first use (`zg compute model train`).
+    compute_model_name: str = "zg-bytelm-tiny"
+    compute_model_path: Path | None = None
+    compute_model_dir: Path = Path.home() / ".cache" / "zerog" / "models"
+    # Prices registered on chain, in wei per token (byte-level model: one token per UTF-8 byte).
+    compute_input_price_wei: int = Field(default=10**12, ge=0)
+    compute_output_price_wei: int = Field(default=2 * 10**12, ge=0)
+    # Default and largest max_tokens of a request (its cost is reserved before the model runs).
+    compute_max_tokens: int = Field(default=256, gt=0)
+    # Stake the provider locks when it registers (at least compute_min_stake_wei).
+    compute_stake_wei: int = Field(default=ETHER, ge=0)
+    # Seconds between settlement rounds, and vouchers per settlement transaction.
+    compute_settle_interval: float = Field(default=60, gt=0)
+    compute_settle_batch: int = Field(default=100, ge=1, le=500)
+    # Provider's key (registers, settles) and the key signing receipts (default: the provider's key); dev
+    # account 2 on the local network.
+    compute_provider_private_key: SecretStr | None = None
+    compute_signer_private_key: SecretStr | None = None
+
+    # ---- Storage mining (PoraMine contract at deploy time; the miner inside a storage node) ----
+    # Deploy time: the initial difficulty (target = (2^256 - 1) / difficulty), the answers per epoch the
+    # difficulty steers toward (also the most an epoch accepts), and the most sectors of its shard one miner
+    # covers (0G: 8 TiB).
+    storage_mining_difficulty: int = Field(default=2**16, ge=1)
+    storage_mining_target_answers: int = Field(default=4, ge=1, le=2**32 - 1)
+    storage_mining_max_length: int = Field(default=2**35, ge=1024)
+    # The storage node mines with its stored data (its shard of the flow) when this is on.
+    storage_mining: bool = False
+    # The miner's key (registers the miner id, submits answers, makes epoch contexts); dev account 8 on the
+    # local network. Rewards go to the beneficiary (default: the miner's own address).
+    storage_mining_private_key: SecretStr | None = None
+    storage_mining_beneficiary: str | None = None
+    # The miner id is keccak256(abi.encode(owner, keccak256(salt text))); default salt text: the storage_name.
+    storage_mining_salt: str | None = None
+    # Nonce-search processes (0: one per CPU); they run at the lowest CPU priority.
+    storage_mining_workers: int = Field(default=0, ge=0)
+    # Withdraw the beneficiary's credited rewards once they reach this many wei (0: never; `zg storage miner
+    # claim` withdraws by hand). Only when the beneficiary is the miner's own account.
+    storage_mining_claim_wei: int = Field(default=0, ge=0)
+
+    # ---- DA (DASigners, DAEntrance, the signer daemons, the DA client, the OP alt-DA server) ----
+    # Deploy time: blocks per signer epoch, least stake of a signer, epochs a leaving signer waits before it
+    # withdraws, and the fee per data root (one payload of up to da_max_blob_size bytes).
+    da_epoch_blocks: int = Field(default=1000, gt=0)
+    da_min_stake_wei: int = Field(default=10 * ETHER, ge=0)
+    da_withdraw_delay_epochs: int = Field(default=2, ge=0)
+    da_blob_fee_wei: int = Field(default=10**15, ge=0)
+    # Signer daemons `zg up` starts (signer i on port da_signer_base_port + i, dev account 3 + i). On the
+    # local network the deploy makes them the genesis signers (members from epoch 0, stakes paid by the
+    # deployer), so the DA works as soon as `zg up` is.
+    da_signers: int = Field(default=4, ge=0, le=32)
+    da_signer_base_port: int = DEFAULT_DA_SIGNER_PORT
+    # One signer daemon: its index (data dir <data_dir>/da-signer-<index>), where it listens, the URL it
+    # registers on chain (default http://host:port), the stake it registers with, and its account key (dev
+    # account 3 + index on the local network). Its BLS key is derived from the account key and a domain tag
+    # (zerog.da.bls.derive_secret_key), so there is no second secret to keep.
+    da_signer_index: int = Field(default=0, ge=0, le=31)
+    da_signer_host: str = "127.0.0.1"
+    da_signer_port: int = DEFAULT_DA_SIGNER_PORT
+    da_signer_url: str | None = None
+    da_signer_stake_wei: int = Field(default=100 * ETHER, gt=0)
+    da_signer_private_key: SecretStr | None = None
+    # Largest payload one data root covers (signers refuse bigger bundles; 0G's DA limit is ~32 MB), and
+    # seconds the client waits for the signers (a signer first has to see the DataUpload event).
+    da_max_blob_size: int = Field(default=32 * 2**20, gt=0)
+    da_timeout: float = Field(default=120, gt=0)
+    # OP Stack alt-DA server (`zg da server`).
+    da_server_host: str = "127.0.0.1"
+    da_server_port: int = DEFAULT_DA_SERVER_PORT
 
     @property
     def storage_port_list(self) -> list[int]:

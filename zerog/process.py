@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import random
 import signal
 import socket
 import subprocess
@@ -20,10 +21,34 @@ def port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+#: Ports handed out below the kernel's ephemeral range (32768+ on Linux), so that no outgoing
+#: connection grabs one between the pick and the daemon's bind.
+PICK_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+
+
+def _bindable(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_block(count: int = 1, host: str = "127.0.0.1") -> int:
+    """A port p such that p .. p + count - 1 are free now and were not handed out before by this process."""
+    for _ in range(1000):
+        base = random.randrange(PICK_RANGE[0], PICK_RANGE[1] - count)
+        ports = range(base, base + count)
+        if not _handed_out.intersection(ports) and all(_bindable(host, p) for p in ports):
+            _handed_out.update(ports)
+            return base
+    raise RuntimeError(f"no block of {count} free ports in {PICK_RANGE}")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    return free_port_block(1, host)
 
 
 def _die_with_parent(sig: int) -> Callable[[], None]:

@@ -23,6 +23,8 @@ from zerog.errors import ZeroGError
 from zerog.process import port_in_use, spawn, stop, wait_until
 
 DAEMON_START_TIMEOUT_SECONDS = 60
+#: The compute provider may first train its model (about a minute or two on 2 cores).
+COMPUTE_START_TIMEOUT_SECONDS = 600
 
 
 class UpError(ZeroGError):
@@ -40,6 +42,8 @@ class Daemon:
     # Settings this daemon runs with on top of the network's (its port, shard...).
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    # Seconds it may take to become healthy.
+    start_timeout: float = DAEMON_START_TIMEOUT_SECONDS
 
     @property
     def url(self) -> str:
@@ -68,6 +72,8 @@ def daemons(settings: Settings) -> list[Daemon]:
                 "ZG_STORAGE_SHARD_ID": str(i),
                 "ZG_STORAGE_NUM_SHARD": str(shards),
                 "ZG_STORAGE_NAME": f"storage-{i}",
+                # Storage mining: the first node mines its shard (dev account 8 on the local network).
+                "ZG_STORAGE_MINING": "true" if i == 0 else "false",
             },
         )
         for i, port in enumerate(ports)
@@ -80,7 +86,32 @@ def daemons(settings: Settings) -> list[Daemon]:
         {"ZG_INDEXER_NODES": ",".join(d.url for d in storage)},
     )
     faucet = Daemon("faucet", "services.faucet", settings.faucet_host, settings.faucet_port)
-    return [faucet, *storage, indexer]
+    # The compute provider trains its model on first use (cached afterwards): allow it the time.
+    compute = Daemon(
+        "compute-provider",
+        "services.compute_provider",
+        settings.compute_host,
+        settings.compute_port,
+        start_timeout=COMPUTE_START_TIMEOUT_SECONDS,
+    )
+    # DA signers: signer i listens on da_signer_base_port + i (dev account 3 + i on the local network).
+    da_signers = [
+        Daemon(
+            f"da-signer-{i}",
+            "services.da_signer",
+            settings.da_signer_host,
+            settings.da_signer_base_port + i,
+            {
+                "ZG_DA_SIGNER_INDEX": str(i),
+                "ZG_DA_SIGNER_PORT": str(settings.da_signer_base_port + i),
+                "ZG_DA_SIGNER_URL": f"http://{settings.da_signer_host}:{settings.da_signer_base_port + i}",
+                # Dev accounts 3 + i, the genesis signers the deploy registered, whatever key the env holds.
+                "ZG_DA_SIGNER_PRIVATE_KEY": "",
+            },
+        )
+        for i in range(settings.da_signers)
+    ]
+    return [faucet, *storage, indexer, compute, *da_signers]
 
 
 @dataclass
@@ -119,7 +150,7 @@ class Network:
             log(f"starting {d.name} on {d.url}")
             d.proc = spawn([sys.executable, "-m", d.module], d.log_file(s), env=child_env(s, **d.env), cwd=REPO_ROOT)
             self.running.append(d)
-            if not wait_until(lambda d=d: self._healthy(d), DAEMON_START_TIMEOUT_SECONDS, 0.2):
+            if not wait_until(lambda d=d: self._healthy(d), d.start_timeout, 0.2):
                 raise UpError(f"{d.name} did not become healthy; see {d.log_file(s)}")
         tmp = s.network_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.info, indent=2) + "\n")

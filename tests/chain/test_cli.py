@@ -19,7 +19,7 @@ def invoke(settings, *args: str, **env: str):
 def test_help__lists_command_groups() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for group in ("chain", "deploy", "up", "faucet"):
+    for group in ("chain", "deploy", "up", "faucet", "storage", "compute", "da"):
         assert f"\n  {group} " in result.output
 
 

@@ -9,7 +9,14 @@ from zerog.chain import connect
 
 ROW = re.compile(r"^\| (\w+) \| (\w+) \| ([^|]+) \|", re.MULTILINE)
 #: Holder prefix -> constructor argument holding that address; None: no one holds the role after deploy.
-HOLDER_ARG: dict[str, str | None] = {"deployer": "admin", "faucet service key": "dripper", "nobody": None}
+HOLDER_ARG: dict[str, str | None] = {
+    "deployer": "admin",
+    "faucet service key": "dripper",
+    "nobody": None,
+    "PoraMine contract": "contract:PoraMine",
+}
+#: A HOLDER_ARG value naming a contract of the manifest instead of a constructor argument.
+CONTRACT_HOLDER = "contract:"
 
 
 def test_roles__table_matches_deployment(deployed_devnet, deployment) -> None:
@@ -24,7 +31,12 @@ def test_roles__table_matches_deployment(deployed_devnet, deployment) -> None:
         if arg is None:
             assert not contract.functions.hasRole(role_id, args["admin"]).call(), f"{contract_name}.{role} is held"
             continue
-        assert contract.functions.hasRole(role_id, args[arg]).call(), f"{contract_name}.{role} not held by {holder}"
+        holder_address = (
+            deployment.address(arg.removeprefix(CONTRACT_HOLDER)) if arg.startswith(CONTRACT_HOLDER) else args[arg]
+        )
+        assert contract.functions.hasRole(role_id, holder_address).call(), (
+            f"{contract_name}.{role} not held by {holder}"
+        )
     declared = {(m.group(1), m.group(2)) for m in rows}
     for name, record in deployment.data["contracts"].items():
         for item in record["abi"]:

@@ -50,7 +50,8 @@ def start_up(settings: Settings) -> subprocess.Popen[str]:
     # Only the data dir and ports: every other setting comes from defaults.
     cmd = [ZG, "up", "--data-dir", str(settings.data_dir), "--port", str(settings.chain_port)]
     cmd += ["--faucet-port", str(settings.faucet_port), "--storage-ports", settings.storage_ports]
-    cmd += ["--indexer-port", str(settings.indexer_port)]
+    cmd += ["--indexer-port", str(settings.indexer_port), "--compute-port", str(settings.compute_port)]
+    cmd += ["--da-signer-base-port", str(settings.da_signer_base_port)]
     env = tool_env(settings)
     env = {k: v for k, v in env.items() if not k.startswith("ZG_") or k == "ZG_DEPLOYMENTS_DIR"}
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -16,6 +16,8 @@ COMMANDS = {
     "up": ("zerog.cli.up", "up"),
     "faucet": ("zerog.cli.faucet", "faucet"),
     "storage": ("zerog.cli.storage", "storage"),
+    "compute": ("zerog.cli.compute", "compute"),
+    "da": ("zerog.cli.da", "da"),
 }
 
 

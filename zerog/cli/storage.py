@@ -137,3 +137,8 @@ def _check_root(value: str) -> str:
     if len(raw) != 64 or any(c not in "0123456789abcdefABCDEF" for c in raw):
         raise click.BadParameter(f"not a 32-byte hex root: {value}", param_hint="ROOT")
     return "0x" + raw.lower()
+
+
+from zerog.cli.storage_miner import miner  # noqa: E402 - the mining subgroup lives in its own module
+
+storage.add_command(miner)

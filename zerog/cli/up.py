@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 @click.option("--faucet-port", type=int, help="Faucet port (default 8600).")
 @click.option("--storage-ports", help="Comma-separated ports of the storage nodes, one shard each (default 5678,5679).")
 @click.option("--indexer-port", type=int, help="Storage indexer port (default 12345).")
+@click.option("--compute-port", type=int, help="Compute provider port (default 8700).")
+@click.option("--da-signer-base-port", type=int, help="First DA signer's port; signer i uses base + i (default 8800).")
 @click.option("--block-time", type=float, help="Seconds per block; default mines one block per transaction.")
 @pass_cli
 def up(
@@ -30,6 +32,8 @@ def up(
     faucet_port: int | None,
     storage_ports: str | None,
     indexer_port: int | None,
+    compute_port: int | None,
+    da_signer_base_port: int | None,
     block_time: float | None,
 ) -> None:
     """Start chain + contracts + every daemon; Ctrl-C stops them all. Writes <data-dir>/network.json."""
@@ -42,6 +46,8 @@ def up(
         "faucet_port": faucet_port,
         "storage_ports": storage_ports,
         "indexer_port": indexer_port,
+        "compute_port": compute_port,
+        "da_signer_base_port": da_signer_base_port,
         "block_time": block_time,
     }
     settings = ctx.with_overrides(**overrides)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.storage_miner.api.routes import health, rpc
+from services.storage_miner.mining import api as mining
 
 api_router = APIRouter()
 api_router.include_router(rpc.router)
 api_router.include_router(health.router)
+api_router.include_router(mining.router)

@@ -8,6 +8,7 @@ import requests
 from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
+from services.storage_miner import mining
 from services.storage_miner.core.config import FLOW_CONTRACT, Settings, db_path, segments_dir, shard_config
 from services.storage_miner.jsonrpc import Dispatcher
 from services.storage_miner.methods import NodeRpc
@@ -60,6 +61,9 @@ class NodeRuntime:
         self._follower: SubmitFollower | None = None
         self.rpc = NodeRpc(lambda: self.store, lambda: self.follower, self.shard, self.chain_id, self.flow_address)
         self.dispatcher: Dispatcher = self.rpc.dispatcher()
+        # Storage mining (ZG_STORAGE_MINING): resolved now so that bad settings fail the start.
+        self.mining = mining.resolve(settings, self.deployment)
+        self.miner: mining.Miner | None = None
 
     def check_chain(self) -> None:
         """If the chain answers, it must be the one the manifest was deployed on."""
@@ -95,6 +99,8 @@ class NodeRuntime:
             poll_interval=self.settings.poll_interval,
         )
         self._follower.start()
+        if self.mining is not None:
+            self.miner = mining.start(self.mining, self._store, self.settings.rpc_url, self.deployment)
         log.info(
             "storage node %s: shard %d/%d, Flow %s (chain %d), store %s",
             self.settings.storage_name, self.shard.shard_id, self.shard.num_shard, self.flow_address,
@@ -102,6 +108,9 @@ class NodeRuntime:
         )  # fmt: skip
 
     def close(self) -> None:
+        if self.miner is not None:
+            self.miner.stop()
+            self.miner = None
         if self._follower is not None:
             self._follower.stop()
             self._follower = None

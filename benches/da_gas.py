@@ -1,0 +1,92 @@
+"""Gas of DAEntrance.submitVerifiedCommitRoots with 4 and 32 signers, on fresh bundled chains deployed by
+scripts/deploy.py (the signers are the deployment's genesis set: dev accounts 3.., keys derived as the signer
+daemons derive them).
+
+    .venv/bin/python benches/da_gas.py [--runs 5]
+
+Per signer count: every signer signing, and the fewest that still hold two thirds of the stake (the most G1
+keys to subtract from the epoch's aggregate). Medians over `--runs` attestations of distinct data roots (the
+first one of a chain included; nothing in the call touches a cold slot the next ones would find warm). Also
+submitOriginalData (one root) and the registration of a signer (proof of possession checked on chain).
+
+For scale: EigenDA's certificate verification costs 0.6-3.5M gas; the target here is < 300k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eth_utils import keccak  # noqa: E402
+
+from chain_node import ChainNode  # noqa: E402
+from zerog.accounts import dev_account  # noqa: E402
+from zerog.chain import connect  # noqa: E402
+from zerog.config import load_settings  # noqa: E402
+from zerog.da.bls import aggregate_g1, aggregate_g2  # noqa: E402
+from zerog.da.contracts import DAContracts  # noqa: E402
+from zerog.da.keys import SIGNER_DEV_ACCOUNT_OFFSET, signer_keys  # noqa: E402
+from zerog.deploy import deploy  # noqa: E402
+from zerog.process import free_port  # noqa: E402
+
+TARGET = 300_000
+_roots = iter(range(1, 1 << 62))
+
+
+def measure(signers: int, runs: int) -> dict[str, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        settings = load_settings(
+            data_dir=Path(tmp) / "data",
+            deployments_dir=Path(tmp) / "deployments",
+            chain_port=port,
+            rpc_url=f"http://127.0.0.1:{port}",
+            dev_accounts=SIGNER_DEV_ACCOUNT_OFFSET + signers + 1,
+            da_signers=signers,
+        )
+        with ChainNode(settings):
+            deployment, _ = deploy(settings)
+            w3 = connect(settings.rpc_url)
+            da = DAContracts(w3, deployment)
+            payer = dev_account(0)
+            keys = [signer_keys(dev_account(SIGNER_DEV_ACCOUNT_OFFSET + i)) for i in range(signers)]
+            view = da.current_signers()
+            assert len(view.signers) == signers
+            quorum = -(-2 * signers // 3)  # fewest equal-stake signers holding >= 2/3
+            out: dict[str, int] = {}
+            for label, count in (("all sign", signers), (f"{quorum} of {signers} sign", quorum)):
+                gas = []
+                for _ in range(runs):
+                    root = keccak(text=f"bench root {next(_roots)}")
+                    upload = da.submit_original_data(payer, [root])
+                    out.setdefault("submitOriginalData", upload["gasUsed"])
+                    digest = da.attestation_digest(root, view.epoch)
+                    signature = aggregate_g1(k.sign(digest) for k in keys[:count])
+                    apk2 = aggregate_g2(k.pk2 for k in keys[:count])
+                    receipt = da.submit_verified(payer, root, view.epoch, (1 << count) - 1, apk2, signature)
+                    gas.append(receipt["gasUsed"])
+                out[label] = int(statistics.median(gas))
+            out["DASigners deploy (genesis set)"] = deployment.record("DASigners")["gasUsed"]
+            return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="attestations per median")
+    args = parser.parse_args()
+    print(f"{'case':<40}{'gas':>12}  target < {TARGET:,}")
+    for signers in (4, 32):
+        for label, gas in measure(signers, args.runs).items():
+            flag = ""
+            if "sign" in label:
+                flag = "ok" if gas < TARGET else "OVER"
+            print(f"{signers:>2} signers: {label:<28}{gas:>12,}  {flag}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IDASigners} from "../interfaces/IDASigners.sol";
+import {BN254} from "./libraries/BN254.sol";
+import {SignerSet} from "./libraries/SignerSet.sol";
+
+/// @title DASigners
+/// @notice Registry of the DA signers, their stakes and epochs. See {IDASigners}.
+/// @dev No privileged role: parameters are fixed at deployment and only a signer can change its own record.
+contract DASigners is IDASigners, EIP712, ReentrancyGuard {
+    using SignerSet for SignerSet.Set;
+    using SafeCast for uint256;
+
+    /// @notice Cell columns of an extended blob (EIP-7594: 128 cells, any 64 recover the blob).
+    uint256 public constant COLUMNS_PER_BLOB = 128;
+    /// @notice Longest socket accepted, in bytes.
+    uint256 public constant MAX_SOCKET_LENGTH = 256;
+    bytes32 private constant REGISTRATION_TYPEHASH = keccak256("DASignerRegistration(address account,uint256 pkX,uint256 pkY)");
+
+    /// @dev A signer's own record; the slot data the aggregate reads lives in the SignerSet.
+    struct Registration {
+        bool registered;
+        bool leaving;
+        uint8 slot;
+        uint64 activeFromEpoch;
+        uint64 withdrawableEpoch;
+        uint96 lockedStake;
+        BN254.G1Point pkG1;
+        BN254.G2Point pkG2;
+        string socket;
+    }
+
+    uint256 private immutable _epochBlocks;
+    uint256 private immutable _genesisBlock;
+    uint256 private immutable _minStake;
+    uint256 private immutable _withdrawDelayEpochs;
+
+    SignerSet.Set private _set;
+    mapping(address account => Registration) private _registrations;
+    mapping(bytes32 keyHash => address owner) private _keyOwners;
+
+    /// @param epochBlocks_ Blocks per epoch, at least one.
+    /// @param minStake_ Smallest stake a signer registers with, in wei.
+    /// @param withdrawDelayEpochs_ Epochs between a leaving signer's last epoch and its withdrawal.
+    /// @param genesis Signers that are members from epoch 0 on; the attached value pays their stakes.
+    constructor(
+        uint256 epochBlocks_,
+        uint256 minStake_,
+        uint256 withdrawDelayEpochs_,
+        GenesisSigner[] memory genesis
+    ) payable EIP712("DASigners", "1") {
+        if (epochBlocks_ == 0) revert DASignersInvalidEpochBlocks();
+        _epochBlocks = epochBlocks_;
+        _genesisBlock = block.number;
+        _minStake = minStake_;
+        _withdrawDelayEpochs = withdrawDelayEpochs_;
+        if (genesis.length > SignerSet.MAX_SIGNERS) revert DASignersTooManySigners(SignerSet.MAX_SIGNERS);
+        uint256 required;
+        for (uint256 i = 0; i < genesis.length; ++i) {
+            GenesisSigner memory signer = genesis[i];
+            _checkRegistration(signer.account, signer.stake, signer.pkG1, signer.pkG2, signer.proofOfPossession, signer.socket);
+            required += signer.stake;
+            _set.seed(i, signer.account, signer.pkG1, signer.stake);
+            _store(signer.account, i, 0, signer.pkG1, signer.pkG2, signer.socket);
+            emit SignerRegistered(signer.account, i, signer.pkG1, signer.pkG2, signer.socket, signer.stake, 0);
+        }
+        if (msg.value != required) revert DASignersGenesisValueMismatch(msg.value, required);
+    }
+
+    // ------------------------------------------------------------------ signers
+
+    /// @inheritdoc IDASigners
+    function register(
+        BN254.G1Point calldata pkG1,
+        BN254.G2Point calldata pkG2,
+        BN254.G1Point calldata proofOfPossession,
+        string calldata socket
+    ) external payable {
+        _checkRegistration(msg.sender, msg.value, pkG1, pkG2, proofOfPossession, socket);
+        uint256 current = epoch();
+        (bool found, uint256 slot) = _set.freeSlot(current);
+        if (!found) revert DASignersTooManySigners(SignerSet.MAX_SIGNERS);
+        _set.join(current, slot, msg.sender, pkG1, msg.value);
+        _store(msg.sender, slot, current + 1, pkG1, pkG2, socket);
+        emit SignerRegistered(msg.sender, slot, pkG1, pkG2, socket, msg.value, current + 1);
+    }
+
+    /// @inheritdoc IDASigners
+    function addStake() external payable {
+        Registration storage reg = _active(msg.sender);
+        if (msg.value == 0) revert DASignersNoValue();
+        uint256 current = epoch();
+        uint256 newStake = _set.increase(current, reg.slot, msg.value);
+        emit StakeAdded(msg.sender, msg.value, newStake, current + 1);
+    }
+
+    /// @inheritdoc IDASigners
+    function updateSocket(string calldata socket) external {
+        Registration storage reg = _registrations[msg.sender];
+        if (!reg.registered) revert DASignersNotRegistered(msg.sender);
+        _checkSocket(socket);
+        reg.socket = socket;
+        emit SocketUpdated(msg.sender, socket);
+    }
+
+    /// @inheritdoc IDASigners
+    function requestLeave() external {
+        Registration storage reg = _active(msg.sender);
+        uint256 current = epoch();
+        uint256 stake = _set.remove(current, reg.slot);
+        uint256 withdrawable = current + 1 + _withdrawDelayEpochs;
+        reg.leaving = true;
+        reg.lockedStake = stake.toUint96();
+        reg.withdrawableEpoch = withdrawable.toUint64();
+        emit LeaveRequested(msg.sender, current, withdrawable);
+    }
+
+    /// @inheritdoc IDASigners
+    function withdraw() external nonReentrant {
+        Registration storage reg = _registrations[msg.sender];
+        if (!reg.registered) revert DASignersNotRegistered(msg.sender);
+        if (!reg.leaving) revert DASignersNotLeaving(msg.sender);
+        uint256 current = epoch();
+        if (current < reg.withdrawableEpoch) revert DASignersWithdrawalLocked(reg.withdrawableEpoch, current);
+        uint256 amount = reg.lockedStake;
+        delete _registrations[msg.sender];
+        emit StakeWithdrawn(msg.sender, amount);
+        Address.sendValue(payable(msg.sender), amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IDASigners
+    function epoch() public view returns (uint256) {
+        return (block.number - _genesisBlock) / _epochBlocks;
+    }
+
+    /// @inheritdoc IDASigners
+    function epochBlocks() external view returns (uint256) {
+        return _epochBlocks;
+    }
+
+    /// @inheritdoc IDASigners
+    function genesisBlock() external view returns (uint256) {
+        return _genesisBlock;
+    }
+
+    /// @inheritdoc IDASigners
+    function minStake() external view returns (uint256) {
+        return _minStake;
+    }
+
+    /// @inheritdoc IDASigners
+    function withdrawDelayEpochs() external view returns (uint256) {
+        return _withdrawDelayEpochs;
+    }
+
+    /// @inheritdoc IDASigners
+    function maxSigners() external pure returns (uint256) {
+        return SignerSet.MAX_SIGNERS;
+    }
+
+    /// @inheritdoc IDASigners
+    function columnsPerBlob() external pure returns (uint256) {
+        return COLUMNS_PER_BLOB;
+    }
+
+    /// @inheritdoc IDASigners
+    function signerOf(address account) external view returns (SignerInfo memory info) {
+        Registration storage reg = _registrations[account];
+        if (!reg.registered) return info;
+        uint256 current = epoch();
+        info = SignerInfo({
+            account: account,
+            registered: true,
+            leaving: reg.leaving,
+            slot: reg.slot,
+            pkG1: reg.pkG1,
+            pkG2: reg.pkG2,
+            socket: reg.socket,
+            stake: 0,
+            nextStake: 0,
+            activeFromEpoch: reg.activeFromEpoch,
+            withdrawableEpoch: reg.withdrawableEpoch
+        });
+        // A leaving signer's slot may be taken by someone else once it is no longer a member.
+        if (_set.slots[reg.slot].account == account) {
+            if (_set.membersAt(current) & (1 << reg.slot) != 0) info.stake = _set.stakeAt(reg.slot, current);
+            if (!reg.leaving) info.nextStake = _set.latestStake(reg.slot);
+        }
+    }
+
+    /// @inheritdoc IDASigners
+    function signers() external view returns (uint256 epochNumber, EpochSigner[] memory members) {
+        epochNumber = epoch();
+        members = _epochSigners(epochNumber);
+    }
+
+    /// @inheritdoc IDASigners
+    function nextSigners() external view returns (uint256 epochNumber, EpochSigner[] memory members) {
+        epochNumber = epoch() + 1;
+        members = _epochSigners(epochNumber);
+    }
+
+    /// @inheritdoc IDASigners
+    function quorum(uint256 bitmap)
+        external
+        view
+        returns (
+            uint256 epochNumber,
+            uint256 members,
+            uint256 totalStake,
+            uint256 signedStake,
+            BN254.G1Point memory apk,
+            bool valid
+        )
+    {
+        epochNumber = epoch();
+        SignerSet.Quorum memory q;
+        (valid, q, signedStake, apk) = _set.aggregate(epochNumber, bitmap);
+        return (epochNumber, q.members, q.totalStake, signedStake, apk, valid);
+    }
+
+    /// @inheritdoc IDASigners
+    function registrationDigest(address account, BN254.G1Point calldata pkG1) external view returns (bytes32) {
+        return _registrationDigest(account, pkG1);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _registrationDigest(address account, BN254.G1Point memory pkG1) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(REGISTRATION_TYPEHASH, account, pkG1.X, pkG1.Y)));
+    }
+
+    function _checkRegistration(
+        address account,
+        uint256 stake,
+        BN254.G1Point memory pkG1,
+        BN254.G2Point memory pkG2,
+        BN254.G1Point memory proofOfPossession,
+        string memory socket
+    ) private view {
+        if (_registrations[account].registered) revert DASignersAlreadyRegistered(account);
+        if (stake < _minStake) revert DASignersStakeTooLow(stake, _minStake);
+        _checkSocket(socket);
+        if (!BN254.isOnCurve(pkG1) || BN254.isInfinity(pkG2)) revert DASignersInvalidPublicKey();
+        address owner = _keyOwners[_keyHash(pkG1)];
+        if (owner != address(0) && owner != account) revert DASignersKeyInUse(owner);
+        BN254.G1Point memory message = BN254.hashToG1(_registrationDigest(account, pkG1));
+        if (!BN254.verify(message, proofOfPossession, pkG1, pkG2)) revert DASignersInvalidProofOfPossession(account);
+    }
+
+    function _checkSocket(string memory socket) private pure {
+        uint256 length = bytes(socket).length;
+        if (length == 0 || length > MAX_SOCKET_LENGTH) revert DASignersInvalidSocket(length, MAX_SOCKET_LENGTH);
+    }
+
+    function _store(
+        address account,
+        uint256 slot,
+        uint256 activeFromEpoch,
+        BN254.G1Point memory pkG1,
+        BN254.G2Point memory pkG2,
+        string memory socket
+    ) private {
+        _keyOwners[_keyHash(pkG1)] = account;
+        Registration storage reg = _registrations[account];
+        reg.registered = true;
+        reg.slot = uint8(slot);
+        reg.activeFromEpoch = activeFromEpoch.toUint64();
+        reg.pkG1 = pkG1;
+        reg.pkG2 = pkG2;
+        reg.socket = socket;
+    }
+
+    /// @dev A registered signer that has not asked to leave.
+    function _active(address account) private view returns (Registration storage reg) {
+        reg = _registrations[account];
+        if (!reg.registered) revert DASignersNotRegistered(account);
+        if (reg.leaving) revert DASignersLeaving(account);
+    }
+
+    function _epochSigners(uint256 epochNumber) private view returns (EpochSigner[] memory members) {
+        uint256 bitmap = _set.membersAt(epochNumber);
+        uint256 total = _set.quorumAt(epochNumber).totalStake;
+        uint256 count;
+        for (uint256 b = bitmap; b != 0; b &= b - 1) ++count;
+        members = new EpochSigner[](count);
+        uint256 cumulative;
+        uint256 k;
+        for (uint256 slot = 0; slot < SignerSet.MAX_SIGNERS; ++slot) {
+            if (bitmap & (1 << slot) == 0) continue;
+            address account = _set.slots[slot].account;
+            Registration storage reg = _registrations[account];
+            uint256 stake = _set.stakeAt(slot, epochNumber);
+            uint256 first = (cumulative * COLUMNS_PER_BLOB) / total;
+            cumulative += stake;
+            uint256 end = (cumulative * COLUMNS_PER_BLOB) / total;
+            members[k++] = EpochSigner(slot, account, stake, first, end - first, reg.socket, reg.pkG1, reg.pkG2);
+        }
+    }
+
+    function _keyHash(BN254.G1Point memory pkG1) private pure returns (bytes32) {
+        return keccak256(abi.encode(pkG1.X, pkG1.Y));
+    }
+}

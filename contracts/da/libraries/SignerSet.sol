@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {BN254} from "./BN254.sol";
+
+/// @title SignerSet
+/// @notice The DA signer set, versioned by epoch: every change made during epoch E (a signer joins, adds stake,
+/// leaves) takes effect at epoch E + 1, while the set of epoch E stays as it was. Reads and writes are O(1)
+/// except the aggregate over the signers missing from a bitmap.
+/// @dev Each versioned value keeps two copies, `current` (in force until `nextFrom - 1`) and `next` (in force
+/// from epoch `nextFrom` on), rolled lazily: a write during epoch E first promotes `next` to `current` if
+/// E >= nextFrom, then edits `next` and sets nextFrom = E + 1. A read at epoch E returns `next` if
+/// E >= nextFrom, else `current`. Only the current and the next epoch can be read (older values are
+/// overwritten), which is all the DA contracts need: attestations are accepted for the current epoch only.
+///
+/// Signers occupy slots 0..MAX_SIGNERS-1; a slot is free when it is a member neither now nor next epoch, so a
+/// slot left at epoch E can be taken again from epoch E + 1 on without touching epoch E's set.
+library SignerSet {
+    using SafeCast for uint256;
+
+    /// @notice Signer slots: the signer bitmap of an attestation is one bit per slot.
+    uint256 internal constant MAX_SIGNERS = 32;
+
+    /// @notice Members, their total stake and the sum of their G1 keys, as of one epoch.
+    struct Quorum {
+        uint32 members;
+        uint128 totalStake;
+        BN254.G1Point apk;
+    }
+
+    /// @notice A signer's stake, versioned like the quorum (one storage slot).
+    struct Stake {
+        uint96 current;
+        uint96 next;
+        uint64 nextFrom;
+    }
+
+    /// @notice What the aggregate needs of a signer, by slot: its account, G1 key and stake.
+    struct Slot {
+        address account;
+        BN254.G1Point pkG1;
+        Stake stake;
+    }
+
+    struct Set {
+        Quorum current;
+        Quorum next;
+        uint64 nextFrom;
+        Slot[MAX_SIGNERS] slots;
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// @notice The quorum in force at `epoch` (the current or the next epoch).
+    function quorumAt(Set storage set, uint256 epoch) internal view returns (Quorum memory) {
+        return epoch >= set.nextFrom ? set.next : set.current;
+    }
+
+    /// @notice The member bitmap in force at `epoch`.
+    function membersAt(Set storage set, uint256 epoch) internal view returns (uint256) {
+        return epoch >= set.nextFrom ? set.next.members : set.current.members;
+    }
+
+    /// @notice The stake of slot `index` in force at `epoch` (0 if it is not a member then).
+    function stakeAt(Set storage set, uint256 index, uint256 epoch) internal view returns (uint256) {
+        Stake storage stake = set.slots[index].stake;
+        return epoch >= stake.nextFrom ? stake.next : stake.current;
+    }
+
+    /// @notice The latest stake of slot `index`: what it will be from the next epoch on.
+    function latestStake(Set storage set, uint256 index) internal view returns (uint256) {
+        return set.slots[index].stake.next;
+    }
+
+    /// @notice The lowest slot that is a member neither at `epoch` nor after it; `found` is false if all are taken.
+    function freeSlot(Set storage set, uint256 epoch) internal view returns (bool found, uint256 index) {
+        uint256 taken = membersAt(set, epoch) | set.next.members;
+        for (index = 0; index < MAX_SIGNERS; ++index) {
+            if (taken & (1 << index) == 0) return (true, index);
+        }
+        return (false, 0);
+    }
+
+    /// @notice The signers of `bitmap` at `epoch`: their total stake and the sum of their G1 keys, computed as the
+    /// quorum's aggregate minus the members missing from `bitmap` (at most a third of the stake when the
+    /// attestation is valid, so the cheaper direction). Returns `valid` false, and nothing else, if `bitmap` is
+    /// empty or names a slot that is not a member at `epoch`.
+    function aggregate(Set storage set, uint256 epoch, uint256 bitmap)
+        internal
+        view
+        returns (bool valid, Quorum memory quorum, uint256 signedStake, BN254.G1Point memory apk)
+    {
+        quorum = quorumAt(set, epoch);
+        if (bitmap == 0 || bitmap & ~uint256(quorum.members) != 0) return (false, quorum, 0, apk);
+        signedStake = quorum.totalStake;
+        apk = quorum.apk;
+        uint256 missing = quorum.members & ~bitmap;
+        for (uint256 index = 0; missing != 0; ++index) {
+            if (missing & 1 != 0) {
+                signedStake -= stakeAt(set, index, epoch);
+                apk = _add(apk, BN254.negate(set.slots[index].pkG1));
+            }
+            missing >>= 1;
+        }
+        return (true, quorum, signedStake, apk);
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /// @notice A signer in force from epoch 0 on (the genesis set, written before any epoch is read).
+    function seed(Set storage set, uint256 index, address account, BN254.G1Point memory pkG1, uint256 stake)
+        internal
+    {
+        uint96 amount = stake.toUint96();
+        set.slots[index] = Slot(account, pkG1, Stake(amount, amount, 0));
+        Quorum storage next = set.next;
+        next.members |= uint32(1 << index);
+        next.totalStake += amount;
+        next.apk = _add(next.apk, pkG1);
+        set.current = next;
+    }
+
+    /// @notice `account` takes slot `index` (a {freeSlot}) from epoch `epoch` + 1 on.
+    function join(
+        Set storage set,
+        uint256 epoch,
+        uint256 index,
+        address account,
+        BN254.G1Point memory pkG1,
+        uint256 stake
+    ) internal {
+        Slot storage slot = set.slots[index];
+        slot.account = account;
+        slot.pkG1 = pkG1;
+        _setStake(slot.stake, epoch, stake);
+        Quorum storage next = _editNext(set, epoch);
+        next.members |= uint32(1 << index);
+        next.totalStake += stake.toUint128();
+        next.apk = _add(next.apk, pkG1);
+    }
+
+    /// @notice Slot `index` gets `amount` more stake from epoch `epoch` + 1 on; returns its new stake.
+    function increase(Set storage set, uint256 epoch, uint256 index, uint256 amount) internal returns (uint256) {
+        Stake storage stake = set.slots[index].stake;
+        uint256 newStake = stake.next + amount;
+        _setStake(stake, epoch, newStake);
+        _editNext(set, epoch).totalStake += amount.toUint128();
+        return newStake;
+    }
+
+    /// @notice Slot `index` stops being a member from epoch `epoch` + 1 on; returns the stake it held.
+    function remove(Set storage set, uint256 epoch, uint256 index) internal returns (uint256 stake) {
+        Slot storage slot = set.slots[index];
+        stake = slot.stake.next;
+        _setStake(slot.stake, epoch, 0);
+        Quorum storage next = _editNext(set, epoch);
+        next.members &= ~uint32(1 << index);
+        next.totalStake -= stake.toUint128();
+        next.apk = _add(next.apk, BN254.negate(slot.pkG1));
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _editNext(Set storage set, uint256 epoch) private returns (Quorum storage) {
+        if (epoch >= set.nextFrom) {
+            set.current = set.next;
+            set.nextFrom = (epoch + 1).toUint64();
+        }
+        return set.next;
+    }
+
+    function _setStake(Stake storage stake, uint256 epoch, uint256 value) private {
+        if (epoch >= stake.nextFrom) {
+            stake.current = stake.next;
+            stake.nextFrom = (epoch + 1).toUint64();
+        }
+        stake.next = value.toUint96();
+    }
+
+    /// @dev Sums of registered keys: every input was checked to be on the curve, so ecAdd cannot fail.
+    function _add(BN254.G1Point memory a, BN254.G1Point memory b) private view returns (BN254.G1Point memory sum) {
+        bool ok;
+        (ok, sum) = BN254.add(a, b);
+        assert(ok);
+    }
+}

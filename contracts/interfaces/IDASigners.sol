@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {BN254} from "../da/libraries/BN254.sol";
+
+/// @title IDASigners
+/// @notice Registry of the data-availability signers: BN254 BLS keys bound to an account by a proof of
+/// possession, a socket (the URL clients reach the signer at), and a stake in native tokens. Time is cut into
+/// epochs of `epochBlocks()` blocks; the signer set of an epoch is fixed when it starts: joining, adding stake
+/// and leaving during epoch E take effect at epoch E + 1.
+///
+/// Each epoch assigns the 128 cell columns of every blob to its signers in proportion to stake: signers in slot
+/// order, signer k with cumulative stake C_k before it gets columns [128*C_k/S, 128*(C_k + s_k)/S) of a total
+/// stake S. With at most 32 signers, any set holding two thirds of the stake holds at least 64 columns (each
+/// signer's count is within one of its exact share, and a set of signers breaks into at most 16 runs of
+/// consecutive slots), which is what recovering a blob needs: a quorum that attests can always serve the data.
+/// @dev A signer's BLS secret key sk gives pkG1 = sk*G1 and pkG2 = sk*G2. Proof of possession: the BLS signature
+/// of {registrationDigest}(account, pkG1) under that key, which ties both keys to the same secret and the key to
+/// the account, so nobody can register a key derived from other signers' keys (rogue-key attacks).
+interface IDASigners {
+    /// @notice A registered signer as `signerOf` reports it.
+    struct SignerInfo {
+        address account;
+        bool registered;
+        bool leaving;
+        /// Slot, and bit of the attestation bitmap, while a member.
+        uint256 slot;
+        BN254.G1Point pkG1;
+        BN254.G2Point pkG2;
+        string socket;
+        /// Stake in force in the current epoch (0 before the signer's first epoch, and after it left).
+        uint256 stake;
+        /// Stake from the next epoch on.
+        uint256 nextStake;
+        /// First epoch the signer is a member of.
+        uint256 activeFromEpoch;
+        /// Epoch from which a leaving signer can withdraw its stake (0 while not leaving).
+        uint256 withdrawableEpoch;
+    }
+
+    /// @notice A member of an epoch's signer set, with its share of the cell columns.
+    struct EpochSigner {
+        uint256 slot;
+        address account;
+        uint256 stake;
+        uint256 firstColumn;
+        uint256 columnCount;
+        string socket;
+        BN254.G1Point pkG1;
+        BN254.G2Point pkG2;
+    }
+
+    /// @notice A signer of the genesis set, a member from epoch 0 on; its stake is paid by the deployer.
+    struct GenesisSigner {
+        address account;
+        BN254.G1Point pkG1;
+        BN254.G2Point pkG2;
+        BN254.G1Point proofOfPossession;
+        string socket;
+        uint256 stake;
+    }
+
+    /// @notice Emitted after `account` registered in slot `slot`; it is a member from `activeFromEpoch` on.
+    event SignerRegistered(
+        address indexed account,
+        uint256 indexed slot,
+        BN254.G1Point pkG1,
+        BN254.G2Point pkG2,
+        string socket,
+        uint256 stake,
+        uint256 activeFromEpoch
+    );
+
+    /// @notice Emitted after `account` added `amount` to its stake, now `newStake` from `effectiveEpoch` on.
+    event StakeAdded(address indexed account, uint256 amount, uint256 newStake, uint256 effectiveEpoch);
+
+    /// @notice Emitted after `account` changed the URL clients reach it at.
+    event SocketUpdated(address indexed account, string socket);
+
+    /// @notice Emitted after `account` asked to leave: a member through `lastEpoch`, its stake withdrawable from
+    /// `withdrawableEpoch` on.
+    event LeaveRequested(address indexed account, uint256 lastEpoch, uint256 withdrawableEpoch);
+
+    /// @notice Emitted after `account` took back its stake of `amount` and left the registry.
+    event StakeWithdrawn(address indexed account, uint256 amount);
+
+    /// @notice `account` is already registered (possibly leaving, until it withdraws).
+    error DASignersAlreadyRegistered(address account);
+
+    /// @notice `account` is not registered.
+    error DASignersNotRegistered(address account);
+
+    /// @notice A stake of `stake` is below the minimum of `minStake`.
+    error DASignersStakeTooLow(uint256 stake, uint256 minStake);
+
+    /// @notice A public key is the point at infinity or not on the curve.
+    error DASignersInvalidPublicKey();
+
+    /// @notice The proof of possession does not verify for `account` and the given keys.
+    error DASignersInvalidProofOfPossession(address account);
+
+    /// @notice The G1 key is already registered by `owner`.
+    error DASignersKeyInUse(address owner);
+
+    /// @notice All `maxSigners` slots are taken in the current or the next epoch.
+    error DASignersTooManySigners(uint256 maxSigners);
+
+    /// @notice A socket must be 1 to `maxLength` bytes.
+    error DASignersInvalidSocket(uint256 length, uint256 maxLength);
+
+    /// @notice `account` asked to leave already and can no longer add stake or leave again.
+    error DASignersLeaving(address account);
+
+    /// @notice `account` has not asked to leave, so it has no stake to withdraw.
+    error DASignersNotLeaving(address account);
+
+    /// @notice The stake can be withdrawn from epoch `withdrawableEpoch` on; this is epoch `epoch`.
+    error DASignersWithdrawalLocked(uint256 withdrawableEpoch, uint256 epoch);
+
+    /// @notice A call that adds stake carried no value.
+    error DASignersNoValue();
+
+    /// @notice The deployer sent `sent` but the genesis stakes add up to `required`.
+    error DASignersGenesisValueMismatch(uint256 sent, uint256 required);
+
+    /// @notice Epochs must be at least one block long.
+    error DASignersInvalidEpochBlocks();
+
+    /// @notice Registers the caller as a signer with the attached value as stake; a member from the next epoch on.
+    /// @dev Reverts with DASignersAlreadyRegistered, DASignersStakeTooLow, DASignersInvalidSocket,
+    /// DASignersInvalidPublicKey, DASignersKeyInUse, DASignersInvalidProofOfPossession or DASignersTooManySigners.
+    /// @param pkG1 sk*G1.
+    /// @param pkG2 sk*G2.
+    /// @param proofOfPossession sk*hashToG1(registrationDigest(msg.sender, pkG1)).
+    /// @param socket URL of the signer's HTTP API.
+    function register(
+        BN254.G1Point calldata pkG1,
+        BN254.G2Point calldata pkG2,
+        BN254.G1Point calldata proofOfPossession,
+        string calldata socket
+    ) external payable;
+
+    /// @notice Adds the attached value to the caller's stake, from the next epoch on.
+    function addStake() external payable;
+
+    /// @notice Changes the caller's socket, with immediate effect (it is not part of any signature).
+    function updateSocket(string calldata socket) external;
+
+    /// @notice The caller stops being a signer from the next epoch on; its stake becomes withdrawable after
+    /// `withdrawDelayEpochs()` more epochs.
+    function requestLeave() external;
+
+    /// @notice Pays a leaving caller its stake once the withdrawal delay is over and removes it from the registry.
+    function withdraw() external;
+
+    /// @notice The current epoch: (block.number - genesisBlock) / epochBlocks.
+    function epoch() external view returns (uint256);
+
+    /// @notice Blocks per epoch.
+    function epochBlocks() external view returns (uint256);
+
+    /// @notice The block epoch 0 started at (the deployment block).
+    function genesisBlock() external view returns (uint256);
+
+    /// @notice Smallest stake a signer can register with, in wei.
+    function minStake() external view returns (uint256);
+
+    /// @notice Epochs a leaving signer waits after its last epoch before it can withdraw.
+    function withdrawDelayEpochs() external view returns (uint256);
+
+    /// @notice The most signers an epoch can hold (bits of the attestation bitmap).
+    function maxSigners() external pure returns (uint256);
+
+    /// @notice Cell columns of a blob, assigned to the signers of every epoch.
+    function columnsPerBlob() external pure returns (uint256);
+
+    /// @notice The registration of `account` (`registered` false if none).
+    function signerOf(address account) external view returns (SignerInfo memory);
+
+    /// @notice The signer set of the current epoch, in slot order, with their columns.
+    function signers() external view returns (uint256 epochNumber, EpochSigner[] memory members);
+
+    /// @notice The signer set of the next epoch as it stands now.
+    function nextSigners() external view returns (uint256 epochNumber, EpochSigner[] memory members);
+
+    /// @notice The signers of `bitmap` in the current epoch: their stake and the sum of their G1 keys.
+    /// @return epochNumber The current epoch.
+    /// @return members Bitmap of the epoch's members.
+    /// @return totalStake Stake of all members.
+    /// @return signedStake Stake of the signers of `bitmap` (0 if `valid` is false).
+    /// @return apk Sum of their G1 keys (infinity if `valid` is false).
+    /// @return valid False if `bitmap` is empty or names a slot that is not a member.
+    function quorum(uint256 bitmap)
+        external
+        view
+        returns (
+            uint256 epochNumber,
+            uint256 members,
+            uint256 totalStake,
+            uint256 signedStake,
+            BN254.G1Point memory apk,
+            bool valid
+        );
+
+    /// @notice The EIP-712 digest a proof of possession signs: DASignerRegistration(address account, uint256 pkX,
+    /// uint256 pkY) in the domain ("DASigners", "1", chain id, this contract).
+    function registrationDigest(address account, BN254.G1Point calldata pkG1) external view returns (bytes32);
+}

@@ -1,0 +1,1 @@
+"""The compute provider daemon: an OpenAI-compatible API serving a torch model on CPU, paid by vouchers."""

@@ -1,0 +1,100 @@
+"""Accepting cells and attesting: check a column bundle against the paid data root and this signer's columns
+of the epoch, batch-verify every cell proof, store the columns durably, then sign
+DAEntrance.attestationDigest(dataRoot, epoch, quorumId). Nothing is stored or signed unless every check passes,
+and every refusal says why."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from services.da_signer.core.runtime import SignerRuntime
+from services.da_signer.errors import ApiError
+from zerog.da.contracts import QUORUM_ID
+from zerog.da.encoding import EncodingError, verify_columns
+from zerog.da.wire import ColumnBundle, WireError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attestation:
+    data_root: str
+    epoch: int
+    quorum_id: int
+    slot: int
+    account: str
+    signature: list[str]
+    columns: list[int]
+
+
+def _chain_unavailable(exc: Exception) -> ApiError:
+    log.warning("chain unreachable while attesting: %s", exc)
+    return ApiError(503, "chain_unavailable", "the signer cannot reach its chain node right now; try again later")
+
+
+def accept(runtime: SignerRuntime, data_root: bytes, epoch: int, quorum_id: int, body: bytes) -> Attestation:
+    root = "0x" + data_root.hex()
+    try:
+        bundle = ColumnBundle.decode(body, runtime.settings.da_max_blob_size)
+        bundle_root = bundle.root
+    except (WireError, EncodingError) as exc:
+        raise ApiError(400, "invalid_bundle", f"not a valid column bundle: {exc}") from exc
+    if bundle_root != data_root:
+        raise ApiError(
+            400,
+            "root_mismatch",
+            f"the bundle's length and commitments hash to 0x{bundle_root.hex()}, not to the data root {root}",
+        )
+    if quorum_id != QUORUM_ID:
+        raise ApiError(400, "unknown_quorum", f"quorum {quorum_id} does not exist; only quorum {QUORUM_ID}")
+    store = runtime.store
+    if store.upload(data_root) is None:
+        raise ApiError(
+            409,
+            "unknown_data_root",
+            f"no DataUpload of {root} seen (synced through block {runtime.follower.sync_height}): "
+            "pay with DAEntrance.submitOriginalData first, or retry once the signer has synced",
+        )
+    try:
+        signer_set = runtime.signer_set()
+    except Exception as exc:  # transport errors of every kind
+        raise _chain_unavailable(exc) from exc
+    if epoch != signer_set.epoch:
+        raise ApiError(409, "epoch_mismatch", f"this is epoch {signer_set.epoch}, not {epoch}")
+    me = signer_set.by_account(runtime.account.address)
+    if me is None:
+        raise ApiError(
+            409, "not_a_member", f"signer {runtime.account.address} is not a member of epoch {signer_set.epoch}"
+        )
+    assigned = set(me.columns)
+    extra = sorted(set(bundle.columns) - assigned)
+    if extra:
+        raise ApiError(
+            400,
+            "columns_not_assigned",
+            f"columns {extra} are not assigned to signer {me.slot} in epoch {epoch} "
+            f"(its columns are {me.columns.start}..{me.columns.stop - 1})",
+        )
+    payload = store.payload(data_root)
+    held = set(payload.columns) if payload else set()
+    missing = sorted(assigned - held - set(bundle.columns))
+    if missing:
+        raise ApiError(400, "missing_columns", f"columns {missing} of signer {me.slot} are neither sent nor stored")
+    bad = verify_columns(bundle.commitments, bundle.columns)
+    if bad:
+        log.warning("refused %s: the proofs of columns %s do not verify", root, bad)
+        raise ApiError(
+            422,
+            "invalid_proofs",
+            f"the cells of columns {bad} do not prove against the blob commitments: nothing stored, nothing signed",
+        )
+    if bundle.columns:
+        store.write_columns(data_root, bundle.length, bundle.commitments, bundle.columns)
+    digest = runtime.contracts.attestation_digest(data_root, epoch, quorum_id)
+    signature = runtime.keys.sign(digest).to_json()
+    columns = sorted(assigned)
+    store.record_attestation(data_root, epoch, json.dumps(signature), columns)
+    log.info("attested %s for epoch %d: %d columns (%d new)", root, epoch, len(columns), len(bundle.columns))
+    return Attestation(root, epoch, quorum_id, me.slot, runtime.account.address, signature, columns)

@@ -1,0 +1,316 @@
+"""The signer's store: DataUpload events, blob metadata, the column index and attestations in SQLite; the cells
+in files.
+
+One file per stored column of a data root, `cells/<root>/<column>.col`: for each blob of the payload, the cell
+(2048 bytes) then its proof (48 bytes), exactly as it arrived on the wire. A file is written to a temp name,
+fsynced and renamed into place (and its directory fsynced) before its index row is committed, so a crash at
+any point (kill -9 included) leaves either no row or a complete file; at startup, temp files, unindexed files
+and rows whose file is missing or has the wrong size are dropped. Uploads are written by the event follower
+inside its transaction and removed again on a reorg; stored cells stay (a reorged upload usually comes back,
+and the cells are still valid for their root).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from zerog.da.encoding import BYTES_PER_CELL_WITH_PROOF
+from zerog.da.kzg import BYTES_PER_COMMITMENT
+from zerog.errors import ConfigError
+from zerog.follower import open_store
+
+log = logging.getLogger(__name__)
+
+COLUMN_SUFFIX = ".col"
+TMP_SUFFIX = ".tmp"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS uploads (
+    data_root TEXT PRIMARY KEY,            -- 0x + 64 lowercase hex
+    sender TEXT NOT NULL,
+    epoch INTEGER NOT NULL,                -- epoch of the upload
+    blob_fee TEXT NOT NULL,                -- wei, as decimal text
+    block_number INTEGER NOT NULL,
+    block_hash TEXT NOT NULL,
+    tx_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_by_block ON uploads (block_number);
+
+CREATE TABLE IF NOT EXISTS payloads (
+    data_root TEXT PRIMARY KEY,
+    length INTEGER NOT NULL,               -- payload bytes
+    blobs INTEGER NOT NULL,
+    commitments BLOB NOT NULL,             -- blobs x 48 bytes
+    stored_at REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS columns (
+    data_root TEXT NOT NULL,
+    col INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    stored_at REAL NOT NULL,
+    PRIMARY KEY (data_root, col)
+);
+
+CREATE TABLE IF NOT EXISTS attestations (
+    data_root TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    signature TEXT NOT NULL,               -- JSON [x, y]
+    columns TEXT NOT NULL,                 -- JSON list of the columns held when signing
+    signed_at REAL NOT NULL,
+    PRIMARY KEY (data_root, epoch)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Upload:
+    data_root: str
+    sender: str
+    epoch: int
+    blob_fee: int
+    block_number: int
+    tx_hash: str
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What the signer knows of a data root's payload: its length and blob commitments, and stored columns."""
+
+    data_root: str
+    length: int
+    commitments: list[bytes]
+    columns: list[int]
+
+
+def root_hex(data_root: bytes) -> str:
+    return "0x" + data_root.hex()
+
+
+class SignerStore:
+    """SQLite + column files under one directory; thread-safe (one lock around the connection)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.cells_dir = directory / "cells"
+        self.conn = open_store(directory / "signer.db")
+        self.lock = threading.Lock()
+        with self.lock:
+            self.conn.executescript(_SCHEMA)
+
+    @classmethod
+    def open(cls, directory: Path, *, account: str, deployment_id: str) -> SignerStore:
+        """Open (and recover) the store of signer `account` for the DA deployment `deployment_id`. A data dir of
+        another account is refused; one of another deployment (a fresh chain) is emptied."""
+        store = cls(directory)
+        try:
+            store._check_identity(account, deployment_id)
+            store._recover()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _meta(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
+
+    def _check_identity(self, account: str, deployment_id: str) -> None:
+        with self.lock:
+            meta = self._meta()
+            if meta.get("account", account) != account:
+                raise ConfigError(
+                    f"{self.directory} holds the data of DA signer {meta['account']}, not {account}: "
+                    "use another data dir or signer index"
+                )
+            if meta.get("deployment", deployment_id) != deployment_id:
+                log.warning(
+                    "the DA contracts changed (now %s, was %s): forgetting the uploads and cells of the old ones",
+                    deployment_id, meta["deployment"],
+                )  # fmt: skip
+                self.conn.execute("BEGIN IMMEDIATE")
+                for table in (
+                    "uploads",
+                    "payloads",
+                    "columns",
+                    "attestations",
+                    "follower_cursor",
+                    "follower_checkpoint",
+                ):
+                    if self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+                        self.conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                self.conn.execute("COMMIT")
+                shutil.rmtree(self.cells_dir, ignore_errors=True)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("account", account), ("deployment", deployment_id)],
+            )
+
+    def _recover(self) -> None:
+        """After a crash: drop temp files, files without an index row, and rows whose file is missing or short."""
+        self.cells_dir.mkdir(parents=True, exist_ok=True)
+        for tmp in self.cells_dir.glob(f"*/*{TMP_SUFFIX}"):
+            tmp.unlink(missing_ok=True)
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT c.data_root, c.col, c.size, p.blobs FROM columns c LEFT JOIN payloads p USING (data_root)"
+            ).fetchall()
+            indexed = set()
+            broken = []
+            for row in rows:
+                path = self.column_path(row["data_root"], row["col"])
+                expected = (row["blobs"] or 0) * BYTES_PER_CELL_WITH_PROOF
+                try:
+                    ok = row["size"] == expected and path.stat().st_size == expected
+                except FileNotFoundError:
+                    ok = False
+                if ok:
+                    indexed.add(path)
+                else:
+                    broken.append((row["data_root"], row["col"]))
+            if broken:
+                log.warning("%d stored columns are missing or damaged on disk: dropped from the index", len(broken))
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("DELETE FROM columns WHERE data_root = ? AND col = ?", broken)
+                self.conn.execute("COMMIT")
+        for path in self.cells_dir.glob(f"*/*{COLUMN_SUFFIX}"):
+            if path not in indexed:
+                path.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------ follower side (inside its transaction)
+
+    def add_upload(self, conn: sqlite3.Connection, upload: Upload, block_hash: str, log_index: int) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO uploads (data_root, sender, epoch, blob_fee, block_number, block_hash, tx_hash, "
+            "log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                upload.data_root, upload.sender, upload.epoch, str(upload.blob_fee), upload.block_number, block_hash,
+                upload.tx_hash, log_index,
+            ),
+        )  # fmt: skip
+
+    def rollback(self, conn: sqlite3.Connection, from_block: int) -> None:
+        count = conn.execute("DELETE FROM uploads WHERE block_number >= ?", (from_block,)).rowcount
+        if count:
+            log.warning("reorg: forgetting %d uploads from block %d on (their cells stay)", count, from_block)
+
+    # ------------------------------------------------------------ queries
+
+    def upload(self, data_root: bytes) -> Upload | None:
+        with self.lock:
+            row = self.conn.execute("SELECT * FROM uploads WHERE data_root = ?", (root_hex(data_root),)).fetchone()
+        if row is None:
+            return None
+        return Upload(
+            row["data_root"], row["sender"], row["epoch"], int(row["blob_fee"]), row["block_number"], row["tx_hash"]
+        )
+
+    def payload(self, data_root: bytes) -> Payload | None:
+        key = root_hex(data_root)
+        with self.lock:
+            row = self.conn.execute("SELECT length, commitments FROM payloads WHERE data_root = ?", (key,)).fetchone()
+            cols = [r[0] for r in self.conn.execute("SELECT col FROM columns WHERE data_root = ? ORDER BY col", (key,))]
+        if row is None:
+            return None
+        raw = bytes(row["commitments"])
+        commitments = [raw[i : i + BYTES_PER_COMMITMENT] for i in range(0, len(raw), BYTES_PER_COMMITMENT)]
+        return Payload(key, row["length"], commitments, cols)
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            return {
+                "uploads": self.conn.execute("SELECT COUNT(*) FROM uploads").fetchone()[0],
+                "payloads": self.conn.execute("SELECT COUNT(*) FROM payloads").fetchone()[0],
+                "columns": self.conn.execute("SELECT COUNT(*) FROM columns").fetchone()[0],
+            }
+
+    # ------------------------------------------------------------ columns
+
+    def column_path(self, data_root: str, column: int) -> Path:
+        return self.cells_dir / data_root.removeprefix("0x") / f"{column}{COLUMN_SUFFIX}"
+
+    def write_columns(self, data_root: bytes, length: int, commitments: list[bytes], columns: dict[int, bytes]) -> None:
+        """Store verified columns durably, then index them (one transaction)."""
+        key = root_hex(data_root)
+        directory = self.cells_dir / key.removeprefix("0x")
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(self.cells_dir)
+        for column, data in columns.items():
+            path = self.column_path(key, column)
+            tmp = path.with_name(f".{column}.{secrets.token_hex(6)}{TMP_SUFFIX}")
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        _fsync_dir(directory)
+        now = time.time()
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO payloads (data_root, length, blobs, commitments, stored_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (key, length, len(commitments), b"".join(commitments), now),
+                )
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO columns (data_root, col, size, stored_at) VALUES (?, ?, ?, ?)",
+                    [(key, c, len(d), now) for c, d in columns.items()],
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def read_columns(self, data_root: bytes, columns: list[int]) -> dict[int, bytes]:
+        """The stored data of `columns` (each checked against its indexed size); missing ones are left out."""
+        key = root_hex(data_root)
+        with self.lock:
+            rows = {
+                r["col"]: r["size"]
+                for r in self.conn.execute("SELECT col, size FROM columns WHERE data_root = ?", (key,))
+            }
+        out = {}
+        for column in columns:
+            if column not in rows:
+                continue
+            try:
+                data = self.column_path(key, column).read_bytes()
+            except FileNotFoundError:
+                continue
+            if len(data) != rows[column]:
+                log.error("column %d of %s is damaged on disk: not serving it", column, key)
+                continue
+            out[column] = data
+        return out
+
+    def record_attestation(self, data_root: bytes, epoch: int, signature: str, columns: list[int]) -> None:
+        with self.lock:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO attestations (data_root, epoch, signature, columns, signed_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (root_hex(data_root), epoch, signature, json.dumps(columns), time.time()),
+            )
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,43 @@
+"""PoRA storage mining inside the storage node (on with ZG_STORAGE_MINING=true).
+
+* `config`: the miner's settings resolved against the deployment (key, miner id, beneficiary, contracts).
+* `state`: its SQLite state (sealed segments, search progress, answers, rewards); it resumes from it.
+* `sealed`: the sealed copy of the node's segments (sealed.bin), sealed for the miner id.
+* `data`: the node store as the miner sees it, and answers with their flow proofs built from it.
+* `search`: the worker processes' vectorized nonce search.
+* `miner`: the thread that ties it together (contexts, sealing, search, submitting, rewards).
+* `api`: GET /mining.
+
+The definitions the contract verifies live in zerog/storage/mining.py (shared with tests and clients).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from zerog.chain import Deployment
+from zerog.config import Settings
+
+if TYPE_CHECKING:
+    from services.storage_miner.mining.config import MinerConfig
+    from services.storage_miner.mining.miner import Miner
+    from services.storage_miner.store import NodeStore
+
+
+def resolve(settings: Settings, deployment: Deployment) -> MinerConfig | None:
+    """The miner's configuration, or None when mining is off; raises ConfigError on bad settings."""
+    if not settings.storage_mining:
+        return None
+    from services.storage_miner.mining.config import MinerConfig
+
+    return MinerConfig.resolve(settings, deployment)
+
+
+def start(config: MinerConfig, store: NodeStore, rpc_url: str, deployment: Deployment) -> Miner:
+    """Start mining with `store`'s data."""
+    from services.storage_miner.core.runtime import node_web3
+    from services.storage_miner.mining.miner import Miner
+
+    miner = Miner(config, store, node_web3(rpc_url), node_web3(rpc_url), deployment.error_decoder())
+    miner.start()
+    return miner

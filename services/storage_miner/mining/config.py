@@ -1,0 +1,92 @@
+"""The miner's settings (``ZG_STORAGE_MINING_*``) resolved against the deployment: its key, miner id, beneficiary,
+contracts and directories. Resolution fails fast with a ConfigError naming the setting to fix."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
+
+from services.storage_miner.core.config import node_dir
+from zerog.chain import Deployment
+from zerog.config import Settings
+from zerog.errors import ConfigError
+from zerog.storage.mining import MINE_CONTRACT, REWARD_CONTRACT, miner_account, miner_id_of, miner_salt
+
+FLOW_CONTRACT = "Flow"
+
+
+def mining_dir(settings: Settings) -> Path:
+    """`<data_dir>/<storage_name>/mining/`: the miner's database and sealed data."""
+    return node_dir(settings) / "mining"
+
+
+def miner_beneficiary(settings: Settings, owner: str) -> str:
+    value = settings.storage_mining_beneficiary
+    if value is None or value == "":
+        return owner
+    if not is_address(value):
+        raise ConfigError(f"ZG_STORAGE_MINING_BENEFICIARY is not an address: {value!r}")
+    return to_checksum_address(value)
+
+
+@dataclass(frozen=True)
+class MinerConfig:
+    account: LocalAccount
+    miner_id: bytes
+    salt: bytes
+    beneficiary: str
+    shard_id: int
+    num_shard: int
+    workers: int
+    claim_wei: int
+    poll_interval: float
+    confirmations: int
+    directory: Path
+    mine_address: str
+    mine_abi: list[dict[str, Any]]
+    mine_block: int
+    reward_address: str
+    reward_abi: list[dict[str, Any]]
+    flow_address: str
+    flow_abi: list[dict[str, Any]]
+    identity: str
+
+    @classmethod
+    def resolve(cls, settings: Settings, deployment: Deployment) -> MinerConfig:
+        try:
+            mine = deployment.record(MINE_CONTRACT)
+            reward = deployment.record(REWARD_CONTRACT)
+            flow = deployment.record(FLOW_CONTRACT)
+        except Exception as exc:
+            raise ConfigError(
+                f"mining is on (ZG_STORAGE_MINING) but {deployment.path} has no {MINE_CONTRACT}/{REWARD_CONTRACT}: "
+                "deploy the storage contracts with `zg deploy` first"
+            ) from exc
+        account = miner_account(settings)
+        salt = miner_salt(settings)
+        return cls(
+            account=account,
+            miner_id=miner_id_of(account.address, salt),
+            salt=salt,
+            beneficiary=miner_beneficiary(settings, account.address),
+            shard_id=settings.storage_shard_id,
+            num_shard=settings.storage_num_shard,
+            workers=settings.storage_mining_workers or os.cpu_count() or 1,
+            claim_wei=settings.storage_mining_claim_wei,
+            poll_interval=settings.poll_interval,
+            confirmations=settings.confirmations,
+            directory=mining_dir(settings),
+            mine_address=to_checksum_address(mine["address"]),
+            mine_abi=mine["abi"],
+            mine_block=int(mine.get("deployBlock", 0)),
+            reward_address=to_checksum_address(reward["address"]),
+            reward_abi=reward["abi"],
+            flow_address=to_checksum_address(flow["address"]),
+            flow_abi=flow["abi"],
+            identity=f"{mine['address']}@{mine.get('deployBlockHash', '')}".lower(),
+        )

@@ -1,0 +1,283 @@
+"""Contract tests of DAEntrance (`ape test`): blob fees and DataUpload, aggregate BLS attestations checked against the
+epoch's signer set and stake, every revert, fee administration, and the gas of submitVerifiedCommitRoots with 4
+and 32 signers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ape
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+from web3.exceptions import ContractCustomError
+
+from tests.da.conftest import BLOB_FEE, DEFAULT_ADMIN_ROLE, STAKE, ZERO_ADDRESS, Quorum, advance_to_epoch
+from zerog.chain import ErrorDecoder
+from zerog.da.bls import G1, G1_GENERATOR, G2, aggregate_g1, aggregate_g2, hash_to_g1
+
+#: The issue's target for one attestation, whatever the signer count.
+GAS_TARGET = 300_000
+
+
+def root(n: int) -> bytes:
+    return keccak(text=f"data root {n}")
+
+
+@pytest.fixture
+def quorum(create_quorum: Callable[..., Quorum], signer_accounts: list[Any]) -> Quorum:
+    return create_quorum(4, members=signer_accounts[:4])
+
+
+@pytest.fixture(scope="module")
+def quorum32(create_quorum: Callable[..., Quorum]) -> Quorum:
+    """32 genesis signers at addresses that never transact (the deployer pays genesis stakes)."""
+    return create_quorum(32, members=[f"0x{0xDA00 + i:040x}" for i in range(32)])
+
+
+def upload(quorum: Quorum, sender: Any, *roots: bytes) -> Any:
+    return quorum.entrance.submitOriginalData(list(roots), sender=sender, value=BLOB_FEE * len(roots))
+
+
+def status(quorum: Quorum, data_root: bytes) -> tuple[str, int, bool, int]:
+    s = quorum.entrance.dataRootStatus(data_root)
+    return (s.uploader, s.uploadEpoch, s.verified, s.verifiedEpoch)
+
+
+# ---------------------------------------------------------------- constructor
+
+
+def test_constructor__binds_the_registry_and_admin(quorum: Quorum, admin: Any) -> None:
+    entrance = quorum.entrance
+    assert entrance.signerRegistry() == quorum.registry.address
+    assert (entrance.blobFee(), entrance.quorumId(), entrance.epoch()) == (BLOB_FEE, 0, 0)
+    assert entrance.hasRole(DEFAULT_ADMIN_ROLE, admin)
+
+
+@pytest.mark.parametrize("zeroed", ["registry", "admin"])
+def test_constructor__zero_address_reverts(project: Any, chain: Any, admin: Any, quorum: Quorum, zeroed: str) -> None:
+    args = {"registry": quorum.registry.address, "admin": admin.address, zeroed: ZERO_ADDRESS}
+    contract_type = project.DAEntrance.contract_type
+    data = (
+        contract_type.deployment_bytecode.bytecode
+        + encode(["address", "uint256", "address"], [args["registry"], BLOB_FEE, args["admin"]]).hex()
+    )
+    with pytest.raises(ContractCustomError) as info:
+        chain.provider.web3.eth.call({"from": admin.address, "data": data})
+    abi = [item.model_dump(mode="json", by_alias=True) for item in contract_type.abi]
+    assert ErrorDecoder.from_abis([abi]).decode(info.value.data) == "DAEntranceZeroAddress()"
+
+
+# ---------------------------------------------------------------- submitOriginalData
+
+
+def test_submit_original_data__charges_the_fee_and_announces_each_root(quorum: Quorum, uploader: Any) -> None:
+    tx = upload(quorum, uploader, root(1), root(2))
+    events = quorum.entrance.DataUpload.from_receipt(tx)
+    assert [e.event_arguments for e in events] == [
+        {"sender": uploader.address, "dataRoot": root(n), "epoch": 0, "quorumId": 0, "blobFee": BLOB_FEE}
+        for n in (1, 2)
+    ]
+    assert quorum.entrance.balance == 2 * BLOB_FEE
+    assert status(quorum, root(1)) == (uploader.address, 0, False, 0)
+    assert status(quorum, root(3)) == (ZERO_ADDRESS, 0, False, 0)
+
+
+def test_submit_original_data__reverts(quorum: Quorum, uploader: Any) -> None:
+    entrance = quorum.entrance
+    with ape.reverts(entrance.DAEntranceNoDataRoots):
+        entrance.submitOriginalData([], sender=uploader)
+    for paid in (BLOB_FEE - 1, BLOB_FEE + 1, 0):
+        with ape.reverts(entrance.DAEntranceWrongFee, sent=paid, required=BLOB_FEE):
+            entrance.submitOriginalData([root(1)], sender=uploader, value=paid)
+    with ape.reverts(entrance.DAEntranceZeroDataRoot):
+        upload(quorum, uploader, bytes(32))
+    upload(quorum, uploader, root(1))
+    with ape.reverts(entrance.DAEntranceDataRootExists, dataRoot=root(1)):
+        upload(quorum, uploader, root(1))
+    with ape.reverts(entrance.DAEntranceDataRootExists, dataRoot=root(2)):
+        upload(quorum, uploader, root(2), root(2))
+    assert entrance.balance == BLOB_FEE
+
+
+# ---------------------------------------------------------------- submitVerifiedCommitRoots
+
+
+def test_submit_verified__all_signers_verify_and_emit(quorum: Quorum, uploader: Any, stranger: Any, chain: Any) -> None:
+    upload(quorum, uploader, root(1))
+    tx = quorum.entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=stranger)
+    [event] = quorum.entrance.ErasureCommitmentVerified.from_receipt(tx)
+    assert event.event_arguments == {
+        "dataRoot": root(1), "epoch": 0, "quorumId": 0, "signerBitmap": 0b1111,
+        "signedStake": 4 * STAKE, "totalStake": 4 * STAKE,
+    }  # fmt: skip
+    assert status(quorum, root(1)) == (uploader.address, 0, True, 0)
+    assert tx.gas_used < GAS_TARGET
+
+
+def test_submit_verified__two_thirds_of_stake_is_enough(quorum: Quorum, uploader: Any, chain: Any) -> None:
+    upload(quorum, uploader, root(1), root(2))
+    tx = quorum.entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 2, 3])], sender=uploader)
+    [event] = quorum.entrance.ErasureCommitmentVerified.from_receipt(tx)
+    assert (event.signerBitmap, event.signedStake) == (0b1101, 3 * STAKE)
+    with ape.reverts(quorum.entrance.DAEntranceInsufficientStake, signedStake=2 * STAKE, totalStake=4 * STAKE):
+        quorum.entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(2), [1, 3])], sender=uploader)
+
+
+def test_submit_verified__threshold_is_stake_weighted_and_inclusive(
+    create_quorum: Callable[..., Quorum], signer_accounts: list[Any], uploader: Any, chain: Any
+) -> None:
+    weighted = create_quorum(4, stakes=[STAKE, STAKE, STAKE, 3 * STAKE], members=signer_accounts[:4])
+    upload(weighted, uploader, root(1))
+    # Three of four signers, but only half of the stake.
+    with ape.reverts(weighted.entrance.DAEntranceInsufficientStake, signedStake=3 * STAKE, totalStake=6 * STAKE):
+        weighted.entrance.submitVerifiedCommitRoots([weighted.attest(chain, root(1), [0, 1, 2])], sender=uploader)
+    # Two signers holding exactly two thirds.
+    tx = weighted.entrance.submitVerifiedCommitRoots([weighted.attest(chain, root(1), [0, 3])], sender=uploader)
+    assert weighted.entrance.ErasureCommitmentVerified.from_receipt(tx)[0].signedStake == 4 * STAKE
+
+
+def test_submit_verified__batch_of_roots(quorum: Quorum, uploader: Any, chain: Any) -> None:
+    upload(quorum, uploader, root(1), root(2))
+    batch = [quorum.attest(chain, root(1), [0, 1, 2, 3]), quorum.attest(chain, root(2), [1, 2, 3])]
+    tx = quorum.entrance.submitVerifiedCommitRoots(batch, sender=uploader)
+    assert [e.dataRoot for e in quorum.entrance.ErasureCommitmentVerified.from_receipt(tx)] == [root(1), root(2)]
+
+
+def test_submit_verified__bookkeeping_reverts(quorum: Quorum, uploader: Any, chain: Any) -> None:
+    entrance = quorum.entrance
+    with ape.reverts(entrance.DAEntranceNoSubmissions):
+        entrance.submitVerifiedCommitRoots([], sender=uploader)
+    with ape.reverts(entrance.DAEntranceUnknownDataRoot, dataRoot=root(9)):
+        entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(9), [0, 1, 2, 3])], sender=uploader)
+    upload(quorum, uploader, root(1))
+    with ape.reverts(entrance.DAEntranceUnknownQuorum, quorumId=1):
+        entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3], quorum_id=1)], sender=uploader)
+    entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
+    with ape.reverts(entrance.DAEntranceAlreadyVerified, dataRoot=root(1), epoch=0):
+        entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
+
+
+def test_submit_verified__wrong_bitmaps_revert(quorum: Quorum, uploader: Any, chain: Any) -> None:
+    entrance = quorum.entrance
+    upload(quorum, uploader, root(1))
+    for bitmap in (0, 0b11111, 1 << 31, 1 << 255):
+        with ape.reverts(entrance.DAEntranceInvalidSignerBitmap, bitmap=bitmap, members=0b1111):
+            entrance.submitVerifiedCommitRoots(
+                [quorum.attest(chain, root(1), [0, 1, 2, 3], bitmap=bitmap)], sender=uploader
+            )
+    # A bitmap naming a signer that did not sign: the stake adds up but the signature does not.
+    with ape.reverts(entrance.DAEntranceInvalidSignature, dataRoot=root(1)):
+        entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2], bitmap=0b1111)], sender=uploader)
+
+
+def test_submit_verified__forged_signatures_revert(quorum: Quorum, uploader: Any, chain: Any) -> None:
+    entrance = quorum.entrance
+    upload(quorum, uploader, root(1))
+    digest = quorum.digest(chain, root(1), 0)
+    everyone = [0, 1, 2, 3]
+    full_sig = aggregate_g1(quorum.keys[k].sign(digest) for k in everyone)
+    forgeries = {
+        "random point": dict(signature=G1_GENERATOR * 987654321),
+        "short aggregate": dict(signature=aggregate_g1(quorum.keys[k].sign(digest) for k in everyone[:3])),
+        "another root's signature": dict(
+            signature=aggregate_g1(quorum.keys[k].sign(quorum.digest(chain, root(2), 0)) for k in everyone)
+        ),
+        "apk2 of other keys": dict(apk2=aggregate_g2(quorum.keys[k].pk2 for k in (0, 1, 2)) + quorum.keys[0].pk2),
+        "apk2 not tied to the G1 key sum": dict(signature=quorum.keys[0].sign(digest) * 4, apk2=quorum.keys[0].pk2 * 4),
+        "signature off the curve": dict(signature=G1(1, 3)),
+        "infinite signature and key": dict(signature=G1(0, 0), apk2=G2((0, 0), (0, 0))),
+        "apk2 off the twist": dict(apk2=G2((1, 2), (3, 4))),
+        "message point instead of signature": dict(signature=hash_to_g1(digest)),
+    }
+    for name, forged in forgeries.items():
+        submission = quorum.attest(chain, root(1), everyone, **forged)
+        with ape.reverts(entrance.DAEntranceInvalidSignature, dataRoot=root(1)):
+            entrance.submitVerifiedCommitRoots([submission], sender=uploader)
+        assert not entrance.dataRootStatus(root(1)).verified, name
+    # The genuine one still goes through afterwards.
+    entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), everyone, signature=full_sig)], sender=uploader)
+
+
+def test_submit_verified__signature_of_a_previous_epoch_reverts(quorum: Quorum, uploader: Any, chain: Any) -> None:
+    entrance = quorum.entrance
+    upload(quorum, uploader, root(1))
+    stale = quorum.attest(chain, root(1), [0, 1, 2, 3])  # epoch 0
+    advance_to_epoch(chain, quorum.registry, 1)
+    with ape.reverts(entrance.DAEntranceEpochMismatch, signedEpoch=0, currentEpoch=1):
+        entrance.submitVerifiedCommitRoots([stale], sender=uploader)
+    # Epoch 0's signatures relabelled as epoch 1's: the digest differs.
+    relabelled = quorum.attest(chain, root(1), [0, 1, 2, 3], epoch=1, signed_epoch=0)
+    with ape.reverts(entrance.DAEntranceInvalidSignature, dataRoot=root(1)):
+        entrance.submitVerifiedCommitRoots([relabelled], sender=uploader)
+    tx = entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
+    assert entrance.ErasureCommitmentVerified.from_receipt(tx)[0].epoch == 1
+    assert status(quorum, root(1)) == (uploader.address, 0, True, 1)
+
+
+def test_submit_verified__signer_set_of_the_current_epoch(
+    quorum: Quorum, uploader: Any, chain: Any, signer_accounts: list[Any]
+) -> None:
+    """A signer that left is no longer part of the quorum from the next epoch on: its bit becomes invalid and the
+    others' two thirds are computed over the new total."""
+    quorum.registry.requestLeave(sender=signer_accounts[3])
+    upload(quorum, uploader, root(1))
+    advance_to_epoch(chain, quorum.registry, 1)
+    with ape.reverts(quorum.entrance.DAEntranceInvalidSignerBitmap, bitmap=0b1111, members=0b0111):
+        quorum.entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
+    tx = quorum.entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1])], sender=uploader)
+    [event] = quorum.entrance.ErasureCommitmentVerified.from_receipt(tx)
+    assert (event.signedStake, event.totalStake) == (2 * STAKE, 3 * STAKE)
+
+
+# ---------------------------------------------------------------- gas
+
+
+@pytest.mark.parametrize(("size", "signers"), [(4, 4), (4, 3), (32, 32), (32, 22)])
+def test_submit_verified__gas_under_target(
+    quorum: Quorum, quorum32: Quorum, uploader: Any, chain: Any, size: int, signers: int
+) -> None:
+    """All signers, and the fewest that still hold two thirds (the most keys to subtract)."""
+    target = quorum if size == 4 else quorum32
+    data_root = root(1000 + size * 100 + signers)
+    upload(target, uploader, data_root)
+    tx = target.entrance.submitVerifiedCommitRoots([target.attest(chain, data_root, range(signers))], sender=uploader)
+    assert target.entrance.dataRootStatus(data_root).verified
+    assert tx.gas_used < GAS_TARGET, f"{size} signers, {signers} signing: {tx.gas_used} gas"
+
+
+# ---------------------------------------------------------------- fees
+
+
+def test_fees__admin_sets_the_fee_and_withdraws(quorum: Quorum, admin: Any, uploader: Any, stranger: Any) -> None:
+    entrance = quorum.entrance
+    tx = entrance.setBlobFee(2 * BLOB_FEE, sender=admin)
+    assert entrance.BlobFeeUpdated.from_receipt(tx)[0].event_arguments == {
+        "previousFee": BLOB_FEE,
+        "newFee": 2 * BLOB_FEE,
+    }
+    entrance.submitOriginalData([root(1)], sender=uploader, value=2 * BLOB_FEE)
+    before = stranger.balance
+    tx = entrance.withdrawFees(stranger.address, 2 * BLOB_FEE, sender=admin)
+    assert entrance.FeesWithdrawn.from_receipt(tx)[0].event_arguments == {
+        "to": stranger.address,
+        "amount": 2 * BLOB_FEE,
+    }
+    assert stranger.balance == before + 2 * BLOB_FEE and entrance.balance == 0
+
+
+def test_fees__reverts(quorum: Quorum, admin: Any, stranger: Any) -> None:
+    entrance = quorum.entrance
+    for call in (
+        lambda: entrance.setBlobFee(1, sender=stranger),
+        lambda: entrance.withdrawFees(stranger, 0, sender=stranger),
+    ):
+        with ape.reverts(
+            entrance.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=DEFAULT_ADMIN_ROLE
+        ):
+            call()
+    with ape.reverts(entrance.DAEntranceZeroAddress):
+        entrance.withdrawFees(ZERO_ADDRESS, 0, sender=admin)
+    with ape.reverts(entrance.DAEntranceInsufficientBalance, balance=0, amount=1):
+        entrance.withdrawFees(stranger.address, 1, sender=admin)

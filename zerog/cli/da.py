@@ -1,0 +1,153 @@
+"""`zg da`: make data available (put), read it back (get), a data root's status, and the OP alt-DA server."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from zerog.cli.context import CliContext, pass_cli
+
+if TYPE_CHECKING:
+    from zerog.da.client import DAClient
+
+
+@click.group()
+def da() -> None:
+    """0G DA: BLS-attested data availability (put, get, status, OP alt-DA server)."""
+
+
+def _client(ctx: CliContext, with_account: bool) -> DAClient:
+    from zerog.accounts import load_account
+    from zerog.da.client import DAClient
+
+    settings = ctx.settings
+    return DAClient(settings, load_account(settings) if with_account else None)
+
+
+def _progress(ctx: CliContext):  # noqa: ANN202 - a click-free callback
+    if ctx.as_json:
+        return None
+    return lambda message: ctx.console.print(f"[dim]…[/dim] {message}", highlight=False)
+
+
+@da.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_cli
+def put(ctx: CliContext, file: Path) -> None:
+    """Encode FILE, pay the blob fee, disperse it to the signers and submit their aggregate attestation."""
+    size = file.stat().st_size
+    limit = ctx.settings.da_max_blob_size
+    if size > limit:  # before reading or paying anything
+        raise click.ClickException(
+            f"{file} is {size} bytes, over the DA limit of {limit} bytes (ZG_DA_MAX_BLOB_SIZE): nothing was paid"
+        )
+    with _client(ctx, with_account=True) as client:
+        result = client.put(file.read_bytes(), progress=_progress(ctx))
+    lines = [f"data root  {result.data_root}", f"epoch      {result.epoch}"]
+    if result.already_verified:
+        lines.append("status     already available (nothing paid)")
+    else:
+        signers = [str(i) for i in range(256) if result.signer_bitmap >> i & 1]
+        lines.append(f"signers    {', '.join(signers)} ({result.signed_stake} of {result.total_stake} wei of stake)")
+        lines.append(f"upload tx  {result.upload_tx or 'none (already paid)'}")
+        lines.append(f"verify tx  {result.verify_tx}")
+        lines += [f"left out   signer {i}: {why}" for i, why in sorted(result.failures.items())]
+    lines.append(f"commitment 0x{result.commitment.hex()}")
+    ctx.emit(result.to_json(), "\n".join(lines))
+
+
+@da.command()
+@click.argument("root", metavar="ROOT")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@pass_cli
+def get(ctx: CliContext, root: str, out: Path, overwrite: bool) -> None:
+    """Fetch ROOT's cells from the signers, verify them, recover the data and write it to OUT."""
+    from zerog.da.client import parse_root
+
+    raw = parse_root(root)
+    if out.exists() and not overwrite:
+        raise click.ClickException(f"{out} exists (use --overwrite)")
+    with _client(ctx, with_account=False) as client:
+        data = client.get(raw, progress=_progress(ctx))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    ctx.emit(
+        {"dataRoot": "0x" + raw.hex(), "path": str(out), "size": len(data)},
+        f"wrote {len(data)} bytes to {out} (every cell verified)",
+    )
+
+
+@da.command()
+@click.argument("root", metavar="ROOT")
+@pass_cli
+def status(ctx: CliContext, root: str) -> None:
+    """What the chain and the signers know of ROOT, and whether it can be recovered now."""
+    from zerog.da.client import parse_root
+
+    with _client(ctx, with_account=False) as client:
+        info = client.status(parse_root(root))
+    chain = "unknown (never paid for)"
+    if info["uploaded"]:
+        chain = f"paid in epoch {info['uploadEpoch']} by {info['uploader']}"
+        chain += f", verified in epoch {info['verifiedEpoch']}" if info["verified"] else ", not verified"
+    lines = [f"data root {info['dataRoot']}: {chain}"]
+    for s in info["signers"]:
+        held = f"{s['storedColumns']} columns stored" if s["problem"] is None else s["problem"]
+        lines.append(f"  signer {s['slot']} {s['url']}: {held}")
+    lines.append(
+        f"{info['columnsAvailable']} of 128 columns reachable: "
+        + ("recoverable" if info["recoverable"] else "NOT recoverable (64 needed)")
+    )
+    ctx.emit(info, "\n".join(lines))
+
+
+@da.command()
+@click.option("--host", help="Interface to listen on (default ZG_DA_SERVER_HOST, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default ZG_DA_SERVER_PORT, 3100).")
+@pass_cli
+def server(ctx: CliContext, host: str | None, port: int | None) -> None:
+    """Run the OP Stack alt-DA server (POST /put, GET /get/0x<commitment>) in the foreground."""
+    import uvicorn
+
+    from zerog.da.altda import create_app
+    from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
+    from zerog.process import port_in_use
+
+    settings = ctx.settings
+    host, port = host or settings.da_server_host, port or settings.da_server_port
+    if port_in_use(host, port):
+        raise click.ClickException(f"port {port} on {host} is busy (use --port)")
+    client = _client(ctx, with_account=True)
+
+    def put_data(data: bytes) -> bytes:
+        try:
+            return client.put(data).commitment
+        except BlobTooLargeError as exc:
+            raise ValueError(exc.message) from exc
+
+    def get_data(root: bytes) -> bytes:
+        try:
+            return client.get(root)
+        except DataNotFoundError as exc:
+            raise LookupError(exc.message) from exc
+        except DAError as exc:
+            raise RuntimeError(exc.message) from exc
+
+    app = create_app(put_data, get_data, settings.data_dir / "altda" / "keccak.db", settings.da_max_blob_size)
+    ctx.console.print(f"OP alt-DA server on http://{host}:{port} (Ctrl-C stops it)", highlight=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        client.close()

@@ -1,0 +1,76 @@
+"""Checkpoints: one torch file holding the format tag, the model's shape, its weights and how it was made.
+
+Loading uses ``torch.load(weights_only=True)``: a checkpoint is data, never code, so a provider can load one
+from anywhere (a path today, a storage root later) without trusting its author.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from zerog.compute.model.network import ByteLM, ModelConfig
+from zerog.errors import ZeroGError
+
+FORMAT = "zerog-bytelm"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ZeroGError):
+    """A checkpoint is missing, unreadable or not a ByteLM checkpoint."""
+
+
+@dataclass
+class Checkpoint:
+    config: ModelConfig
+    state_dict: dict[str, torch.Tensor]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def model(self) -> ByteLM:
+        """The network with these weights, in eval mode."""
+        model = ByteLM(self.config)
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as exc:
+            raise CheckpointError(f"weights do not match the model shape {self.config}: {exc}") from exc
+        return model.eval()
+
+
+def save_checkpoint(path: Path, model: ByteLM, meta: dict[str, Any] | None = None) -> None:
+    """Atomic write: a crash mid-save never leaves a truncated checkpoint where a provider would load it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "config": model.config.as_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": dict(meta or {}),
+    }
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Reads and checks a checkpoint; CheckpointError with the reason otherwise."""
+    if not path.is_file():
+        raise CheckpointError(f"no model checkpoint at {path} (train one with `zg compute model train`)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle, zip and torch errors all mean "not a checkpoint we can read"
+        raise CheckpointError(f"{path} is not a readable torch checkpoint: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
+    if payload.get("version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has format version {payload.get('version')}, this build reads {FORMAT_VERSION}")
+    try:
+        config = ModelConfig.from_dict(payload["config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} has an invalid model config: {exc}") from exc
+    checkpoint = Checkpoint(config, payload["state_dict"], payload.get("meta") or {})
+    checkpoint.model()  # shape check now, not at the first request
+    return checkpoint

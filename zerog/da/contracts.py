@@ -1,0 +1,234 @@
+"""DASigners and DAEntrance from Python: typed views, the EIP-712 digests signers sign, and transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from zerog.chain import Deployment, ErrorDecoder, send_transaction
+from zerog.config import Settings
+from zerog.da.bls import G1, G2, KeyPair
+from zerog.errors import ConfigError, DeploymentNotFoundError
+
+SIGNERS_CONTRACT = "DASigners"
+ENTRANCE_CONTRACT = "DAEntrance"
+COLUMNS_PER_BLOB = 128
+QUORUM_ID = 0
+
+_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+_REGISTRATION_TYPEHASH = keccak(text="DASignerRegistration(address account,uint256 pkX,uint256 pkY)")
+_ATTESTATION_TYPEHASH = keccak(text="DAAttestation(bytes32 dataRoot,uint256 epoch,uint256 quorumId)")
+_EIP712_VERSION = "1"
+
+
+def eip712_digest(name: str, chain_id: int, contract: str, struct_hash: bytes) -> bytes:
+    """keccak(0x1901 || domainSeparator || structHash), domain (name, "1", chainId, verifyingContract)."""
+    domain = keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [_DOMAIN_TYPEHASH, keccak(text=name), keccak(text=_EIP712_VERSION), chain_id, contract],
+        )
+    )
+    return keccak(b"\x19\x01" + domain + struct_hash)
+
+
+def registration_digest(chain_id: int, signers_address: str, account: str, pk1: G1) -> bytes:
+    """What a proof of possession signs (DASigners.registrationDigest)."""
+    struct_hash = keccak(
+        abi_encode(["bytes32", "address", "uint256", "uint256"], [_REGISTRATION_TYPEHASH, account, pk1.x, pk1.y])
+    )
+    return eip712_digest(SIGNERS_CONTRACT, chain_id, signers_address, struct_hash)
+
+
+def attestation_digest(chain_id: int, entrance_address: str, data_root: bytes, epoch: int, quorum_id: int) -> bytes:
+    """What a signer signs to attest `data_root` in `epoch` (DAEntrance.attestationDigest)."""
+    struct_hash = keccak(
+        abi_encode(["bytes32", "bytes32", "uint256", "uint256"], [_ATTESTATION_TYPEHASH, data_root, epoch, quorum_id])
+    )
+    return eip712_digest(ENTRANCE_CONTRACT, chain_id, entrance_address, struct_hash)
+
+
+def proof_of_possession(keys: KeyPair, chain_id: int, signers_address: str, account: str) -> G1:
+    return keys.sign(registration_digest(chain_id, signers_address, account, keys.pk1))
+
+
+def assign_columns(stakes: Sequence[int], columns: int = COLUMNS_PER_BLOB) -> list[range]:
+    """DASigners' column assignment: signer k (slot order) gets [columns*C_k/S, columns*(C_k + s_k)/S)."""
+    total = sum(stakes)
+    ranges, cumulative = [], 0
+    for stake in stakes:
+        first = cumulative * columns // total
+        cumulative += stake
+        ranges.append(range(first, cumulative * columns // total))
+    return ranges
+
+
+@dataclass(frozen=True)
+class EpochSigner:
+    """A member of an epoch's signer set (DASigners.EpochSigner)."""
+
+    slot: int
+    account: str
+    stake: int
+    columns: range
+    socket: str
+    pk1: G1
+    pk2: G2
+
+    @classmethod
+    def from_chain(cls, row: Sequence[Any]) -> EpochSigner:
+        slot, account, stake, first, count, socket, pk1, pk2 = row
+        return cls(
+            int(slot), to_checksum_address(account), int(stake), range(first, first + count), str(socket),
+            G1.from_contract(pk1), G2.from_contract(pk2),
+        )  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        return self.socket.rstrip("/")
+
+
+@dataclass(frozen=True)
+class SignerSetView:
+    """The signers of one epoch."""
+
+    epoch: int
+    signers: list[EpochSigner]
+
+    @property
+    def total_stake(self) -> int:
+        return sum(s.stake for s in self.signers)
+
+    def by_account(self, account: str) -> EpochSigner | None:
+        return next((s for s in self.signers if s.account == to_checksum_address(account)), None)
+
+    def by_slot(self, slot: int) -> EpochSigner | None:
+        return next((s for s in self.signers if s.slot == slot), None)
+
+
+@dataclass(frozen=True)
+class SignerRecord:
+    """DASigners.signerOf."""
+
+    account: str
+    registered: bool
+    leaving: bool
+    slot: int
+    pk1: G1
+    pk2: G2
+    socket: str
+    stake: int
+    next_stake: int
+    active_from_epoch: int
+    withdrawable_epoch: int
+
+
+@dataclass(frozen=True)
+class DataRootStatus:
+    """DAEntrance.dataRootStatus."""
+
+    uploader: str | None
+    upload_epoch: int
+    verified: bool
+    verified_epoch: int
+
+    @property
+    def uploaded(self) -> bool:
+        return self.uploader is not None
+
+
+class DAContracts:
+    """The DA contracts of one deployment, on one connection."""
+
+    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        try:
+            self.signers: Contract = deployment.contract(w3, SIGNERS_CONTRACT)
+            self.entrance: Contract = deployment.contract(w3, ENTRANCE_CONTRACT)
+        except DeploymentNotFoundError as exc:
+            raise ConfigError(f"{exc.message}: deploy the DA contracts (`zg deploy`)") from exc
+        self.chain_id = deployment.chain_id
+        self.decoder: ErrorDecoder = deployment.error_decoder()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, w3: Web3) -> DAContracts:
+        return cls(w3, Deployment.for_settings(settings, w3.eth.chain_id))
+
+    @property
+    def signers_address(self) -> str:
+        return self.signers.address
+
+    @property
+    def entrance_address(self) -> str:
+        return self.entrance.address
+
+    # ------------------------------------------------------------ views
+
+    def epoch(self) -> int:
+        return int(self.signers.functions.epoch().call())
+
+    def current_signers(self) -> SignerSetView:
+        epoch, rows = self.signers.functions.signers().call()
+        return SignerSetView(int(epoch), [EpochSigner.from_chain(r) for r in rows])
+
+    def next_signers(self) -> SignerSetView:
+        epoch, rows = self.signers.functions.nextSigners().call()
+        return SignerSetView(int(epoch), [EpochSigner.from_chain(r) for r in rows])
+
+    def signer_of(self, account: str) -> SignerRecord:
+        row = self.signers.functions.signerOf(to_checksum_address(account)).call()
+        (addr, registered, leaving, slot, pk1, pk2, socket, stake, next_stake, active_from, withdrawable) = row
+        return SignerRecord(
+            to_checksum_address(addr) if registered else to_checksum_address(account), bool(registered),
+            bool(leaving), int(slot), G1.from_contract(pk1), G2.from_contract(pk2), str(socket), int(stake),
+            int(next_stake), int(active_from), int(withdrawable),
+        )  # fmt: skip
+
+    def blob_fee(self) -> int:
+        return int(self.entrance.functions.blobFee().call())
+
+    def status(self, data_root: bytes) -> DataRootStatus:
+        uploader, upload_epoch, verified, verified_epoch = self.entrance.functions.dataRootStatus(data_root).call()
+        known = int(uploader, 16) != 0
+        return DataRootStatus(
+            to_checksum_address(uploader) if known else None, int(upload_epoch), bool(verified), int(verified_epoch)
+        )
+
+    def attestation_digest(self, data_root: bytes, epoch: int, quorum_id: int = QUORUM_ID) -> bytes:
+        return attestation_digest(self.chain_id, self.entrance_address, data_root, epoch, quorum_id)
+
+    def registration_digest(self, account: str, pk1: G1) -> bytes:
+        return registration_digest(self.chain_id, self.signers_address, account, pk1)
+
+    # ------------------------------------------------------------ transactions
+
+    def register(self, account: LocalAccount, keys: KeyPair, socket: str, stake: int) -> TxReceipt:
+        pop = proof_of_possession(keys, self.chain_id, self.signers_address, account.address)
+        call = self.signers.functions.register(
+            keys.pk1.to_contract(), keys.pk2.to_contract(), pop.to_contract(), socket
+        )
+        return send_transaction(self.w3, account, call, value=stake, decoder=self.decoder)
+
+    def update_socket(self, account: LocalAccount, socket: str) -> TxReceipt:
+        return send_transaction(self.w3, account, self.signers.functions.updateSocket(socket), decoder=self.decoder)
+
+    def submit_original_data(self, account: LocalAccount, data_roots: Sequence[bytes]) -> TxReceipt:
+        fee = self.blob_fee() * len(data_roots)
+        call = self.entrance.functions.submitOriginalData(list(data_roots))
+        return send_transaction(self.w3, account, call, value=fee, decoder=self.decoder)
+
+    def submit_verified(
+        self, account: LocalAccount, data_root: bytes, epoch: int, bitmap: int, apk2: G2, signature: G1
+    ) -> TxReceipt:
+        submission = (data_root, epoch, QUORUM_ID, bitmap, apk2.to_contract(), signature.to_contract())
+        call = self.entrance.functions.submitVerifiedCommitRoots([submission])
+        return send_transaction(self.w3, account, call, decoder=self.decoder)

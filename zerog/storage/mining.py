@@ -1,0 +1,539 @@
+"""Storage mining (PoRA) off chain: the definitions of contracts/interfaces/IPoraMine.sol in Python, shared by
+the miner daemon (services/storage_miner/mining/) and the tests, plus the flow tree a miner proves against.
+
+Definitions (the contract's NatSpec is the reference; tests check both sides agree):
+
+* miner id = keccak256(abi.encode(owner, salt));
+* range: start (a segment multiple) .. start + mineLength, mineLength = min(flowLength − start, maxMiningLength ·
+  numShard); the shard's sectors in it are numbered 0 .. shardSectors − 1 in flow order;
+* seed = keccak256(abi.encode(contextDigest, minerId, start, shardId, numShard, nonce));
+  recall = the shard sector number uint64(seed) % shardSectors;
+* seal of the sector at `position`: s_i = d_i ^ m_i, m_0 = keccak256(abi.encode(minerId, position)),
+  m_i = keccak256(s_(i−1)) over its eight 32-byte words;
+* quality = keccak256(seed ‖ sealed sector) as an integer, at most target / numShard.
+
+The flow tree (IFlow/FlowTree): 2^64 sector leaves, keccak256(sector) each, empty sectors are zero sectors, and a
+submitted node of height h at position p is the subtree there. A storage node keeps the Submit logs (every node's
+root and position) and the segments it stores with their upload proofs; `FlowView.path` builds a sector's 64
+siblings from those: inside the sector's own submission node from the data and the upload proof, above it from
+the other nodes' roots and empty subtrees.
+
+Batch helpers (`keccak_rows`, `seal_rows`) hash many equal-width rows in one C call with the GIL released.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from eth_abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_canonical_address
+
+from zerog.accounts import account_from_key, dev_account
+from zerog.config import Settings
+from zerog.errors import ConfigError
+from zerog.storage import _merkle
+from zerog.storage.merkle import CHUNK_SIZE, HASH_SIZE, SEGMENT_CHUNKS, keccak256, zero_hash
+
+#: 32-byte words in a sector.
+SECTOR_WORDS = CHUNK_SIZE // HASH_SIZE
+#: Height of the flow tree: siblings in a sector proof.
+PROOF_DEPTH = 64
+#: log2 of the sectors in a segment.
+SEGMENT_HEIGHT = SEGMENT_CHUNKS.bit_length() - 1
+MAX_UINT256 = 2**256 - 1
+MAX_UINT64 = 2**64 - 1
+#: Most shards a flow can be split into (PoraLib.MAX_NUM_SHARD).
+MAX_NUM_SHARD = 1 << 32
+#: Bytes of the seed input before the nonce: abi.encode(contextDigest, minerId, start, shardId, numShard).
+SEED_PREFIX_BYTES = 5 * HASH_SIZE
+#: Manifest names of the mining contract and the reward pool it pays from.
+MINE_CONTRACT = "PoraMine"
+REWARD_CONTRACT = "ChunkLinearReward"
+#: The dev account a storage node mines with on the local network (0 deploys, 1 drips, 2 serves compute).
+MINER_DEV_INDEX = 8
+
+
+class MiningRangeError(ValueError):
+    """A mining range the contract rejects; `error` names the contract's custom error."""
+
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+# ---------------------------------------------------------------- ids, seeds, quality
+
+
+def miner_id_of(owner: str, salt: bytes) -> bytes:
+    """keccak256(abi.encode(owner, salt)): the id `owner` registers with `salt`."""
+    return keccak256(encode(["address", "bytes32"], [to_canonical_address(owner), _word(salt)]))
+
+
+def miner_account(settings: Settings) -> LocalAccount:
+    """The miner's key: ZG_STORAGE_MINING_PRIVATE_KEY, or dev account 8 on the local network."""
+    if settings.storage_mining_private_key is not None:
+        return account_from_key(settings.storage_mining_private_key.get_secret_value())
+    if settings.is_local:
+        return dev_account(MINER_DEV_INDEX)
+    raise ConfigError(
+        f"mining on {settings.rpc_url} needs a key: set ZG_STORAGE_MINING_PRIVATE_KEY "
+        "(dev accounts are used only on the local network)"
+    )
+
+
+def miner_salt(settings: Settings) -> bytes:
+    """keccak256 of the salt text (ZG_STORAGE_MINING_SALT, default the node's storage_name)."""
+    return keccak(text=settings.storage_mining_salt or settings.storage_name)
+
+
+def target_of(difficulty: int) -> int:
+    """The target of a difficulty: (2^256 − 1) // difficulty."""
+    if difficulty < 1:
+        raise ValueError("difficulty must be at least 1")
+    return MAX_UINT256 // difficulty
+
+
+def seed_prefix(context_digest: bytes, miner_id: bytes, start: int, shard_id: int, num_shard: int) -> bytes:
+    """The first 160 bytes of every seed input of one miner in one context (the nonce's word follows)."""
+    return encode(
+        ["bytes32", "bytes32", "uint256", "uint256", "uint256"],
+        [_word(context_digest), _word(miner_id), start, shard_id, num_shard],
+    )
+
+
+def seed_of(context_digest: bytes, miner_id: bytes, start: int, shard_id: int, num_shard: int, nonce: int) -> bytes:
+    return keccak256(seed_prefix(context_digest, miner_id, start, shard_id, num_shard) + nonce.to_bytes(32, "big"))
+
+
+def quality_of(seed: bytes, sealed: bytes) -> int:
+    """keccak256(seed ‖ sealed sector) as an integer."""
+    if len(sealed) != CHUNK_SIZE:
+        raise ValueError(f"a sealed sector has {CHUNK_SIZE} bytes, not {len(sealed)}")
+    return int.from_bytes(keccak256(seed + sealed), "big")
+
+
+# ---------------------------------------------------------------- range and recall
+
+
+@dataclass(frozen=True)
+class MineRange:
+    """The shard's part of a miner's range (PoraLib.Range)."""
+
+    start: int
+    mine_length: int
+    first_segment: int
+    shard_id: int
+    num_shard: int
+    shard_sectors: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.mine_length
+
+    @classmethod
+    def of(cls, start: int, shard_id: int, num_shard: int, flow_length: int, max_mining_length: int) -> MineRange:
+        """The range the contract derives; raises MiningRangeError with the contract's error name."""
+        if not (0 < num_shard <= MAX_NUM_SHARD and num_shard & (num_shard - 1) == 0 and 0 <= shard_id < num_shard):
+            raise MiningRangeError("MineInvalidShard", f"shard {shard_id}/{num_shard} is not a valid shard")
+        if start % SEGMENT_CHUNKS:
+            raise MiningRangeError("MineRangeNotAligned", f"range start {start} is not a multiple of {SEGMENT_CHUNKS}")
+        if start >= flow_length:
+            raise MiningRangeError(
+                "MineRangeOutsideFlow", f"range start {start} is not below the flow length {flow_length}"
+            )
+        mine_length = min(flow_length - start, max_mining_length * num_shard)
+        segments = -(-mine_length // SEGMENT_CHUNKS)
+        first = (shard_id - start // SEGMENT_CHUNKS) % num_shard
+        if first >= segments:
+            raise MiningRangeError(
+                "MineEmptyShardRange",
+                f"[{start}, {start + mine_length}) holds no segment of shard {shard_id}/{num_shard}",
+            )
+        count = (segments - 1 - first) // num_shard + 1
+        last = first + (count - 1) * num_shard
+        shard_sectors = (count - 1) * SEGMENT_CHUNKS + min(SEGMENT_CHUNKS, mine_length - last * SEGMENT_CHUNKS)
+        return cls(start, mine_length, first, shard_id, num_shard, shard_sectors)
+
+    def contains(self, position: int) -> bool:
+        if not self.start <= position < self.end:
+            return False
+        segment = (position - self.start) // SEGMENT_CHUNKS
+        return segment >= self.first_segment and (segment - self.first_segment) % self.num_shard == 0
+
+    def recall(self, seed: bytes) -> int:
+        """The flow position `seed` recalls."""
+        k = int.from_bytes(seed[-8:], "big") % self.shard_sectors
+        return self.position_of(k)
+
+    def position_of(self, k: int) -> int:
+        """Flow position of the shard's k-th sector in the range."""
+        segment = self.first_segment + (k >> SEGMENT_HEIGHT) * self.num_shard
+        return self.start + (segment << SEGMENT_HEIGHT) + (k & (SEGMENT_CHUNKS - 1))
+
+    def recall_many(self, seeds: np.ndarray) -> np.ndarray:
+        """`recall` of each 32-byte row of `seeds`, as uint64 positions."""
+        low = seeds[:, HASH_SIZE - 8 :].copy().view(">u8").reshape(-1).astype(np.uint64)
+        k = low % np.uint64(self.shard_sectors)
+        segment = np.uint64(self.first_segment) + (k >> np.uint64(SEGMENT_HEIGHT)) * np.uint64(self.num_shard)
+        return np.uint64(self.start) + (segment << np.uint64(SEGMENT_HEIGHT)) + (k & np.uint64(SEGMENT_CHUNKS - 1))
+
+
+# ---------------------------------------------------------------- sealing
+
+
+def seal_sector(data: bytes, miner_id: bytes, position: int) -> bytes:
+    """The sector `data` sealed for `miner_id` at flow `position` (one sector, plain Python)."""
+    if len(data) != CHUNK_SIZE:
+        raise ValueError(f"a sector has {CHUNK_SIZE} bytes, not {len(data)}")
+    mask = keccak256(_word(miner_id) + position.to_bytes(32, "big"))
+    out = bytearray()
+    for i in range(SECTOR_WORDS):
+        word = bytes(a ^ b for a, b in zip(data[i * HASH_SIZE : (i + 1) * HASH_SIZE], mask, strict=True))
+        out += word
+        mask = keccak256(word)
+    return bytes(out)
+
+
+def unseal_sector(sealed: bytes, miner_id: bytes, position: int) -> bytes:
+    """Inverse of `seal_sector`: every mask comes from the sealed words, so no word waits for another."""
+    if len(sealed) != CHUNK_SIZE:
+        raise ValueError(f"a sealed sector has {CHUNK_SIZE} bytes, not {len(sealed)}")
+    masks = [keccak256(_word(miner_id) + position.to_bytes(32, "big"))]
+    masks += [keccak256(sealed[i * HASH_SIZE : (i + 1) * HASH_SIZE]) for i in range(SECTOR_WORDS - 1)]
+    return b"".join(
+        bytes(a ^ b for a, b in zip(sealed[i * HASH_SIZE : (i + 1) * HASH_SIZE], masks[i], strict=True))
+        for i in range(SECTOR_WORDS)
+    )
+
+
+def keccak_rows(rows: np.ndarray) -> np.ndarray:
+    """keccak256 of every row of a 2-D uint8 array, as an (n, 32) array (one C call, GIL released)."""
+    rows = np.ascontiguousarray(rows, dtype=np.uint8)
+    count, width = rows.shape
+    if count == 0:
+        return np.empty((0, HASH_SIZE), dtype=np.uint8)
+    return np.frombuffer(_merkle.segment_roots(rows, width, 1), dtype=np.uint8).reshape(count, HASH_SIZE)
+
+
+def positions_be(positions: np.ndarray) -> np.ndarray:
+    """uint64 positions as (n, 8) big-endian bytes."""
+    return np.ascontiguousarray(positions, dtype=np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
+
+
+def seal_rows(data: np.ndarray, miner_id: bytes, positions: np.ndarray) -> np.ndarray:
+    """`seal_sector` of every (256-byte) row of `data` at the matching position, vectorized."""
+    count = data.shape[0]
+    keys = np.zeros((count, 2 * HASH_SIZE), dtype=np.uint8)
+    keys[:, :HASH_SIZE] = np.frombuffer(_word(miner_id), dtype=np.uint8)
+    keys[:, 2 * HASH_SIZE - 8 :] = positions_be(positions)
+    mask = keccak_rows(keys)
+    out = np.empty((count, CHUNK_SIZE), dtype=np.uint8)
+    for i in range(SECTOR_WORDS):
+        word = data[:, i * HASH_SIZE : (i + 1) * HASH_SIZE] ^ mask
+        out[:, i * HASH_SIZE : (i + 1) * HASH_SIZE] = word
+        if i + 1 < SECTOR_WORDS:
+            mask = keccak_rows(word)
+    return out
+
+
+def seal_bytes(data: bytes, miner_id: bytes, first_position: int) -> bytes:
+    """Consecutive sectors starting at flow position `first_position`, sealed (len(data) a sector multiple)."""
+    if len(data) % CHUNK_SIZE:
+        raise ValueError("sealing needs whole sectors")
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, CHUNK_SIZE)
+    positions = np.arange(first_position, first_position + rows.shape[0], dtype=np.uint64)
+    return seal_rows(rows, miner_id, positions).tobytes()
+
+
+# ---------------------------------------------------------------- the flow tree
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    """A submitted node: the subtree of height `height` at flow `position`, with its root."""
+
+    position: int
+    height: int
+    root: bytes
+
+    @property
+    def end(self) -> int:
+        return self.position + (1 << self.height)
+
+
+class InnerSubtreeError(LookupError):
+    """The subtree lies strictly inside a submitted node: only that node's data (or upload proof) gives its root."""
+
+
+class FlowIndex:
+    """Every submitted node of the flow, from the Submit logs (positions follow from startPos and the heights)."""
+
+    def __init__(self, nodes: Iterable[FlowNode]) -> None:
+        self.nodes = sorted(nodes, key=lambda n: n.position)
+        for before, after in zip(self.nodes, self.nodes[1:], strict=False):
+            if after.position < before.end:
+                raise ValueError(f"flow nodes overlap at {after.position}")
+
+    @classmethod
+    def from_submissions(cls, submissions: Iterable[tuple[int, Sequence[tuple[bytes, int]]]]) -> FlowIndex:
+        """From (startPos, [(root, height), ...]) of each Submit log: the nodes lie back to back from startPos."""
+        nodes = []
+        for start, submitted in submissions:
+            position = start
+            for root, height in submitted:
+                nodes.append(FlowNode(position, height, bytes(root)))
+                position += 1 << height
+        return cls(nodes)
+
+    def at(self, length: int) -> FlowView:
+        """The flow as it was at `length` sectors (a context's flowLength): the nodes that end by then."""
+        return FlowView(length, [n for n in self.nodes if n.end <= length])
+
+
+@dataclass
+class FlowView:
+    """The flow tree at one length; subtree roots are memoized."""
+
+    length: int
+    nodes: list[FlowNode]
+    _starts: list[int] = field(init=False, repr=False)
+    _ends: list[int] = field(init=False, repr=False)
+    _memo: dict[tuple[int, int], bytes] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._starts = [n.position for n in self.nodes]
+        self._ends = [n.end for n in self.nodes]
+
+    def node_at(self, position: int) -> FlowNode | None:
+        """The submitted node holding `position`, None for an empty sector."""
+        i = bisect_right(self._starts, position) - 1
+        if i >= 0 and position < self._ends[i]:
+            return self.nodes[i]
+        return None
+
+    def subtree(self, start: int, height: int) -> bytes:
+        """Root of the subtree of `height` at `start` (a multiple of 2^height)."""
+        if start >= self.length:
+            return zero_hash(height)
+        key = (start, height)
+        if (found := self._memo.get(key)) is not None:
+            return found
+        end = start + (1 << height)
+        i = bisect_right(self._ends, start)  # first node ending after start
+        if i == len(self.nodes) or self._starts[i] >= end:
+            root = zero_hash(height)
+        else:
+            node = self.nodes[i]
+            if node.position == start and node.height == height:
+                root = node.root
+            elif node.position <= start and node.end >= end:
+                raise InnerSubtreeError(f"subtree ({start}, height {height}) lies inside the node at {node.position}")
+            else:
+                half = 1 << (height - 1)
+                root = keccak256(self.subtree(start, height - 1) + self.subtree(start + half, height - 1))
+        self._memo[key] = root
+        return root
+
+    def root(self) -> bytes:
+        """The flow root at this length (what the Flow's context holds)."""
+        return self.subtree(0, PROOF_DEPTH)
+
+    def path(self, position: int, inner: Sequence[bytes]) -> list[bytes]:
+        """The 64 siblings of the sector at `position`: `inner` are those inside its submitted node (as many as the
+        node's height; none for an empty sector), the rest come from this index."""
+        node = self.node_at(position)
+        height = node.height if node is not None else 0
+        if len(inner) != height:
+            raise ValueError(
+                f"the sector at {position} lies in a node of height {height}: need {height} inner siblings"
+            )
+        siblings = list(inner)
+        for level in range(height, PROOF_DEPTH):
+            siblings.append(self.subtree(((position >> level) ^ 1) << level, level))
+        return siblings
+
+
+def inner_path(leaves: Sequence[bytes], offset: int) -> list[bytes]:
+    """Siblings of leaf `offset` in the perfect tree over `leaves` (a power-of-two count), bottom up."""
+    if len(leaves) & (len(leaves) - 1) or not leaves:
+        raise ValueError("a perfect tree needs a power-of-two number of leaves")
+    level, siblings = list(leaves), []
+    while len(level) > 1:
+        siblings.append(level[offset ^ 1])
+        level = [keccak256(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+        offset //= 2
+    return siblings
+
+
+def sector_leaves(data: bytes) -> list[bytes]:
+    """keccak256 of each 256-byte sector of `data` (zero-padded to whole sectors)."""
+    if len(data) % CHUNK_SIZE:
+        data += bytes(CHUNK_SIZE - len(data) % CHUNK_SIZE)
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, CHUNK_SIZE)
+    hashed = keccak_rows(rows).tobytes()
+    return [hashed[i : i + HASH_SIZE] for i in range(0, len(hashed), HASH_SIZE)]
+
+
+def root_of_path(leaf: bytes, position: int, siblings: Sequence[bytes]) -> bytes:
+    """The root `siblings` lead `leaf` at `position` to (PoraLib.flowRoot)."""
+    node = leaf
+    for level, sibling in enumerate(siblings):
+        node = keccak256(node + sibling) if (position >> level) & 1 == 0 else keccak256(sibling + node)
+    return node
+
+
+# ---------------------------------------------------------------- context and answer
+
+
+@dataclass(frozen=True)
+class MiningContext:
+    """IFlow.MineContext."""
+
+    epoch: int
+    mine_start: int
+    flow_root: bytes
+    flow_length: int
+    block_digest: bytes
+    digest: bytes
+
+    @classmethod
+    def from_call(cls, value: Any) -> MiningContext:
+        """From web3's decoding of `getContext()` (a tuple or a dict)."""
+        names = ("epoch", "mineStart", "flowRoot", "flowLength", "blockDigest", "digest")
+        fields = [value[n] for n in names] if isinstance(value, dict) else list(value)
+        epoch, mine_start, flow_root, flow_length, block_digest, digest = fields
+        return cls(int(epoch), int(mine_start), bytes(flow_root), int(flow_length), bytes(block_digest), bytes(digest))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """IPoraMine.Answer."""
+
+    context_digest: bytes
+    miner_id: bytes
+    nonce: int
+    start_position: int
+    shard_id: int
+    num_shard: int
+    recall_position: int
+    sealed_data: bytes
+    merkle_proof: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.sealed_data) != CHUNK_SIZE:
+            raise ValueError(f"sealed data must be {CHUNK_SIZE} bytes")
+        if len(self.merkle_proof) != PROOF_DEPTH:
+            raise ValueError(f"a flow proof has {PROOF_DEPTH} siblings, not {len(self.merkle_proof)}")
+
+    @property
+    def seed(self) -> bytes:
+        return seed_of(
+            self.context_digest, self.miner_id, self.start_position, self.shard_id, self.num_shard, self.nonce
+        )
+
+    @property
+    def quality(self) -> int:
+        return quality_of(self.seed, self.sealed_data)
+
+    def to_abi(self) -> tuple[Any, ...]:
+        words = [self.sealed_data[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(SECTOR_WORDS)]
+        return (
+            self.context_digest,
+            self.miner_id,
+            self.nonce,
+            self.start_position,
+            self.shard_id,
+            self.num_shard,
+            self.recall_position,
+            words,
+            list(self.merkle_proof),
+        )
+
+    def replace(self, **changes: Any) -> Answer:
+        return dataclasses.replace(self, **changes)
+
+
+def build_answer(
+    context: MiningContext,
+    miner_id: bytes,
+    nonce: int,
+    mine_range: MineRange,
+    sector: bytes,
+    siblings: Sequence[bytes],
+) -> Answer:
+    """The answer for `nonce`, given the recalled (unsealed) `sector` and its 64 `siblings`; checks that they lead
+    to the context's flow root."""
+    seed = seed_of(context.digest, miner_id, mine_range.start, mine_range.shard_id, mine_range.num_shard, nonce)
+    position = mine_range.recall(seed)
+    root = root_of_path(keccak256(sector), position, siblings)
+    if root != context.flow_root:
+        raise ValueError(f"the sector at {position} and its proof lead to 0x{root.hex()}, not the context's root")
+    return Answer(
+        context.digest,
+        miner_id,
+        nonce,
+        mine_range.start,
+        mine_range.shard_id,
+        mine_range.num_shard,
+        position,
+        seal_sector(sector, miner_id, position),
+        tuple(siblings),
+    )
+
+
+class MemoryFlow:
+    """Whole files in memory at their flow positions: what a miner that keeps entire files proves with (tests and
+    benches use it; the storage node's miner proves from its segments instead)."""
+
+    def __init__(self) -> None:
+        self._files: list[tuple[int, bytes, list[tuple[bytes, int]]]] = []
+
+    def add(self, start: int, data: bytes, nodes: Sequence[tuple[bytes, int]]) -> None:
+        """A file of `data` placed at flow `start` with its submission `nodes` (root, height)."""
+        sectors = sum(1 << height for _, height in nodes)
+        self._files.append((start, data + bytes(sectors * CHUNK_SIZE - len(data)), list(nodes)))
+        self._files.sort(key=lambda f: f[0])
+
+    def index(self) -> FlowIndex:
+        return FlowIndex.from_submissions((start, nodes) for start, _, nodes in self._files)
+
+    def sector(self, position: int) -> bytes:
+        """The sector at `position` (an empty sector outside every file)."""
+        for start, padded, _ in self._files:
+            if start <= position < start + len(padded) // CHUNK_SIZE:
+                offset = (position - start) * CHUNK_SIZE
+                return padded[offset : offset + CHUNK_SIZE]
+        return bytes(CHUNK_SIZE)
+
+    def inner(self, view: FlowView, position: int) -> list[bytes]:
+        """The siblings of `position` inside its submitted node, from the node's data."""
+        node = view.node_at(position)
+        if node is None:
+            return []
+        for start, padded, _ in self._files:
+            if start <= node.position < start + len(padded) // CHUNK_SIZE:
+                first = (node.position - start) * CHUNK_SIZE
+                leaves = sector_leaves(padded[first : first + (CHUNK_SIZE << node.height)])
+                return inner_path(leaves, position - node.position)
+        raise LookupError(f"no file holds the node at {node.position}")
+
+    def answer(
+        self, view: FlowView, context: MiningContext, miner_id: bytes, nonce: int, mine_range: MineRange
+    ) -> Answer:
+        """The answer for `nonce` (its quality is not checked)."""
+        seed = seed_of(context.digest, miner_id, mine_range.start, mine_range.shard_id, mine_range.num_shard, nonce)
+        position = mine_range.recall(seed)
+        siblings = view.path(position, self.inner(view, position))
+        return build_answer(context, miner_id, nonce, mine_range, self.sector(position), siblings)
+
+
+def _word(value: bytes) -> bytes:
+    if len(value) != HASH_SIZE:
+        raise ValueError(f"expected 32 bytes, got {len(value)}")
+    return bytes(value)
