@@ -10,7 +10,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -230,12 +230,11 @@ def _run_all(work: Callable[[T], None], items: Iterable[T], threads: int) -> Non
     """`work` over `items` on `threads` threads; the first failure cancels what has not started."""
     with ThreadPoolExecutor(threads) as pool:
         futures = [pool.submit(work, item) for item in items]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in done if f.exception() is not None), None)
+        if failed is not None:
             pool.shutdown(cancel_futures=True)
-            raise
+            raise failed.exception()  # type: ignore[misc]
 
 
 def _advance(progress: Progress | None, amount: int) -> None:
