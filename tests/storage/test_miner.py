@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,17 +172,19 @@ def test_miner__earns_a_reward_within_bounded_epochs(
 
 def test_miner__epoch_takes_at_most_its_target_answers(mining_devnet: Settings, net: Chain, miner: Daemon) -> None:
     mark = net.w3.eth.block_number
-    [first, *_] = next_epoch_accepted(net, miner, miner_id(mining_devnet))
-    mine = net.deployment.contract(net.w3, "PoraMine")
-    wait_for(lambda: mine.functions.epochAnswers().call()[1] == TARGET_ANSWERS, what="the epoch to fill up")
-    wait_for(lambda: "waiting for the next epoch" in status(miner)["state"], what="the miner to rest")
+    next_epoch_accepted(net, miner, miner_id(mining_devnet))
 
+    def per_epoch() -> Counter[int]:
+        return Counter(a["epoch"] for a in accepted_on_chain(net, miner_id(mining_devnet), mark + 1))
+
+    # The miner's own transactions move the chain on, so an epoch may end before it fills: wait for a full one.
+    wait_for(lambda: TARGET_ANSWERS in per_epoch().values(), what="an epoch to fill up")
     accepted = accepted_on_chain(net, miner_id(mining_devnet), mark + 1)
-    epoch, answers = mine.functions.epochAnswers().call()
-    assert epoch == first["epoch"]
-    assert {a["epoch"] for a in accepted} == {epoch}
-    assert answers == TARGET_ANSWERS == len(accepted)
-    assert sorted(a["answerIndex"] for a in accepted) == list(range(TARGET_ANSWERS))
+    counts = Counter(a["epoch"] for a in accepted)
+    assert max(counts.values()) == TARGET_ANSWERS  # never more than the target in one epoch
+    for epoch in (e for e, n in counts.items() if n == TARGET_ANSWERS):
+        indexes = sorted(a["answerIndex"] for a in accepted if a["epoch"] == epoch)
+        assert indexes == list(range(TARGET_ANSWERS))
 
 
 # ---------------------------------------------------------------- CLI
