@@ -240,6 +240,17 @@ def test_cli__claim_withdraws_once(mining_devnet: Settings, net: Chain, miner: D
     wait_for(lambda: status(miner)["withdrawnWei"] >= result["amountWei"], what="the miner to see the withdrawal")
 
 
+def test_cli__claim_without_rewards_is_a_clear_error(mining_devnet: Settings) -> None:
+    # `--signer`: withdraw for ZG_PRIVATE_KEY, here a dev account that never mined.
+    env = {**tool_env(mining_devnet), "ZG_PRIVATE_KEY": dev_account(9).key.to_0x_hex()}
+    result = subprocess.run(
+        [ZG, "storage", "miner", "claim", "--signer"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"nothing to withdraw: {dev_account(9).address}" in result.stderr
+
+
 # ---------------------------------------------------------------- lost data and restarts
 
 
