@@ -26,20 +26,24 @@ def setup_logging() -> None:
 
 
 def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_setting: str) -> int:
+    """Build the app (which may take long: a model to train) and serve it until SIGINT/SIGTERM."""
     log = logging.getLogger("services")
+    if port_in_use(host, port):
+        log.error("%s cannot start: port %d on %s is busy (set %s)", name, port, host, port_setting)
+        return EXIT_CONFIG
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the previous handler:
+    # make both a KeyboardInterrupt, which ends us cleanly below (during the build too).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         app = build()
     except ZeroGError as exc:
         log.error("%s cannot start: %s", name, exc.message)
         return EXIT_CONFIG
-    if port_in_use(host, port):
-        log.error("%s cannot start: port %d on %s is busy (set %s)", name, port, host, port_setting)
-        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        log.info("%s stopped while starting", name)
+        return 0
     # log_config=None: uvicorn's loggers propagate to our stdout handler instead of their own.
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the previous handler:
-    # make both a KeyboardInterrupt, which ends us cleanly below.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     interrupted = False
     try:
         server.run()
