@@ -73,6 +73,7 @@ def gas(answers: int) -> dict[str, Any]:
             storage_mining_difficulty=1,
             storage_mining_target_answers=LONG_EPOCH_BLOCKS,
             storage_blocks_per_epoch=LONG_EPOCH_BLOCKS,
+            block_time=0,
         )
         with ChainNode(settings):
             deployment, _ = deploy(settings)
@@ -105,7 +106,9 @@ def gas(answers: int) -> dict[str, Any]:
             block_digest = bytes(w3.eth.get_block(mine_start - 1)["hash"])
             digest = keccak(encode(["bytes32", "bytes32", "uint256"], [block_digest, view.root(), length]))
             context = MiningContext(epoch, mine_start, view.root(), length, block_digest, digest)
-            mine_range = MineRange.of(0, 0, 1, length, mine.functions.maxMiningLength().call())
+            mine_range = MineRange.of(
+                0, 0, 1, length, mine.functions.maxMiningLength().call(), mine.functions.sectorsPerPricingChunk().call()
+            )
             call = mine.functions.submit(memory.answer(view, context, miner_id, 0, mine_range).to_abi())
             opening = send_transaction(w3, miner, call, decoder=decoder)["gasUsed"]
             used = []
@@ -143,8 +146,8 @@ def hash_rate(seconds: float, megabytes: int) -> dict[str, float]:
         rows = np.array([-1] + [i * SEGMENT_CHUNKS for i in range(segments)], dtype=np.int64)
         plan = Plan(
             "bench", seed_prefix(keccak(text="context"), miner_id, 0, 0, 1), miner_id,
-            MineRange.of(0, 0, 1, length, 2**35), MAX_UINT256 // 2**40, str(path), segments * SEGMENT_CHUNKS,
-            starts, kinds, rows,
+            MineRange.of(0, 0, 1, length, 2**35, SEGMENT_CHUNKS), MAX_UINT256 // 2**40, str(path),
+            segments * SEGMENT_CHUNKS, starts, kinds, rows,
         )  # fmt: skip
         search(plan, 0, NONCES_PER_TASK, 1 << 30)  # warm the page cache and numpy
         began, hashed, nonce = time.perf_counter(), 0, 0

@@ -68,7 +68,7 @@ class ChainNode:
             "--state-interval", str(STATE_INTERVAL_SECONDS),
         ]  # fmt: skip
         if s.block_time:
-            cmd += ["--block-time", str(s.block_time)]
+            cmd += ["--block-time", str(s.block_time), "--mixed-mining"]
         return cmd
 
     def start(self) -> None:

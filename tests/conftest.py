@@ -45,6 +45,8 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "compute_port": compute_port,
         "da_signer_base_port": da_signer_base,
         "da_signer_port": da_signer_base,
+        # A block per transaction: tests drive the chain themselves (the `zg up` tests keep the default rhythm).
+        "block_time": 0,
     }
     values.update(overrides)
     return load_settings(**values)

@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     # Bundled chain (anvil) options.
     chain_host: str = "127.0.0.1"
     chain_port: int = DEFAULT_RPC_PORT
-    # Seconds between blocks; None mines one block per transaction.
-    block_time: float | None = None
+    # Seconds between blocks when no transaction comes, so epochs (and mining) advance on an idle chain;
+    # transactions are still mined at once (anvil's mixed mining). 0: a block per transaction only.
+    block_time: float = Field(default=1.0, ge=0)
     dev_accounts: int = DEV_ACCOUNTS
     dev_balance_ether: int = 10_000
 

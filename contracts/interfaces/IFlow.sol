@@ -47,9 +47,11 @@ interface IFlow {
     /// @param mineStart First block of the epoch: firstBlock + epoch * blocksPerEpoch.
     /// @param flowRoot The flow root when the context was made.
     /// @param flowLength The flow length (sectors) when the context was made.
-    /// @param blockDigest blockhash(mineStart - 1), or blockhash(block.number - 1) of the making transaction when
-    /// that block is beyond the 256 the EVM serves.
-    /// @param digest keccak256(abi.encode(blockDigest, flowRoot, flowLength)).
+    /// @param blockDigest blockhash(mineStart - 1), or zero when the context was made more than 256 blocks after it.
+    /// @param digest keccak256(abi.encode(blockDigest, flowRoot, flowLength)), or zero (the epoch cannot be mined)
+    /// when blockDigest is zero. Since every submission makes the context of a new epoch before it is placed, the
+    /// flow captured is the flow at the end of block mineStart − 1, fixed before that block's hash was known: nobody
+    /// can pick a submission that steers the digest.
     struct MineContext {
         uint256 epoch;
         uint256 mineStart;
@@ -124,7 +126,8 @@ interface IFlow {
 
     /// @notice Places a file in the flow and pays its storage fee to the market.
     /// @dev msg.value must equal Σ 2^height × market.pricePerSector(); the fee goes to `market().chargeFee`.
-    /// Does not touch the mining context, so its gas does not depend on the block number (see `makeContext`).
+    /// The first submission of a new epoch makes the epoch's context first (see `makeContext`), which costs it more
+    /// gas: estimate it against the pending block (what eth_estimateGas without a block tag does), not the latest.
     /// @param submission The file's description, as built by the SDK.
     /// @return index The transaction sequence number.
     /// @return digest keccak256 of the packed node roots (the event's `identity`).
@@ -155,11 +158,9 @@ interface IFlow {
 
     /// @notice Makes the mining context of the current epoch if a new epoch began since the last one (no-op
     /// otherwise). Epochs that passed without a context are skipped: one NewEpoch for the current epoch.
-    /// @dev Open to everyone; miners (or the mining contract) call it before mining an epoch. Unlike 0G's Flow,
-    /// `submit` does not call it: making a context costs 50k-300k gas and happens only in an epoch's first
-    /// transaction, while eth_estimateGas runs against the latest block, not the one the transaction lands in.
-    /// The official SDK sends the bare estimate as gas limit and never reads the receipt, so a submit landing in
-    /// a new epoch would run out of gas and the upload would wait forever for its log.
+    /// @dev Open to everyone. `submit`, `batchSubmit` and PoraMine's `submit` call it first, as 0G's Flow does; the
+    /// storage miner also calls it when a new epoch begins so that uploads rarely pay for it. A context made more
+    /// than 256 blocks into its epoch has a zero digest (see MineContext).
     function makeContext() external;
 
     /// @notice The market that prices and receives the fees.

@@ -31,6 +31,9 @@ interface IMarket {
     function chargeFee(uint256 beforeLength, uint256 uploadSectors, uint256 paddingSectors) external payable;
 
     /// @notice Sets the price per sector. Only DEFAULT_ADMIN_ROLE. Zero makes storage free.
+    /// @dev Admin power (ROLES.md): the price of every future upload, nothing already paid. At a price of 0 anyone
+    /// can append for free; the Flow's node height cap (2^32 sectors a node) keeps that from filling the flow in a few
+    /// transactions.
     /// @param newPrice Wei per 256-byte sector.
     function setPricePerSector(uint256 newPrice) external;
 

@@ -17,11 +17,12 @@ uint256 constant MINE_PROOF_DEPTH = 64;
 ///
 /// Miner id: keccak256(abi.encode(owner, salt)). Only its owner submits its answers; its beneficiary is paid.
 ///
-/// Range: `startPosition` (a multiple of 1024 sectors, a segment; below the context's flow length), a shard
-/// (`numShard` a power of two, `shardId` < numShard: flow segment g belongs to shard g % numShard, as on the storage
-/// nodes), and mineLength = min(flowLength − startPosition, maxMiningLength · numShard): a miner covers the whole flow
-/// from its start, up to maxMiningLength sectors of its shard. The shard's sectors in the range, in flow order, are
-/// numbered 0 .. shardSectors − 1.
+/// Range: a shard (`numShard` a power of two, `shardId` < numShard: flow segment g belongs to shard g % numShard, as
+/// on the storage nodes), mineLength = min(flowLength, maxMiningLength · numShard) (0G's rule: the miner does not
+/// choose it), and `startPosition`, a multiple of the reward pool's pricing chunk with startPosition + mineLength ≤
+/// flowLength. So a miner covers the whole flow, or, once the flow is longer than maxMiningLength sectors of its
+/// shard, a window of exactly that many; no range is small enough to hold only a few sectors. The shard's sectors in
+/// the range, in flow order, are numbered 0 .. shardSectors − 1.
 ///
 /// Seed: keccak256(abi.encode(contextDigest, minerId, startPosition, shardId, numShard, nonce)).
 /// Recall: sector number k = uint64(seed) % shardSectors (the seed's low 64 bits) of the shard's sectors in the range.
@@ -36,8 +37,13 @@ uint256 constant MINE_PROOF_DEPTH = 64;
 /// Proof: leaf = keccak256(the 256 unsealed bytes); the 64 siblings lead from it to the context's flow root by the
 /// Flow's tree definition (see IFlow): at height i the node is the left child iff bit i of the position is 0.
 ///
-/// Quality: keccak256(abi.encode(seed, sealedData)) as an integer must be at most target / numShard (a miner of one
-/// shard in n recalls only 1/n of the data, so it must meet an n times harder target).
+/// Quality: keccak256(abi.encode(seed, sealedData)) as an integer must be at most
+/// target · shardSectors / min(flowLength, maxMiningLength) (0G's scaling): the chance per nonce is in proportion to
+/// the sectors the range makes the miner hold, so a miner of one shard in n meets an n times harder target, and no
+/// shard or range earns more per sector held than the whole flow does.
+///
+/// Context: the Flow's context of the current epoch (see IFlow: it is made before the epoch's first submission, and
+/// an epoch whose context was made too late has a zero digest and cannot be mined).
 ///
 /// Difficulty: target = (2^256 − 1) / difficulty. An epoch accepts at most `targetAnswersPerEpoch` answers. When an
 /// epoch fills up after `elapsed` of its blocks (counted from its first block), the target is multiplied by
@@ -49,7 +55,7 @@ interface IPoraMine {
     /// @param contextDigest The digest of the Flow's current context (`IFlow.getContext().digest`).
     /// @param minerId The registered miner id (its owner must send the answer).
     /// @param nonce Any number; each (epoch, minerId, nonce) is accepted once.
-    /// @param startPosition First sector of the miner's range, a multiple of 1024.
+    /// @param startPosition First sector of the miner's range, a multiple of the pricing chunk.
     /// @param shardId The miner's shard.
     /// @param numShard Shards the flow is split into (a power of two).
     /// @param recallPosition The recalled sector's flow position, as derived from the seed.
@@ -109,6 +115,9 @@ interface IPoraMine {
     /// @notice The maximum mining length must be a positive multiple of a segment (1024 sectors), at most `max`.
     error MineInvalidMaxMiningLength(uint256 maxMiningLength, uint256 max);
 
+    /// @notice The reward pool's pricing chunk, `sectorsPerPricingChunk`, must be a positive multiple of a segment.
+    error MineInvalidPricingChunk(uint256 sectorsPerPricingChunk);
+
     /// @notice `minerId` is registered already.
     error MineMinerExists(bytes32 minerId);
 
@@ -117,6 +126,10 @@ interface IPoraMine {
 
     /// @notice `caller` does not own `minerId`.
     error MineNotMinerOwner(bytes32 minerId, address caller);
+
+    /// @notice The context of epoch `epoch` was made more than 256 blocks after the epoch began, when the block hash
+    /// it draws on was gone: nobody can mine that epoch.
+    error MineEpochUnmineable(uint256 epoch);
 
     /// @notice The answer is for context `given`, but the current one is `current`.
     error MineStaleContext(bytes32 given, bytes32 current);
@@ -130,11 +143,11 @@ interface IPoraMine {
     /// @notice The shard `shardId` of `numShard` is invalid: numShard must be a power of two up to 2^32, shardId below.
     error MineInvalidShard(uint256 shardId, uint256 numShard);
 
-    /// @notice The range start `startPosition` is not a multiple of a segment (1024 sectors).
-    error MineRangeNotAligned(uint256 startPosition);
+    /// @notice The range start `startPosition` is not a multiple of the pricing chunk, `alignment` sectors.
+    error MineRangeNotAligned(uint256 startPosition, uint256 alignment);
 
-    /// @notice The range start `startPosition` is not below the context's flow length `flowLength`.
-    error MineRangeOutsideFlow(uint256 startPosition, uint256 flowLength);
+    /// @notice The range [startPosition, startPosition + mineLength) does not end inside the flow of `flowLength`.
+    error MineRangeOutsideFlow(uint256 startPosition, uint256 mineLength, uint256 flowLength);
 
     /// @notice The range [startPosition, startPosition + mineLength) holds no segment of shard `shardId`/`numShard`.
     error MineEmptyShardRange(uint256 startPosition, uint256 mineLength, uint256 shardId, uint256 numShard);
@@ -148,7 +161,7 @@ interface IPoraMine {
     /// @notice The unsealed sector and the proof lead to `computedRoot`, not the context's `flowRoot`.
     error MineInvalidProof(bytes32 computedRoot, bytes32 flowRoot);
 
-    /// @notice The answer's quality `quality` is above the target `target` (already divided by numShard).
+    /// @notice The answer's quality `quality` is above the target `target` (already scaled to the range).
     error MineDifficultyNotMet(uint256 quality, uint256 target);
 
     /// @notice Registers the miner id keccak256(abi.encode(msg.sender, salt)), owned by msg.sender.
@@ -163,8 +176,8 @@ interface IPoraMine {
     /// @notice Verifies `answer` and, if it is valid and good enough, claims the released reward of the recalled
     /// sector's pricing chunk for the miner's beneficiary.
     /// @dev Makes the Flow's context first (`IFlow.makeContext`), so the first answer of an epoch opens it. Reverts
-    /// with the first failed check, in this order: miner id, context, replay, epoch full, range, recall position,
-    /// proof, quality. Only the owner of `answer.minerId` may call.
+    /// with the first failed check, in this order: miner id, context (unmineable, stale), replay, epoch full, range,
+    /// recall position, proof, quality. Only the owner of `answer.minerId` may call.
     /// @param answer The answer.
     /// @return reward The wei credited to the beneficiary (0 when the chunk has nothing released right now).
     function submit(Answer calldata answer) external returns (uint256 reward);
@@ -175,7 +188,7 @@ interface IPoraMine {
     /// @notice The reward pool answers claim from.
     function reward() external view returns (address);
 
-    /// @notice The current target: an answer's quality must be at most target / numShard.
+    /// @notice The current base target: an answer's quality must be at most this scaled to its range (`targetOf`).
     function target() external view returns (uint256);
 
     /// @notice (2^256 − 1) / target: the expected number of recalls per answer for a miner of the whole flow.
@@ -213,6 +226,13 @@ interface IPoraMine {
         external
         view
         returns (uint256 mineLength, uint256 shardSectors);
+
+    /// @notice The target an answer of the given range must meet now: target · shardSectors / min(flowLength,
+    /// maxMiningLength) (reverts with the range errors).
+    function targetOf(uint256 startPosition, uint256 shardId, uint256 numShard, uint256 flowLength)
+        external
+        view
+        returns (uint256);
 
     /// @notice The seed of a nonce (see the definitions).
     function seedOf(

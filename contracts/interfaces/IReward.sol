@@ -47,7 +47,9 @@ interface IReward {
 
     /// @notice Credits everything chunk `pricingIndex` has released and not yet distributed to `beneficiary`.
     /// @dev Only MINE_ROLE. Returns 0 (and emits nothing) when nothing is releasable, so a second claim in the same
-    /// second gets nothing.
+    /// second gets nothing. Admin power (ROLES.md): the check is the role alone, so an account the admin grants
+    /// MINE_ROLE can sweep every chunk's released rewards to any beneficiary without a PoRA answer; the deploy grants
+    /// it to PoraMine only.
     /// @param pricingIndex The pricing chunk the miner proved.
     /// @param beneficiary Who is credited.
     /// @param minerId The miner's id, for the event.

@@ -12,7 +12,6 @@ import {SubmissionLib} from "./libraries/SubmissionLib.sol";
 /// @notice The storage log of the local 0G network. See {IFlow}.
 /// @dev No roles and no setters: the market, the epoch length and the first block are fixed at construction.
 /// ReentrancyGuardTransient (EIP-1153) keeps the guard off storage on the hot submit path.
-/// Unlike 0G's Flow, submit does not make the epoch context: see {IFlow-makeContext} for why.
 contract Flow is IFlow, ReentrancyGuardTransient {
     using FlowTree for FlowTree.Tree;
 
@@ -47,6 +46,7 @@ contract Flow is IFlow, ReentrancyGuardTransient {
         uint256 fee = length * _market.pricePerSector();
         if (msg.value != fee) revert FlowIncorrectFee(fee, msg.value);
 
+        _makeContext();
         uint256 beforeLength = _tree.length;
         (index, digest, startIndex) = _append(submission, length);
         _market.chargeFee{value: fee}(beforeLength, length, startIndex - beforeLength);
@@ -74,6 +74,7 @@ contract Flow is IFlow, ReentrancyGuardTransient {
         uint256 fee = totalSectors * _market.pricePerSector();
         if (msg.value != fee) revert FlowIncorrectFee(fee, msg.value);
 
+        _makeContext();
         indexes = new uint256[](count);
         digests = new bytes32[](count);
         startIndexes = new uint256[](count);
@@ -89,9 +90,7 @@ contract Flow is IFlow, ReentrancyGuardTransient {
 
     /// @inheritdoc IFlow
     function makeContext() external {
-        uint256 current = epoch();
-        if (current <= _context.epoch) return;
-        _setContext(current, _firstBlock + current * _blocksPerEpoch);
+        _makeContext();
     }
 
     /// @inheritdoc IFlow
@@ -159,13 +158,22 @@ contract Flow is IFlow, ReentrancyGuardTransient {
         emit Submit(submission.submitter, digest, index, start, sectors, submission.data);
     }
 
-    /// @dev Stores the context of `epochIndex` over the flow as it is now, and emits NewEpoch.
+    /// @dev Makes the context of the current epoch if it is not made yet. Called before every insertion, so the flow
+    /// a context captures is the flow as it was when the epoch's first block began.
+    function _makeContext() private {
+        uint256 current = epoch();
+        if (current <= _context.epoch) return;
+        _setContext(current, _firstBlock + current * _blocksPerEpoch);
+    }
+
+    /// @dev Stores the context of `epochIndex` over the flow as it is now, and emits NewEpoch. The block before
+    /// `mineStart` was sealed after every submission the context captures, so no submitter can steer the digest;
+    /// once that block hash is out of the EVM's reach (256 blocks) the digest is zero: the epoch cannot be mined.
     function _setContext(uint256 epochIndex, uint256 mineStart) private {
         bytes32 blockDigest = blockhash(mineStart - 1);
-        if (blockDigest == bytes32(0)) blockDigest = blockhash(block.number - 1);
         bytes32 root = _tree.root();
         uint256 flowLength = _tree.length;
-        bytes32 digest = keccak256(abi.encode(blockDigest, root, flowLength));
+        bytes32 digest = blockDigest == bytes32(0) ? bytes32(0) : keccak256(abi.encode(blockDigest, root, flowLength));
         _context = MineContext({
             epoch: epochIndex,
             mineStart: mineStart,

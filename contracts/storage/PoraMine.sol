@@ -73,6 +73,10 @@ contract PoraMine is IPoraMine, ReentrancyGuardTransient {
         _maxMiningLength = maxMiningLength_;
         _blocksPerEpoch = IFlow(flow_).blocksPerEpoch();
         _sectorsPerPricingChunk = IReward(reward_).sectorsPerPricingChunk();
+        // Range starts are pricing-chunk multiples and the shard arithmetic needs them segment-aligned.
+        if (_sectorsPerPricingChunk == 0 || _sectorsPerPricingChunk % FlowTree.SECTORS_PER_SEGMENT != 0) {
+            revert MineInvalidPricingChunk(_sectorsPerPricingChunk);
+        }
         _target = type(uint256).max / initialDifficulty;
     }
 
@@ -100,6 +104,7 @@ contract PoraMine is IPoraMine, ReentrancyGuardTransient {
 
         _flow.makeContext();
         IFlow.MineContext memory context = _flow.getContext();
+        if (context.digest == bytes32(0)) revert MineEpochUnmineable(context.epoch);
         if (answer.contextDigest != context.digest) revert MineStaleContext(answer.contextDigest, context.digest);
 
         uint256 answers = _openEpoch(context.epoch);
@@ -185,8 +190,17 @@ contract PoraMine is IPoraMine, ReentrancyGuardTransient {
         view
         returns (uint256 mineLength, uint256 shardSectors)
     {
-        PoraLib.Range memory r = PoraLib.range(startPosition, shardId, numShard, flowLength, _maxMiningLength);
+        PoraLib.Range memory r = _range(startPosition, shardId, numShard, flowLength);
         return (r.mineLength, r.shardSectors);
+    }
+
+    /// @inheritdoc IPoraMine
+    function targetOf(uint256 startPosition, uint256 shardId, uint256 numShard, uint256 flowLength)
+        external
+        view
+        returns (uint256)
+    {
+        return _range(startPosition, shardId, numShard, flowLength).scaledTarget(_target);
     }
 
     /// @inheritdoc IPoraMine
@@ -209,7 +223,7 @@ contract PoraMine is IPoraMine, ReentrancyGuardTransient {
         uint256 numShard,
         uint256 flowLength
     ) external view returns (uint256) {
-        return PoraLib.range(startPosition, shardId, numShard, flowLength, _maxMiningLength).recall(seed);
+        return _range(startPosition, shardId, numShard, flowLength).recall(seed);
     }
 
     /// @inheritdoc IPoraMine
@@ -234,6 +248,15 @@ contract PoraMine is IPoraMine, ReentrancyGuardTransient {
         if (owner != msg.sender) revert MineNotMinerOwner(minerId, msg.sender);
     }
 
+    /// @dev The range of a miner starting at `start` in shard `shardId`/`numShard` of a flow of `flowLength` sectors.
+    function _range(uint256 start, uint256 shardId, uint256 numShard, uint256 flowLength)
+        private
+        view
+        returns (PoraLib.Range memory)
+    {
+        return PoraLib.range(start, shardId, numShard, flowLength, _maxMiningLength, _sectorsPerPricingChunk);
+    }
+
     /// @dev Moves the answer counter to `epoch` (adjusting the target for the epochs left behind) and returns the
     /// answers `epoch` has so far.
     function _openEpoch(uint256 epoch) private returns (uint256) {
@@ -254,8 +277,7 @@ contract PoraMine is IPoraMine, ReentrancyGuardTransient {
 
     /// @dev Checks range, recall position, proof and quality of `answer` in `context`; reverts on the first failure.
     function _verify(Answer calldata answer, IFlow.MineContext memory context) private view {
-        PoraLib.Range memory r =
-            PoraLib.range(answer.startPosition, answer.shardId, answer.numShard, context.flowLength, _maxMiningLength);
+        PoraLib.Range memory r = _range(answer.startPosition, answer.shardId, answer.numShard, context.flowLength);
         uint256 position = answer.recallPosition;
         if (!r.contains(position)) revert MineRecallOutOfRange(position, r.start, r.start + r.mineLength);
         bytes32 seed = PoraLib.seed(
@@ -268,7 +290,7 @@ contract PoraMine is IPoraMine, ReentrancyGuardTransient {
             PoraLib.flowRoot(PoraLib.unseal(answer.minerId, position, answer.sealedData), position, answer.merkleProof);
         if (root != context.flowRoot) revert MineInvalidProof(root, context.flowRoot);
 
-        uint256 scaledTarget = _target / answer.numShard;
+        uint256 scaledTarget = r.scaledTarget(_target);
         uint256 quality = PoraLib.quality(seed, answer.sealedData);
         if (quality > scaledTarget) revert MineDifficultyNotMet(quality, scaledTarget);
     }

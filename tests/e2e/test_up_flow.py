@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,8 @@ from zerog.process import port_in_use, wait_until
 
 ZG = str(Path(sys.executable).parent / "zg")
 UP_TIMEOUT_SECONDS = 180
+#: A user who uploads a file on the default `zg up` sees the miner earn within this long.
+MINER_EARNS_SECONDS = 120
 
 
 def children_of(pid: int) -> set[int]:
@@ -103,6 +106,7 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         original = tmp_path / "model.bin"
         original.write_bytes(os.urandom(3 * 256 * 1024 + 999))
         uploaded = zg(settings, "--json", "storage", "upload", str(original))
+        uploaded_at = time.monotonic()
         assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
         root = json.loads(uploaded.stdout)["root"]
         assert root == zg(settings, "storage", "root", str(original)).stdout.strip()
@@ -110,6 +114,15 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         downloaded = zg(settings, "storage", "download", root, str(copy))
         assert downloaded.returncode == 0, downloaded.stdout + downloaded.stderr
         assert copy.read_bytes() == original.read_bytes()
+
+        # With nothing else happening on the chain, the mining node earns from that upload within two minutes:
+        # the chain's block rhythm moves the epochs on.
+        def earned() -> bool:
+            report = zg(settings, "--json", "storage", "miner", "status")
+            mined = json.loads(report.stdout) if report.returncode == 0 else {}
+            return mined.get("answers", {}).get("accepted", 0) > 0 and int(mined.get("rewardsWei", 0)) > 0
+
+        assert wait_until(earned, MINER_EARNS_SECONDS - (time.monotonic() - uploaded_at), 2), "the miner earned nothing"
 
         status = zg(settings, "--json", "chain", "status")
         assert json.loads(status.stdout)["chainId"] == settings.chain_id

@@ -41,11 +41,10 @@ Z0 = bytes.fromhex("d397b3b043d87fcd6fad1291ff0bfd16401c274896d8c63a923727f077b8
 Z10 = bytes.fromhex("e68d02859bb6211cec64f52368b77d422de3b8eac34bf615942b814b643301b5")
 
 DEPTH = 64
-CAPACITY = (1 << DEPTH) - 1
 SEGMENT = 1024
 MAX_NODES = 4
 MAX_SPAN = 4
-MAX_HEIGHT = DEPTH - 1
+MAX_HEIGHT = 32
 
 
 # ---------------------------------------------------------------- Python reference of the flow
@@ -383,17 +382,21 @@ def test_submit__length_at_bounds_succeeds(flow: Any, user: Any, heights: list[i
     assert event.submission[0] == length
 
 
-def test_submit__past_capacity_reverts_flow_full(storage: Storage, admin: Any, user: Any) -> None:
+def test_submit__free_storage_cannot_fill_the_flow_in_a_few_transactions(
+    storage: Storage, admin: Any, user: Any
+) -> None:
+    """At a price of 0 (an admin power), a node of height 63 used to take half the flow in one transaction."""
     storage.market.setPricePerSector(0, sender=admin)
-    # The first height-63 node would start at 2^63 and end at 2^64, one past the capacity.
-    with ape.reverts(storage.flow.FlowFull, end=1 << DEPTH, capacity=CAPACITY):
-        storage.flow.submit(submission([MAX_HEIGHT], user, length=1), sender=user)
+    with ape.reverts(storage.flow.FlowNodeTooHigh, index=0, height=DEPTH - 1, maxHeight=MAX_HEIGHT):
+        storage.flow.submit(submission([DEPTH - 1], user, length=1), sender=user)
+    [event] = storage.flow.Submit.from_receipt(storage.flow.submit(submission([MAX_HEIGHT], user), sender=user))
+    assert event.length == 1 << MAX_HEIGHT
 
 
 def test_submit__huge_free_node_keeps_root_consistent(storage: Storage, admin: Any, user: Any) -> None:
     storage.market.setPricePerSector(0, sender=admin)
     reference = ReferenceFlow()
-    for heights in ([0], [62], [40, 38]):
+    for heights in ([0], [MAX_HEIGHT], [30, 28]):
         sub = submission(heights, user)
         [event] = storage.flow.Submit.from_receipt(storage.flow.submit(sub, sender=user))
         assert event.startPos == reference.place(sub)
@@ -543,62 +546,67 @@ def test_epoch__follows_block_number(flow: Any, chain: Any) -> None:
     assert flow.epoch() == 2
 
 
-def test_submit__in_new_epoch_leaves_context_to_make_context(flow: Any, chain: Any, user: Any) -> None:
+def test_submit__in_new_epoch_makes_context_before_placing(flow: Any, chain: Any, user: Any) -> None:
+    submit(flow, submission([0], user), user)
+    before = flow.flowRoot()
     _mine_to_epoch(flow, chain, 1)
 
     receipt = submit(flow, submission([2], user), user)
 
-    assert flow.epoch() == 1
-    assert flow.NewEpoch.from_receipt(receipt) == []
-    assert context(flow)["epoch"] == 0
-
-
-def test_make_context__new_epoch_captures_current_flow(flow: Any, chain: Any, user: Any, stranger: Any) -> None:
-    reference = ReferenceFlow()
-    for heights in ([2], [0]):
-        sub = submission(heights, user)
-        reference.place(sub)
-        submit(flow, sub, user)
-    _mine_to_epoch(flow, chain, 1)
-
-    receipt = flow.makeContext(sender=stranger)
-
-    mine_start = flow.firstBlock() + BLOCKS_PER_EPOCH
-    assert receipt.block_number == mine_start
-    parent = block_hash(chain, mine_start - 1)
-    root = reference.root()
     [new_epoch] = flow.NewEpoch.from_receipt(receipt)
-    assert new_epoch.sender == stranger.address
-    assert new_epoch.index == 1
-    assert new_epoch.startMerkleRoot == root
-    assert new_epoch.submissionIndex == 2
-    assert new_epoch.flowLength == 9
-    assert new_epoch.context == context_digest(parent, root, 9)
-    assert context(flow) == {
-        "epoch": 1,
-        "mineStart": mine_start,
-        "flowRoot": root,
-        "flowLength": 9,
-        "blockDigest": parent,
-        "digest": context_digest(parent, root, 9),
-    }
+    assert (new_epoch.index, new_epoch.startMerkleRoot, new_epoch.flowLength) == (1, before, 2)
+    assert new_epoch.submissionIndex == 1  # made before this submission was placed
+    ctx = context(flow)
+    assert (ctx["epoch"], ctx["flowRoot"], ctx["flowLength"]) == (1, before, 2)
+    assert ctx["digest"] == context_digest(block_hash(chain, receipt.block_number - 1), before, 2)
 
 
-def test_submit__gas_estimated_before_epoch_start_suffices(flow: Any, chain: Any, user: Any) -> None:
-    """The SDK sends eth_estimateGas's figure (run on the latest block) as the gas limit: a submit landing in
-    an epoch's first block must not cost more than estimated there."""
+def test_batch_submit__in_new_epoch_makes_context_before_placing(flow: Any, chain: Any, user: Any) -> None:
+    _mine_to_epoch(flow, chain, 1)
+    subs = [submission([1], user), submission([0], user)]
+
+    receipt = flow.batchSubmit(subs, sender=user, value=fee([1]) + fee([0]))
+
+    [new_epoch] = flow.NewEpoch.from_receipt(receipt)
+    assert (new_epoch.index, new_epoch.flowLength, new_epoch.submissionIndex) == (1, 1, 0)
+    assert context(flow)["flowLength"] == 1
+
+
+def test_make_context__submissions_cannot_grind_the_digest(flow: Any, chain: Any, user: Any) -> None:
+    """The review's attack: the first to act in a new epoch appended a submission with a node root of its choosing
+    and then made the context, picking the digest. Now whatever the epoch's first submission holds, the context is
+    made before it is placed, so every choice gives the same digest."""
+    submit(flow, submission([0], user), user)
+    _mine_to_epoch(flow, chain, 1)
+    digests = set()
+    for choice in range(3):
+        snapshot = chain.snapshot()
+        roots = [keccak(choice.to_bytes(32, "big"))]
+        receipt = submit(flow, submission([3], user, roots=roots), user)
+        flow.makeContext(sender=user)  # too late to matter: the context exists already
+        ctx = context(flow)
+        assert (receipt.block_number, ctx["epoch"], ctx["flowLength"]) == (flow.firstBlock() + BLOCKS_PER_EPOCH, 1, 2)
+        digests.add(ctx["digest"])
+        chain.restore(snapshot)
+
+    assert len(digests) == 1
+
+
+def test_submit__gas_estimated_without_block_tag_covers_the_new_context(flow: Any, chain: Any, user: Any) -> None:
+    """The official SDK sends eth_estimateGas's figure (no block tag: the pending block) as the gas limit: a submit
+    landing in an epoch's first block, which makes the context, must not cost more than estimated."""
     submit(flow, submission([0], user), user)
     _mine_to_epoch(flow, chain, 1)
     sub = submission([3, 1], user)
     web3 = chain.provider.web3
     call = {"from": user.address, "to": flow.address, "value": fee([3, 1]), "data": flow.submit.encode_input(sub)}
-    estimate = web3.eth.estimate_gas(call, "latest")
+    estimate = web3.provider.make_request("eth_estimateGas", [call])["result"]
 
-    receipt = flow.submit(sub, sender=user, value=fee([3, 1]), gas_limit=estimate)
+    receipt = flow.submit(sub, sender=user, value=fee([3, 1]), gas_limit=int(estimate, 16))
 
     assert receipt.block_number == flow.firstBlock() + BLOCKS_PER_EPOCH
-    assert receipt.gas_used <= estimate
-    assert len(flow.Submit.from_receipt(receipt)) == 1
+    assert receipt.gas_used <= int(estimate, 16)
+    assert len(flow.NewEpoch.from_receipt(receipt)) == len(flow.Submit.from_receipt(receipt)) == 1
 
 
 def test_submit__same_epoch_keeps_context(flow: Any, user: Any) -> None:
@@ -639,7 +647,9 @@ def test_make_context__late_in_epoch_uses_epoch_start_block(flow: Any, chain: An
     assert context(flow)["blockDigest"] == block_hash(chain, mine_start - 1)
 
 
-def test_make_context__epoch_one_after_256_blocks_falls_back(create_storage: Any, chain: Any, stranger: Any) -> None:
+def test_make_context__after_256_blocks_is_unmineable(create_storage: Any, chain: Any, stranger: Any) -> None:
+    """The epoch's block hash is gone: the context gets a zero digest (PoraMine refuses it) instead of a block
+    hash the caller picks by timing its transaction."""
     flow = create_storage(blocks_per_epoch=1000).flow
     mine_start = flow.firstBlock() + 1000
     chain.mine(mine_start + 300 - chain.blocks.head.number - 1)  # mineStart - 1 is 301 blocks back
@@ -647,6 +657,7 @@ def test_make_context__epoch_one_after_256_blocks_falls_back(create_storage: Any
     receipt = flow.makeContext(sender=stranger)
 
     ctx = context(flow)
-    assert (ctx["epoch"], ctx["mineStart"]) == (1, mine_start)
-    assert ctx["blockDigest"] == block_hash(chain, receipt.block_number - 1)
-    assert ctx["digest"] == context_digest(ctx["blockDigest"], ZEROS[DEPTH], 1)
+    assert (ctx["epoch"], ctx["mineStart"], ctx["flowLength"]) == (1, mine_start, 1)
+    assert ctx["blockDigest"] == ctx["digest"] == bytes(32)
+    [new_epoch] = flow.NewEpoch.from_receipt(receipt)
+    assert new_epoch.context == bytes(32)

@@ -101,7 +101,7 @@ class Mining:
         return context, view
 
     def range(self, context: MiningContext, start: int = 0, shard_id: int = 0, num_shard: int = 1) -> MineRange:
-        return MineRange.of(start, shard_id, num_shard, context.flow_length, MAX_MINING_LENGTH)
+        return MineRange.of(start, shard_id, num_shard, context.flow_length, MAX_MINING_LENGTH, SECTORS_PER_CHUNK)
 
     def answer(self, context: MiningContext, view: FlowView, nonce: int, **range_args: int) -> Answer:
         return self.data.answer(view, context, self.miner_id, nonce, self.range(context, **range_args))
@@ -125,7 +125,7 @@ class Mining:
 
     def good(self, context: MiningContext, view: FlowView, after: int = -1) -> Answer:
         """The answer of the first nonce above `after` that meets the current target."""
-        target = self.mine.target()
+        target = self.range(context).target(self.mine.target())
         return self.find(context, view, lambda a: a.nonce > after and a.quality <= target)
 
     def submit(self, answer: Answer, sender: Any = None) -> Any:
@@ -136,8 +136,10 @@ class Mining:
 def create_mining(
     create_storage: Callable[..., Storage], admin: Any, miner: Any, beneficiary: Any, user: Any, chain: Any
 ) -> Callable[..., Mining]:
-    def create(difficulty: int = 1, target_answers: int = TARGET_ANSWERS, files: bool = True) -> Mining:
-        storage = create_storage(blocks_per_epoch=BLOCKS_PER_EPOCH)
+    def create(
+        difficulty: int = 1, target_answers: int = TARGET_ANSWERS, files: bool = True, blocks_per_epoch: int = 0
+    ) -> Mining:
+        storage = create_storage(blocks_per_epoch=blocks_per_epoch or BLOCKS_PER_EPOCH)
         deployed = deploy_mine(
             admin,
             storage.flow,
@@ -160,6 +162,17 @@ def create_mining(
 @pytest.fixture
 def mining(create_mining: Callable[..., Mining]) -> Mining:
     return create_mining()
+
+
+@pytest.fixture
+def mining_one_sector(create_mining: Callable[..., Mining], user: Any) -> tuple[Mining, int]:
+    """A flow of one 2048-sector file (at 2048) and a one-sector file right after it, at a pricing-chunk start, that
+    ends the flow; and that sector's position."""
+    mining = create_mining(files=False)
+    assert mining.put(SECTORS_PER_CHUNK * 256, 1, user) == SECTORS_PER_CHUNK
+    last = mining.put(1, 2, user)
+    assert last == 2 * SECTORS_PER_CHUNK
+    return mining, last
 
 
 # ---------------------------------------------------------------- constructor
@@ -212,6 +225,22 @@ def test_constructor__invalid_argument_reverts(
     with pytest.raises(ContractCustomError) as info:
         chain.provider.web3.eth.call({"from": admin.address, "data": data})
     assert bytes.fromhex(str(info.value.data)[2:10]) == _selector(error)
+
+
+def test_constructor__pricing_chunk_not_a_segment_multiple_reverts(
+    project: Any, chain: Any, admin: Any, create_storage: Callable[..., Storage], create_reward: Callable[..., Any]
+) -> None:
+    """Range starts are pricing-chunk multiples: a chunk that is not a segment multiple would break the shards."""
+    flow = create_storage().flow
+    reward = create_reward(sectors_per_chunk=SEGMENT_CHUNKS + 512)
+    args = [flow.address, reward.address, 1, TARGET_ANSWERS, MAX_MINING_LENGTH]
+    data = (
+        project.PoraMine.contract_type.deployment_bytecode.bytecode
+        + encode(["address", "address", "uint256", "uint256", "uint256"], args).hex()
+    )
+    with pytest.raises(ContractCustomError) as info:
+        chain.provider.web3.eth.call({"from": admin.address, "data": data})
+    assert bytes.fromhex(str(info.value.data)[2:10]) == _selector("MineInvalidPricingChunk(uint256)")
 
 
 # ---------------------------------------------------------------- miner ids
@@ -470,8 +499,10 @@ def test_submit__full_epoch_reverts(mining: Mining) -> None:
         (0, 2, 2, "MineInvalidShard", {"shardId": 2, "numShard": 2}),
         (0, 0, 0, "MineInvalidShard", {"shardId": 0, "numShard": 0}),
         (0, 0, 2**33, "MineInvalidShard", {"shardId": 0, "numShard": 2**33}),
-        (512, 0, 1, "MineRangeNotAligned", {"startPosition": 512}),
-        (100 * SEGMENT_CHUNKS, 0, 1, "MineRangeOutsideFlow", {"startPosition": 100 * SEGMENT_CHUNKS}),
+        (512, 0, 1, "MineRangeNotAligned", {"startPosition": 512, "alignment": SECTORS_PER_CHUNK}),
+        (SEGMENT_CHUNKS, 0, 1, "MineRangeNotAligned", {"startPosition": SEGMENT_CHUNKS}),
+        (SECTORS_PER_CHUNK, 0, 1, "MineRangeOutsideFlow", {"startPosition": SECTORS_PER_CHUNK}),
+        (2**255, 0, 1, "MineRangeOutsideFlow", {"startPosition": 2**255}),
         (0, 15, 16, "MineEmptyShardRange", {"startPosition": 0, "shardId": 15, "numShard": 16}),
     ],
 )
@@ -484,7 +515,7 @@ def test_submit__invalid_range_reverts(
     with ape.reverts(getattr(mining.mine, error), **args):
         mining.submit(answer)
     with pytest.raises(MiningRangeError) as info:  # the SDK rejects the same ranges, naming the same error
-        MineRange.of(start, shard_id, num_shard, context.flow_length, MAX_MINING_LENGTH)
+        MineRange.of(start, shard_id, num_shard, context.flow_length, MAX_MINING_LENGTH, SECTORS_PER_CHUNK)
     assert info.value.error == error
 
 
@@ -554,17 +585,103 @@ def test_submit__difficulty_not_met_reverts(create_mining: Callable[..., Mining]
         mining.submit(answer)
 
 
-def test_submit__shard_miner_meets_a_target_divided_by_num_shard(create_mining: Callable[..., Mining]) -> None:
-    mining = create_mining(difficulty=2)  # target (2^256 - 1) / 2: a one-shard-of-two miner needs quality ≤ target / 2
+def test_submit__shard_miner_meets_a_target_scaled_by_its_share(create_mining: Callable[..., Mining]) -> None:
+    """A one-shard-of-two miner holds about half the flow: its target is target · shardSectors / flowLength."""
+    mining = create_mining(difficulty=2)
     target = MAX_UINT256 // 2
     context, view = mining.open_epoch()
     shard = {"shard_id": 0, "num_shard": 2}
-    between = mining.find(context, view, lambda a: target // 2 < a.quality <= target, **shard)
-    below = mining.find(context, view, lambda a: a.quality <= target // 2, **shard)
+    shard_sectors = mining.range(context, **shard).shard_sectors
+    scaled = target * shard_sectors // context.flow_length
+    assert target // 3 < scaled < target  # shard 0 holds more than a third and less than all of the flow
+    assert mining.mine.targetOf(0, 0, 2, context.flow_length) == scaled
+    between = mining.find(context, view, lambda a: scaled < a.quality <= target, **shard)
+    below = mining.find(context, view, lambda a: a.quality <= scaled, **shard)
 
-    with ape.reverts(mining.mine.MineDifficultyNotMet, quality=between.quality, target=target // 2):
+    with ape.reverts(mining.mine.MineDifficultyNotMet, quality=between.quality, target=scaled):
         mining.submit(between)
     mining.submit(below)
+
+
+# ---------------------------------------------------------------- the review's attacks
+
+
+def _one_sector_answer(mining: Mining, context: MiningContext, view: FlowView, start: int, nonce: int) -> Answer:
+    """An answer under the old rule, where the range ran from a start of the miner's choice to the flow's end."""
+    length = context.flow_length - start
+    old_range = MineRange(start, length, 0, 0, 1, length, length)
+    return mining.data.answer(view, context, mining.miner_id, nonce, old_range)
+
+
+def test_attack__range_over_the_last_sector_earns_nothing(mining_one_sector: tuple[Mining, int], user: Any) -> None:
+    """The review's attack: the flow ends just after a one-sector file and the attacker mines from that sector.
+    Every nonce recalls the same public sector, so holding 256 bytes would fill every epoch. The range now covers
+    the whole flow, so that answer reverts, and an honest miner holding the data still earns."""
+    mining, last = mining_one_sector
+    context, view = mining.open_epoch()
+    assert context.flow_length == last + 1
+    attacks = [_one_sector_answer(mining, context, view, last, nonce) for nonce in range(TARGET_ANSWERS)]
+    assert {a.recall_position for a in attacks} == {last}
+
+    for attack in attacks:
+        with ape.reverts(
+            mining.mine.MineRangeOutsideFlow,
+            startPosition=last,
+            mineLength=context.flow_length,
+            flowLength=context.flow_length,
+        ):
+            mining.submit(attack)
+
+    honest = mining.good(context, view)
+    assert honest.start_position == 0
+    receipt = mining.submit(honest)
+    [paid] = mining.storage.reward.RewardDistributed.from_receipt(receipt)
+    assert paid.amount > 0
+    assert tuple(mining.mine.epochAnswers()) == (context.epoch, 1)
+
+
+def test_attack__many_shards_earn_in_proportion_to_the_data_held(mining_one_sector: tuple[Mining, int]) -> None:
+    """Narrowing the range by sharding does not help either: a shard holding one sector of a flow of 4097 meets a
+    target 4097 times harder, so its expected answers per nonce follow the data it holds."""
+    mining, _ = mining_one_sector
+    context, _ = mining.open_epoch()
+    num_shard = 1 << 16
+    shard_sectors = mining.range(context, shard_id=4, num_shard=num_shard).shard_sectors
+    assert shard_sectors == 1  # shard 4 holds the one sector of the flow's last segment
+
+    target = mining.mine.targetOf(0, 4, num_shard, context.flow_length)
+
+    assert target == MAX_UINT256 // context.flow_length
+    assert mining.mine.targetOf(0, 0, 1, context.flow_length) == MAX_UINT256
+
+
+def test_attack__window_must_end_inside_the_flow(create_storage: Callable[..., Storage], admin: Any) -> None:
+    """Once the flow is longer than a miner's window, the window still has its full length: it cannot be slid past
+    the data toward the flow's end."""
+    storage = create_storage(blocks_per_epoch=BLOCKS_PER_EPOCH)
+    cap = SECTORS_PER_CHUNK
+    mine = deploy_mine(admin, storage.flow, storage.reward, difficulty=1, target_answers=1, max_mining_length=cap)[
+        "PoraMine"
+    ][0]
+    flow_length = 3 * SECTORS_PER_CHUNK + 10
+
+    assert tuple(mine.mineRange(2 * SECTORS_PER_CHUNK, 0, 1, flow_length)) == (cap, cap)
+    with ape.reverts(mine.MineRangeOutsideFlow, startPosition=3 * SECTORS_PER_CHUNK, mineLength=cap):
+        mine.mineRange(3 * SECTORS_PER_CHUNK, 0, 1, flow_length)
+
+
+def test_submit__epoch_whose_context_came_too_late_is_unmineable(create_mining: Callable[..., Mining]) -> None:
+    """Nobody made epoch 1's context within 256 blocks: the epoch is unmineable, not mined on a late block hash."""
+    epoch_blocks = 400
+    mining = create_mining(blocks_per_epoch=epoch_blocks)
+    late = mining.flow.firstBlock() + epoch_blocks + 300
+    mining.chain.mine(late - mining.chain.blocks.head.number)
+    answer = (bytes(32), mining.miner_id, 0, 0, 0, 1, 0, [bytes(32)] * 8, [bytes(32)] * 64)
+
+    with ape.reverts(mining.mine.MineEpochUnmineable, epoch=1):
+        mining.mine.submit(answer, sender=mining.miner)
+    mining.flow.makeContext(sender=mining.miner)
+    assert mining.flow.getContext().digest == bytes(32)
 
 
 # ---------------------------------------------------------------- difficulty
@@ -673,7 +790,7 @@ def test_views__match_the_sdk(mining: Mining) -> None:
         seed = seed_of(digest, miner_id, 0, shard_id, num_shard, nonce)
         sealed = rng.randbytes(256)
         words = [sealed[i : i + 32] for i in range(0, 256, 32)]
-        expected = MineRange.of(0, shard_id, num_shard, flow_length, MAX_MINING_LENGTH)
+        expected = MineRange.of(0, shard_id, num_shard, flow_length, MAX_MINING_LENGTH, SECTORS_PER_CHUNK)
 
         assert mine.seedOf(digest, miner_id, 0, shard_id, num_shard, nonce) == seed
         assert tuple(mine.mineRange(0, shard_id, num_shard, flow_length)) == (
@@ -681,6 +798,7 @@ def test_views__match_the_sdk(mining: Mining) -> None:
             expected.shard_sectors,
         )
         assert mine.recallPositionOf(seed, 0, shard_id, num_shard, flow_length) == expected.recall(seed)
+        assert mine.targetOf(0, shard_id, num_shard, flow_length) == expected.target(MAX_UINT256)
         assert mine.qualityOf(seed, words) == quality_of(seed, sealed)
         assert b"".join(mine.unseal(miner_id, position, words)) == unseal_sector(sealed, miner_id, position)
         assert unseal_sector(seal_sector(sealed, miner_id, position), miner_id, position) == sealed
@@ -693,7 +811,8 @@ def test_views__mine_length_is_capped_per_shard(create_storage: Callable[..., St
         "PoraMine"
     ][0]
 
-    for start, num_shard, flow_length in [(0, 1, 10_000), (SEGMENT_CHUNKS, 2, 10_000), (0, 4, 3_000)]:
-        expected = MineRange.of(start, 0, num_shard, flow_length, cap)
+    for start, num_shard, flow_length in [(0, 1, 10_000), (SECTORS_PER_CHUNK, 2, 10_000), (0, 4, 3_000)]:
+        expected = MineRange.of(start, 0, num_shard, flow_length, cap, SECTORS_PER_CHUNK)
         assert tuple(mine.mineRange(start, 0, num_shard, flow_length)) == (expected.mine_length, expected.shard_sectors)
-        assert expected.mine_length == min(flow_length - start, cap * num_shard)
+        assert expected.mine_length == min(flow_length, cap * num_shard)
+        assert mine.targetOf(start, 0, num_shard, flow_length) == expected.target(MAX_UINT256)

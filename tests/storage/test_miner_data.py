@@ -154,7 +154,7 @@ def test_prover__paths_match_whole_files_and_the_flow_root(node: Node) -> None:
 def test_prover__answer_proves_the_recalled_sector(node: Node) -> None:
     prover = node.prover()
     context = MiningContext(3, 0, prover.view.root(), node.length, bytes(32), keccak256(b"context"))
-    mine_range = MineRange.of(0, 0, 1, node.length, MAX_MINING_LENGTH)
+    mine_range = MineRange.of(0, 0, 1, node.length, MAX_MINING_LENGTH, SEGMENT_CHUNKS)
 
     for nonce in range(20):
         answer = prover.answer(context, MINER_ID, nonce, mine_range)
@@ -226,7 +226,7 @@ def _plan(node: Node, tmp_path: Path, target: int, shard: ShardConfig) -> tuple[
             if (held := data.segment(tx, index)) is not None:
                 sealed.seal(state, tx.uid, index, tx.segment_start(index), held[0])
     context = MiningContext(1, 0, prover.view.root(), node.length, bytes(32), keccak256(b"ctx"))
-    mine_range = MineRange.of(0, shard.shard_id, shard.num_shard, node.length, MAX_MINING_LENGTH)
+    mine_range = MineRange.of(0, shard.shard_id, shard.num_shard, node.length, MAX_MINING_LENGTH, SEGMENT_CHUNKS)
     starts, kinds, rows, _ = plan_spans(txs, node.length, shard, state.sealed(), prover)
     plan = Plan(
         "k", seed_prefix(context.digest, MINER_ID, 0, shard.shard_id, shard.num_shard), MINER_ID, mine_range,
@@ -320,9 +320,12 @@ def test_best_range_start__window_over_the_most_sealed_data() -> None:
     seg = SEGMENT_CHUNKS
     sealed = [(2 * seg, seg), (10 * seg, seg), (11 * seg, seg), (12 * seg, 512)]
 
-    assert best_range_start(sealed, 20 * seg, 32 * seg) == 0  # the window covers the whole flow
-    assert best_range_start([], 20 * seg, 4 * seg) == 0
-    assert best_range_start(sealed, 20 * seg, 4 * seg) == 10 * seg  # 2.5 segments beat the lone one at 2
-    assert best_range_start(sealed, 20 * seg, seg) == 2 * seg  # one full segment: the first wins ties
-    start = best_range_start([(12 * seg + 100, 50)], 12 * seg + 200, seg)
-    assert start == 12 * seg and start % seg == 0  # aligned down to its segment
+    assert best_range_start(sealed, 20 * seg, 32 * seg, seg) == 0  # the window covers the whole flow
+    assert best_range_start([], 20 * seg, 4 * seg, seg) == 0
+    assert best_range_start(sealed, 20 * seg, 4 * seg, seg) == 10 * seg  # 2.5 segments beat the lone one at 2
+    assert best_range_start(sealed, 20 * seg, seg, seg) == 2 * seg  # one full segment: the first wins ties
+    assert best_range_start(sealed, 20 * seg, 4 * seg, 4 * seg) == 8 * seg  # starts are pricing-chunk multiples
+    # The window must end inside the flow: data near the end is mined from the last start that fits.
+    start = best_range_start([(12 * seg + 100, 50)], 12 * seg + 200, seg, seg)
+    assert start == 11 * seg and start % seg == 0
+    assert start + seg <= 12 * seg + 200

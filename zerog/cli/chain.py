@@ -19,7 +19,7 @@ def chain() -> None:
 @click.option("--host", help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="JSON-RPC port (default 8545).")
 @click.option("--chain-id", type=int, help="Chain id (default: the local 0G dev chain id).")
-@click.option("--block-time", type=float, help="Seconds per block; default mines one block per transaction.")
+@click.option("--block-time", type=float, help="Seconds between idle blocks (default 1; 0: one per transaction).")
 @pass_cli
 def start(ctx: CliContext, host: str | None, port: int | None, chain_id: int | None, block_time: float | None) -> None:
     """Run the chain in the foreground; its state persists in the data dir. Ctrl-C stops it."""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 @click.option("--indexer-port", type=int, help="Storage indexer port (default 12345).")
 @click.option("--compute-port", type=int, help="Compute provider port (default 8700).")
 @click.option("--da-signer-base-port", type=int, help="First DA signer's port; signer i uses base + i (default 8800).")
-@click.option("--block-time", type=float, help="Seconds per block; default mines one block per transaction.")
+@click.option("--block-time", type=float, help="Seconds between idle blocks (default 1; 0: one per transaction).")
 @pass_cli
 def up(
     ctx: CliContext,

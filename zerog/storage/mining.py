@@ -4,13 +4,15 @@ the miner daemon (services/storage_miner/mining/) and the tests, plus the flow t
 Definitions (the contract's NatSpec is the reference; tests check both sides agree):
 
 * miner id = keccak256(abi.encode(owner, salt));
-* range: start (a segment multiple) .. start + mineLength, mineLength = min(flowLength − start, maxMiningLength ·
-  numShard); the shard's sectors in it are numbered 0 .. shardSectors − 1 in flow order;
+* range: start .. start + mineLength with mineLength = min(flowLength, maxMiningLength · numShard), start a multiple of
+  the pricing chunk and the range inside the flow; the shard's sectors in it are numbered 0 .. shardSectors − 1 in
+  flow order;
 * seed = keccak256(abi.encode(contextDigest, minerId, start, shardId, numShard, nonce));
   recall = the shard sector number uint64(seed) % shardSectors;
 * seal of the sector at `position`: s_i = d_i ^ m_i, m_0 = keccak256(abi.encode(minerId, position)),
   m_i = keccak256(s_(i−1)) over its eight 32-byte words;
-* quality = keccak256(seed ‖ sealed sector) as an integer, at most target / numShard.
+* quality = keccak256(seed ‖ sealed sector) as an integer, at most
+  target · shardSectors / min(flowLength, maxMiningLength).
 
 The flow tree (IFlow/FlowTree): 2^64 sector leaves, keccak256(sector) each, empty sectors are zero sectors, and a
 submitted node of height h at position p is the subtree there. A storage node keeps the Submit logs (every node's
@@ -131,23 +133,28 @@ class MineRange:
     shard_id: int
     num_shard: int
     shard_sectors: int
+    full_length: int
 
     @property
     def end(self) -> int:
         return self.start + self.mine_length
 
     @classmethod
-    def of(cls, start: int, shard_id: int, num_shard: int, flow_length: int, max_mining_length: int) -> MineRange:
-        """The range the contract derives; raises MiningRangeError with the contract's error name."""
+    def of(
+        cls, start: int, shard_id: int, num_shard: int, flow_length: int, max_mining_length: int, alignment: int
+    ) -> MineRange:
+        """The range the contract derives (`alignment`: the pricing chunk); raises MiningRangeError with the
+        contract's error name."""
         if not (0 < num_shard <= MAX_NUM_SHARD and num_shard & (num_shard - 1) == 0 and 0 <= shard_id < num_shard):
             raise MiningRangeError("MineInvalidShard", f"shard {shard_id}/{num_shard} is not a valid shard")
-        if start % SEGMENT_CHUNKS:
-            raise MiningRangeError("MineRangeNotAligned", f"range start {start} is not a multiple of {SEGMENT_CHUNKS}")
-        if start >= flow_length:
+        if start % alignment:
+            raise MiningRangeError("MineRangeNotAligned", f"range start {start} is not a multiple of {alignment}")
+        mine_length = min(flow_length, max_mining_length * num_shard)
+        if start > flow_length - mine_length:
             raise MiningRangeError(
-                "MineRangeOutsideFlow", f"range start {start} is not below the flow length {flow_length}"
+                "MineRangeOutsideFlow",
+                f"a range of {mine_length} sectors from {start} does not end inside the flow of {flow_length}",
             )
-        mine_length = min(flow_length - start, max_mining_length * num_shard)
         segments = -(-mine_length // SEGMENT_CHUNKS)
         first = (shard_id - start // SEGMENT_CHUNKS) % num_shard
         if first >= segments:
@@ -158,7 +165,11 @@ class MineRange:
         count = (segments - 1 - first) // num_shard + 1
         last = first + (count - 1) * num_shard
         shard_sectors = (count - 1) * SEGMENT_CHUNKS + min(SEGMENT_CHUNKS, mine_length - last * SEGMENT_CHUNKS)
-        return cls(start, mine_length, first, shard_id, num_shard, shard_sectors)
+        return cls(start, mine_length, first, shard_id, num_shard, shard_sectors, min(flow_length, max_mining_length))
+
+    def target(self, base_target: int) -> int:
+        """The target an answer in this range must meet: base · shardSectors / min(flowLength, maxMiningLength)."""
+        return base_target * self.shard_sectors // self.full_length
 
     def contains(self, position: int) -> bool:
         if not self.start <= position < self.end:

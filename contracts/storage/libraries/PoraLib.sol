@@ -14,33 +14,42 @@ library PoraLib {
 
     /// @notice The shard's part of a miner's range.
     /// @param start First sector of the range.
-    /// @param mineLength Sectors in the range.
+    /// @param mineLength Sectors in the range: min(flowLength, maxMiningLength · numShard), never chosen by the miner.
     /// @param firstSegment Index, counted from the range's first segment, of the first segment of the shard.
     /// @param numShard Segment stride of the shard.
     /// @param shardSectors Sectors of the shard in the range.
+    /// @param fullLength min(flowLength, maxMiningLength): what a miner of one unsharded range covers; the target an
+    /// answer must meet is scaled by shardSectors / fullLength.
     struct Range {
         uint256 start;
         uint256 mineLength;
         uint256 firstSegment;
         uint256 numShard;
         uint256 shardSectors;
+        uint256 fullLength;
     }
 
-    /// @notice The range of a miner starting at `start` in shard `shardId`/`numShard`, over a flow of `flowLength`
-    /// sectors, covering at most `maxMiningLength` sectors of its shard. Reverts with the IPoraMine range errors.
-    function range(uint256 start, uint256 shardId, uint256 numShard, uint256 flowLength, uint256 maxMiningLength)
-        internal
-        pure
-        returns (Range memory r)
-    {
+    /// @notice The range of a miner starting at `start` (a multiple of `startAlignment`, itself a segment multiple) in
+    /// shard `shardId`/`numShard` over a flow of `flowLength` sectors. The range always covers
+    /// min(flowLength, maxMiningLength · numShard) sectors and ends inside the flow, so a miner's recalls are spread
+    /// over (its shard of) the whole flow, or of a maximal window of it. Reverts with the IPoraMine range errors.
+    function range(
+        uint256 start,
+        uint256 shardId,
+        uint256 numShard,
+        uint256 flowLength,
+        uint256 maxMiningLength,
+        uint256 startAlignment
+    ) internal pure returns (Range memory r) {
         if (numShard == 0 || numShard > MAX_NUM_SHARD || numShard & (numShard - 1) != 0 || shardId >= numShard) {
             revert IPoraMine.MineInvalidShard(shardId, numShard);
         }
-        if (start % FlowTree.SECTORS_PER_SEGMENT != 0) revert IPoraMine.MineRangeNotAligned(start);
-        if (start >= flowLength) revert IPoraMine.MineRangeOutsideFlow(start, flowLength);
+        if (start % startAlignment != 0) revert IPoraMine.MineRangeNotAligned(start, startAlignment);
+        r.mineLength = Math.min(flowLength, maxMiningLength * numShard);
+        if (start > flowLength - r.mineLength) revert IPoraMine.MineRangeOutsideFlow(start, r.mineLength, flowLength);
         r.start = start;
         r.numShard = numShard;
-        r.mineLength = Math.min(flowLength - start, maxMiningLength * numShard);
+        r.fullLength = Math.min(flowLength, maxMiningLength);
         uint256 segments = Math.ceilDiv(r.mineLength, FlowTree.SECTORS_PER_SEGMENT);
         uint256 startSegment = start / FlowTree.SECTORS_PER_SEGMENT;
         // The first j >= 0 with (startSegment + j) % numShard == shardId.
@@ -53,6 +62,12 @@ library PoraLib {
         uint256 lastSectors =
             Math.min(FlowTree.SECTORS_PER_SEGMENT, r.mineLength - lastSegment * FlowTree.SECTORS_PER_SEGMENT);
         r.shardSectors = (count - 1) * FlowTree.SECTORS_PER_SEGMENT + lastSectors;
+    }
+
+    /// @notice The target an answer in `r` must meet: `baseTarget` · shardSectors / fullLength (at most baseTarget),
+    /// so the chance per nonce is in proportion to the data the range makes the miner hold.
+    function scaledTarget(Range memory r, uint256 baseTarget) internal pure returns (uint256) {
+        return Math.mulDiv(baseTarget, r.shardSectors, r.fullLength);
     }
 
     /// @notice True if `position` is a sector of the shard's part of `r`.

@@ -14,8 +14,9 @@ library SubmissionLib {
     /// @notice The first node's height minus the last node's must stay below this.
     uint256 internal constant MAX_HEIGHT_SPAN = 4;
 
-    /// @notice Highest node height: a node must fit the flow tree below its root level.
-    uint256 internal constant MAX_NODE_HEIGHT = FlowTree.DEPTH - 1;
+    /// @notice Highest node height: 2^32 sectors (1 TiB), so one submission takes less than 2^34 of the flow's 2^64
+    /// sectors and, even at a price of 0 (see IMarket), filling the flow takes billions of transactions.
+    uint256 internal constant MAX_NODE_HEIGHT = 32;
 
     /// @notice Checks `submission` and returns the sectors it occupies, Σ 2^height.
     /// @dev Reverts with the IFlow error of the first rule broken: submitter, node count, each height (bounded,

@@ -282,12 +282,14 @@ def plan_spans(
     return starts, kinds, rows, counts
 
 
-def best_range_start(segments: list[tuple[int, int]], flow_length: int, window: int) -> int:
+def best_range_start(segments: list[tuple[int, int]], flow_length: int, window: int, alignment: int) -> int:
     """Where a miner whose range covers `window` sectors (maxMiningLength · numShard) starts when the flow is longer:
-    the segment-aligned start, below the flow length, whose window holds the most of its sealed `segments`
-    ((position, sectors) each); 0 when the window covers the whole flow or nothing is sealed."""
+    the start (a multiple of `alignment`, the pricing chunk, with the window inside the flow) whose window holds the
+    most of its sealed `segments` ((position, sectors) each); 0 when the window covers the whole flow or nothing is
+    sealed."""
     if flow_length <= window or not segments:
         return 0
+    last_start = (flow_length - window) // alignment * alignment
     segments = sorted(segments)
     positions = [position for position, _ in segments]
     prefix = [0]
@@ -295,8 +297,7 @@ def best_range_start(segments: list[tuple[int, int]], flow_length: int, window: 
         prefix.append(prefix[-1] + sectors)
     best, best_start = -1, 0
     for position, _ in segments:
-        start = min(position, flow_length - 1)
-        start -= start % SEGMENT_CHUNKS
+        start = min(position // alignment * alignment, last_start)
         held = prefix[bisect_left(positions, start + window)] - prefix[bisect_left(positions, start)]
         if held > best:
             best, best_start = held, start

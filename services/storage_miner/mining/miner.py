@@ -111,6 +111,7 @@ class Miner:
         self._registered = False
         self._target_answers = 0
         self._max_mining_length = 0
+        self._range_alignment = 0
         self._fingerprint: tuple[int, ...] | None = None
         self._presence_checked = 0.0
         self._txs: list[StoredTx] = []
@@ -290,6 +291,7 @@ class Miner:
         config = self.config
         self._target_answers = self.mine.functions.targetAnswersPerEpoch().call()
         self._max_mining_length = self.mine.functions.maxMiningLength().call()
+        self._range_alignment = self.mine.functions.sectorsPerPricingChunk().call()
         owner, beneficiary = self.mine.functions.minerOf(config.miner_id).call()
         if int(owner, 16) == 0:
             log.info("registering miner id 0x%s for %s", config.miner_id.hex(), config.account.address)
@@ -404,8 +406,10 @@ class Miner:
         assert self.state is not None and self.sealed is not None
         if context.flow_length <= 1:
             return None, "the flow holds no data yet"
-        target = self.mine.functions.target().call() // self.shard.num_shard
-        key = (context.digest, self._data_version, target)
+        if context.digest == bytes(32):
+            return None, f"epoch {context.epoch} cannot be mined: its context was made too late"
+        base_target = self.mine.functions.target().call()
+        key = (context.digest, self._data_version, base_target)
         if key == self._plan_key and self._plan is not None:
             return self._plan, ""
         view = flow_index(self._txs).at(context.flow_length)
@@ -415,7 +419,7 @@ class Miner:
         try:
             mine_range = MineRange.of(
                 self._range_start(context), self.shard.shard_id, self.shard.num_shard, context.flow_length,
-                self._max_mining_length,
+                self._max_mining_length, self._range_alignment,
             )  # fmt: skip
         except MiningRangeError as exc:
             self._plan = self._plan_key = None
@@ -435,7 +439,7 @@ class Miner:
             ),
             miner_id=self.config.miner_id,
             mine_range=mine_range,
-            target=target,
+            target=mine_range.target(base_target),
             sealed_path=str(self.sealed.path),
             sealed_rows=self.sealed.rows,
             starts=np.array(starts, dtype=np.uint64),
@@ -450,7 +454,7 @@ class Miner:
             shardSectors=mine_range.shard_sectors,
             heldSegments=counts[HELD],
             missingSegments=counts[MISSING],
-            target=target * self.shard.num_shard,
+            target=base_target,
         )
         return self._plan, ""
 
@@ -460,7 +464,7 @@ class Miner:
         if context.flow_length <= window:
             return 0
         segments = [(s.position, s.sectors) for s in self.state.sealed().values()]
-        return best_range_start(segments, context.flow_length, window)
+        return best_range_start(segments, context.flow_length, window, self._range_alignment)
 
     # ------------------------------------------------------------ the search
 
@@ -556,7 +560,7 @@ class Miner:
             state.update_answer(found.answer_id, FAILED, error=f"cannot prove it: {exc}")
             log.warning("answer for nonce %d dropped: %s", found.nonce, exc)
             return
-        target = mine.functions.target().call() // found.mine_range.num_shard
+        target = found.mine_range.target(mine.functions.target().call())
         if answer.quality > target:
             state.update_answer(found.answer_id, FAILED, error="quality above the current target")
             return
