@@ -34,6 +34,7 @@ from zerog.chain import connect, send_transaction  # noqa: E402
 from zerog.config import load_settings  # noqa: E402
 from zerog.deploy import deploy  # noqa: E402
 from zerog.process import free_port  # noqa: E402
+from zerog.storage.client import CONTEXT_GAS_RESERVE  # noqa: E402
 
 SECTOR = 256
 BATCH = 10
@@ -84,7 +85,9 @@ def main() -> None:
             blocks_per_epoch = flow.functions.blocksPerEpoch().call()
 
             def send(call: Any, sectors: int) -> int:
-                receipt = send_transaction(w3, user, call, value=sectors * price, decoder=decoder)
+                receipt = send_transaction(
+                    w3, user, call, value=sectors * price, decoder=decoder, gas_reserve=CONTEXT_GAS_RESERVE
+                )
                 return int(receipt["gasUsed"])
 
             def submit(heights: Sequence[int]) -> int:

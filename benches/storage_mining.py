@@ -41,6 +41,7 @@ from zerog.chain import connect, send_transaction  # noqa: E402
 from zerog.config import load_settings  # noqa: E402
 from zerog.deploy import deploy  # noqa: E402
 from zerog.process import free_port  # noqa: E402
+from zerog.storage.client import CONTEXT_GAS_RESERVE  # noqa: E402
 from zerog.storage.merkle import SEGMENT_CHUNKS, SEGMENT_SIZE, FileTree  # noqa: E402
 from zerog.storage.mining import (  # noqa: E402
     MAX_UINT256,
@@ -110,7 +111,7 @@ def gas(answers: int) -> dict[str, Any]:
                 0, 0, 1, length, mine.functions.maxMiningLength().call(), mine.functions.sectorsPerPricingChunk().call()
             )
             call = mine.functions.submit(memory.answer(view, context, miner_id, 0, mine_range).to_abi())
-            opening = send_transaction(w3, miner, call, decoder=decoder)["gasUsed"]
+            opening = send_transaction(w3, miner, call, decoder=decoder, gas_reserve=CONTEXT_GAS_RESERVE)["gasUsed"]
             used = []
             for nonce in range(1, answers + 1):
                 answer = memory.answer(view, context, miner_id, nonce, mine_range)

@@ -180,8 +180,10 @@ def send_transaction(
     value: int = 0,
     decoder: ErrorDecoder | None = None,
     timeout: float = 120,
+    gas_reserve: int = 0,
 ) -> TxReceipt:
-    """Estimate, sign (EIP-1559), send and wait; reverts become TransactionError with the decoded reason."""
+    """Estimate, sign (EIP-1559), send and wait; reverts become TransactionError with the decoded reason.
+    `gas_reserve` is added to the estimate for work the landing block may add (unused gas is not charged)."""
     params: TxParams = {"from": account.address, "value": value, "chainId": w3.eth.chain_id}
     with _nonce_lock(account.address):
         try:
@@ -193,7 +195,7 @@ def send_transaction(
         except (ContractLogicError, ContractCustomError) as exc:
             reason = revert_reason(exc, decoder)
             raise TransactionError(f"transaction would revert: {reason}", reason=reason) from exc
-        tx["gas"] = int(tx["gas"]) * (100 + GAS_MARGIN_PERCENT) // 100
+        tx["gas"] = int(tx["gas"]) * (100 + GAS_MARGIN_PERCENT) // 100 + gas_reserve
         if "maxFeePerGas" not in tx and "gasPrice" not in tx:
             tx["maxPriorityFeePerGas"] = w3.eth.max_priority_fee
             tx["maxFeePerGas"] = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     confirmations: int = Field(default=0, ge=0)
     # Seconds between block polls of the event follower.
     poll_interval: float = Field(default=0.5, gt=0)
+    # Daemons whose event follower finds another chain than the one their data came from (a wiped dev chain)
+    # stop and delete nothing; with this on they drop what they synced from the old chain and sync again.
+    resync: bool = False
     # Seconds to wait for a transaction receipt.
     tx_timeout: float = Field(default=120, gt=0)
 

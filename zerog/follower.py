@@ -4,6 +4,13 @@ Handlers write their effects into the follower's SQLite database through the con
 in the same transaction that advances the cursor, so a crash never applies a log twice or loses one.
 On a reorg (a stored block hash no longer matches the chain) the follower walks back to the newest
 block that still matches, asks the handler to roll back everything above it, and rescans from there.
+
+Only a definite answer from a reachable node counts as a reorg: a different hash, or "no such block". A node
+that does not answer (refused connection, timeout, a frozen process) is an outage: the call raises, the run loop
+logs it once, backs off and retries, and nothing is rolled back. A chain that is not the one the data came from
+(another genesis block, or none of the kept checkpoints left on it: a wiped dev chain) stops the follower with
+ChainReplacedError, deleting nothing, unless it was started with `resync` (ZG_RESYNC=true), which drops what was
+synced from the old chain and starts over.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pathlib import Path
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.base_contract import BaseContractEvent
-from web3.exceptions import ProviderConnectionError
+from web3.exceptions import BlockNotFound, ProviderConnectionError
 from web3.types import EventData
 
 log = logging.getLogger(__name__)
@@ -51,7 +58,14 @@ CREATE TABLE IF NOT EXISTS follower_checkpoint (
     name TEXT NOT NULL, block_number INTEGER NOT NULL, block_hash TEXT NOT NULL,
     PRIMARY KEY (name, block_number)
 );
+CREATE TABLE IF NOT EXISTS follower_chain (name TEXT PRIMARY KEY, genesis_hash TEXT NOT NULL);
 """
+
+#: How to start over on a chain that replaced the one the data came from (in every stop message).
+RESYNC_HINT = (
+    "if the chain was reset on purpose, restart with ZG_RESYNC=true to drop what was synced "
+    "from the old chain and sync again; otherwise point ZG_RPC_URL at the chain this data came from"
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +74,16 @@ class Cursor:
     block_hash: str
 
 
-class ReorgTooDeepError(RuntimeError):
+class FollowerStoppedError(RuntimeError):
+    """The follower cannot go on by itself; nothing was rolled back (the message says what to do)."""
+
+
+class ReorgTooDeepError(FollowerStoppedError):
     """No stored checkpoint matches the chain any more."""
+
+
+class ChainReplacedError(FollowerStoppedError):
+    """The node serves another chain than the one the stored data came from."""
 
 
 class EventFollower:
@@ -80,6 +102,7 @@ class EventFollower:
         confirmations: int = 0,
         batch_blocks: int = DEFAULT_BATCH_BLOCKS,
         lock: threading.Lock | None = None,
+        resync: bool = False,
     ) -> None:
         if not events:
             raise ValueError("follow at least one event")
@@ -93,6 +116,8 @@ class EventFollower:
         self.start_block = start_block
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
+        self.resync = resync
+        self._genesis_checked = False
         # Shared with whoever else writes to `conn` (e.g. an API thread).
         self.lock = lock or threading.Lock()
         with self.lock:
@@ -117,7 +142,11 @@ class EventFollower:
     # ------------------------------------------------------------ one step
 
     def poll_once(self) -> int:
-        """Handle the logs of the next range of confirmed blocks; returns how many were handled."""
+        """Handle the logs of the next range of confirmed blocks; returns how many were handled. Raises the
+        node's error when it does not answer (nothing changed), FollowerStoppedError when it cannot go on."""
+        if not self._genesis_checked:
+            self._check_genesis()
+            self._genesis_checked = True
         self._check_reorg()
         cursor = self.cursor
         first = cursor.block_number + 1 if cursor else self.start_block
@@ -157,12 +186,12 @@ class EventFollower:
 
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
         """Poll until `stop` is set. A node that is down is logged once and retried; other failures are
-        logged and retried; only ReorgTooDeepError ends the loop."""
+        logged and retried; only FollowerStoppedError ends the loop."""
         unreachable = False
         while not stop.is_set():
             try:
                 handled = self.poll_once()
-            except ReorgTooDeepError:
+            except FollowerStoppedError:
                 raise
             except (OSError, ProviderConnectionError) as exc:  # requests' errors are OSErrors
                 if not unreachable:
@@ -180,17 +209,20 @@ class EventFollower:
 
     # ------------------------------------------------------------ background thread
 
-    def start(self, poll_interval: float = 0.5) -> None:
-        """Run `run()` in a daemon thread until `stop()`; a fatal reorg is kept in `failed`."""
+    def start(self, poll_interval: float = 0.5, on_stopped: Callable[[str], None] | None = None) -> None:
+        """Run `run()` in a daemon thread until `stop()`. When it cannot go on (FollowerStoppedError) the reason
+        is kept in `failed` and passed to `on_stopped` (a daemon exits there)."""
         self._stop = threading.Event()
         self.failed: str | None = None
 
         def loop() -> None:
             try:
                 self.run(self._stop, poll_interval)
-            except ReorgTooDeepError as exc:
+            except FollowerStoppedError as exc:
                 self.failed = str(exc)
-                log.exception("follower %s stopped", self.name)
+                log.error("follower %s stopped, nothing rolled back: %s", self.name, exc)
+                if on_stopped is not None:
+                    on_stopped(str(exc))
 
         self._thread = threading.Thread(target=loop, name=f"follower-{self.name}", daemon=True)
         self._thread.start()
@@ -219,23 +251,52 @@ class EventFollower:
 
     # ------------------------------------------------------------ reorgs
 
+    def _check_genesis(self) -> None:
+        """Stops (or, with resync, starts over) when the node's genesis block is not the one of our data."""
+        genesis = self._block_hash(0)
+        row = self.conn.execute("SELECT genesis_hash FROM follower_chain WHERE name = ?", (self.name,)).fetchone()
+        if row is not None and row[0] != genesis:
+            self._replaced(f"the chain's genesis block is {genesis}, the synced data came from a chain with {row[0]}")
+        with self.lock:
+            self.conn.execute(
+                "INSERT INTO follower_chain (name, genesis_hash) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET genesis_hash = excluded.genesis_hash",
+                (self.name, genesis),
+            )
+
+    def _replaced(self, why: str, error: type[FollowerStoppedError] = ChainReplacedError) -> None:
+        """Raise `error` naming `why`; with resync, roll back everything instead and let the caller go on."""
+        if not self.resync:
+            raise error(f"follower {self.name}: {why}; {RESYNC_HINT}")
+        log.warning("follower %s: %s; resync: dropping everything synced and starting over", self.name, why)
+        self._roll_back_to(None)
+
     def _check_reorg(self) -> None:
         cursor = self.cursor
-        if cursor is None or self._block_hash(cursor.block_number, missing_ok=True) == cursor.block_hash:
+        if cursor is None or self._block_hash(cursor.block_number) == cursor.block_hash:
             return
+        self._check_genesis()
+        if self.cursor is None:  # resync started over
+            return
+        checkpoints = self._checkpoints()
         ancestor = None
-        for checkpoint in self._checkpoints():
-            if self._block_hash(checkpoint.block_number, missing_ok=True) == checkpoint.block_hash:
+        for checkpoint in checkpoints:
+            if self._block_hash(checkpoint.block_number) == checkpoint.block_hash:
                 ancestor = checkpoint
                 break
-        if ancestor is None and self._checkpoints():
-            oldest = self._checkpoints()[-1].block_number
+        if ancestor is None:
+            oldest = checkpoints[-1].block_number if checkpoints else cursor.block_number
             if oldest > self.start_block:
-                raise ReorgTooDeepError(
-                    f"follower {self.name}: reorg deeper than block {oldest}, the oldest checkpoint kept"
-                )
+                self._replaced(f"reorg deeper than block {oldest}, the oldest checkpoint kept", ReorgTooDeepError)
+            else:
+                self._replaced(f"none of the synced blocks from {oldest} on is on this chain")
+            return
+        log.warning("follower %s: reorg detected, rolling back to block %d", self.name, ancestor.block_number)
+        self._roll_back_to(ancestor)
+
+    def _roll_back_to(self, ancestor: Cursor | None) -> None:
+        """Undo everything above `ancestor` (everything, when None) in one transaction."""
         keep_through = ancestor.block_number if ancestor else self.start_block - 1
-        log.warning("follower %s: reorg detected, rolling back to block %d", self.name, keep_through)
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -268,13 +329,13 @@ class EventFollower:
             (self.name, self.name, CHECKPOINTS_KEPT),
         )
 
-    def _block_hash(self, number: int, missing_ok: bool = False) -> str | None:
+    def _block_hash(self, number: int) -> str | None:
+        """The hash of block `number`, None when the node says it has no such block (its chain is shorter).
+        Any other failure (refused, timed out) propagates: an outage is never taken for a reorg."""
         try:
             return self.w3.eth.get_block(number)["hash"].to_0x_hex()
-        except Exception:
-            if missing_ok:  # the chain got shorter than our cursor: a reorg
-                return None
-            raise
+        except BlockNotFound:
+            return None
 
 
 def _topic(event: type[BaseContractEvent]) -> HexBytes:

@@ -1,7 +1,8 @@
 """Running a daemon app under uvicorn with the stack's conventions (shared by every daemon).
 
 SIGINT and SIGTERM shut it down gracefully with exit code 0. Exit code 1: bad configuration or busy
-port; 3: the app failed to start.
+port; 3: the app failed to start; 4: the daemon stopped itself (`stop_daemon`: its event follower cannot go on,
+e.g. the chain was replaced), after a graceful shutdown.
 """
 
 from __future__ import annotations
@@ -19,6 +20,21 @@ from zerog.process import port_in_use
 
 EXIT_CONFIG = 1
 EXIT_STARTUP = 3
+EXIT_STOPPED = 4
+
+# The server `serve` runs in this process, and the exit code a `stop_daemon` call asked for.
+_server: uvicorn.Server | None = None
+_exit_code: int | None = None
+
+
+def stop_daemon(reason: str) -> None:
+    """Shut the daemon down gracefully and exit with EXIT_STOPPED, logging `reason` (what to do about it).
+    Safe from any thread; outside `serve` (an app in a test client) it only logs."""
+    global _exit_code
+    logging.getLogger("services").error("stopping: %s", reason)
+    if _server is not None:
+        _exit_code = EXIT_STOPPED
+        _server.should_exit = True
 
 
 def setup_logging() -> None:
@@ -43,7 +59,8 @@ def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_se
         log.info("%s stopped while starting", name)
         return 0
     # log_config=None: uvicorn's loggers propagate to our stdout handler instead of their own.
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
+    global _server
+    server = _server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on"))
     interrupted = False
     try:
         server.run()
@@ -52,4 +69,4 @@ def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_se
     if not server.started and not interrupted:
         return EXIT_STARTUP
     log.info("%s stopped", name)
-    return 0
+    return _exit_code or 0

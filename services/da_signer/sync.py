@@ -10,8 +10,9 @@ import threading
 from web3 import Web3
 from web3.types import EventData
 
+from services.common.serve import stop_daemon
 from services.da_signer.store import SignerStore, Upload
-from zerog.follower import EventFollower, ReorgTooDeepError
+from zerog.follower import EventFollower, FollowerStoppedError
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class UploadFollower:
 
     def __init__(
         self, w3: Web3, entrance_address: str, entrance_abi: list, store: SignerStore, *, start_block: int,
-        confirmations: int, poll_interval: float,
+        confirmations: int, poll_interval: float, resync: bool = False,
     ) -> None:  # fmt: skip
         self.store = store
         self.start_block = start_block
@@ -40,6 +41,7 @@ class UploadFollower:
             start_block=start_block,
             confirmations=confirmations,
             lock=store.lock,
+            resync=resync,
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -73,9 +75,9 @@ class UploadFollower:
     def _run(self) -> None:
         try:
             self.follower.run(self._stop, self.poll_interval)
-        except ReorgTooDeepError as exc:
+        except FollowerStoppedError as exc:
             self.failed = str(exc)
-            log.exception("upload follower stopped: this signer no longer learns new uploads")
+            stop_daemon(f"the upload follower cannot go on: {exc}")
 
     def start(self) -> None:
         self._stop.clear()

@@ -8,6 +8,7 @@ import sqlite3
 from web3 import Web3
 from web3.types import EventData
 
+from services.common.serve import stop_daemon
 from services.faucet.core.config import Settings
 from services.faucet.store import FaucetStore
 from zerog.chain import Deployment
@@ -36,6 +37,7 @@ class DripFollower:
             start_block=int(deployment.record("Faucet").get("deployBlock", 0)),
             confirmations=settings.confirmations,
             lock=store.lock,
+            resync=settings.resync,
         )
         self._timestamps: dict[str, int] = {}
 
@@ -53,7 +55,7 @@ class DripFollower:
         FaucetStore.add_drip(conn, event, self._timestamps[block_hash])
 
     def start(self) -> None:
-        self.follower.start(self.settings.poll_interval)
+        self.follower.start(self.settings.poll_interval, on_stopped=stop_daemon)
 
     def stop(self) -> None:
         self.follower.stop()

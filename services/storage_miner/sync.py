@@ -8,6 +8,7 @@ import sqlite3
 from web3 import Web3
 from web3.types import EventData
 
+from services.common.serve import stop_daemon
 from services.storage_miner.flow import Submission
 from services.storage_miner.store import NodeStore
 from zerog.follower import Cursor, EventFollower
@@ -36,7 +37,7 @@ class SubmitFollower:
 
     def __init__(
         self, w3: Web3, flow_address: str, flow_abi: list, store: NodeStore, *, start_block: int, confirmations: int,
-        poll_interval: float,
+        poll_interval: float, resync: bool = False,
     ) -> None:  # fmt: skip
         self.store = store
         self.start_block = start_block
@@ -52,6 +53,7 @@ class SubmitFollower:
             start_block=start_block,
             confirmations=confirmations,
             lock=store.lock,
+            resync=resync,
         )
         self.follower.store = store
 
@@ -76,11 +78,11 @@ class SubmitFollower:
 
     @property
     def failed(self) -> str | None:
-        """Why the log sync stopped for good (a reorg deeper than the kept checkpoints), if it did."""
+        """Why the log sync stopped for good (another chain, a reorg deeper than the kept checkpoints), if it did."""
         return getattr(self.follower, "failed", None)
 
     def start(self) -> None:
-        self.follower.start(self.poll_interval)
+        self.follower.start(self.poll_interval, on_stopped=stop_daemon)
 
     def stop(self) -> None:
         self.follower.stop()

@@ -3,7 +3,9 @@ restart from the persisted cursor, chain restart, and atomic handler failures.""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
 from zerog.config import Settings
 from zerog.deploy import run_deploy
-from zerog.follower import EventFollower, open_store
+from zerog.follower import ChainReplacedError, EventFollower, open_store
+from zerog.process import wait_until
 
 DRIPPER = 1
 
@@ -221,3 +224,128 @@ def test_handler_failure__rolls_back_the_whole_batch(net, tmp_path: Path) -> Non
     healthy, _ = make_follower(w3, deployment, tmp_path / "f.db")
     healthy.sync()
     assert recipients(healthy) == wanted
+
+
+# ---------------------------------------------------------------- outages are not reorgs
+
+
+class CountingLog(DripLog):
+    """Counts rollbacks: an outage must cause none."""
+
+    rollbacks = 0
+
+    def rollback(self, conn: sqlite3.Connection, from_block: int) -> None:  # type: ignore[override]
+        CountingLog.rollbacks += 1
+        super().rollback(conn, from_block)
+
+
+def short_timeout(w3: Web3, seconds: float = 1.0) -> Web3:
+    """The same endpoint with an RPC timeout of `seconds`, so a frozen node times out quickly."""
+    return Web3(Web3.HTTPProvider(w3.provider.endpoint_uri, request_kwargs={"timeout": seconds}))
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[tuple[ChainNode, Web3, Deployment]]:
+    settings = make_settings(tmp_path, faucet_cooldown=0)
+    chain = ChainNode(settings)
+    chain.start()
+    try:
+        assert run_deploy(settings).returncode == 0
+        w3 = connect(settings.rpc_url)
+        yield chain, w3, Deployment.for_settings(settings, w3.eth.chain_id)
+    finally:
+        chain.stop()
+
+
+def synced_follower(w3: Web3, deployment: Deployment, db: Path, count: int = 2) -> tuple[EventFollower, list[str]]:
+    wanted = [new_address() for _ in range(count)]
+    for address in wanted:
+        drip(w3, deployment, address)
+    CountingLog.rollbacks = 0
+    follower, _ = make_follower(short_timeout(w3), deployment, db, log=CountingLog())
+    follower.sync()
+    assert recipients(follower) == wanted
+    return follower, wanted
+
+
+def test_outage__frozen_chain_rolls_nothing_back(node, tmp_path: Path) -> None:
+    """The review's data-loss bug: a node that does not answer in time looked like a chain without our blocks."""
+    chain, w3, deployment = node
+    follower, wanted = synced_follower(w3, deployment, tmp_path / "f.db")
+    cursor = follower.cursor
+    chain.proc.send_signal(signal.SIGSTOP)
+    try:
+        for _ in range(2):
+            with pytest.raises(OSError):  # a timeout: the follower's run loop backs off and retries
+                follower.poll_once()
+    finally:
+        chain.proc.send_signal(signal.SIGCONT)
+
+    assert CountingLog.rollbacks == 0
+    assert recipients(follower) == wanted and follower.cursor == cursor
+    late = new_address()
+    drip(w3, deployment, late)
+    follower.sync()
+    assert recipients(follower) == [*wanted, late] and CountingLog.rollbacks == 0
+
+
+def test_outage__stopped_chain_rolls_nothing_back_and_catches_up(node, tmp_path: Path) -> None:
+    chain, w3, deployment = node
+    follower, wanted = synced_follower(w3, deployment, tmp_path / "f.db")
+    chain.stop()  # the port is closed: connection refused
+
+    with pytest.raises(OSError):
+        follower.poll_once()
+    assert recipients(follower) == wanted and CountingLog.rollbacks == 0
+
+    chain.start()  # from its state file: the same chain
+    late = new_address()
+    drip(w3, deployment, late)
+    follower.sync()
+    assert recipients(follower) == [*wanted, late] and CountingLog.rollbacks == 0
+
+
+def test_outage__run_loop_survives_a_frozen_chain(node, tmp_path: Path) -> None:
+    chain, w3, deployment = node
+    follower, wanted = synced_follower(w3, deployment, tmp_path / "f.db")
+    follower.start(poll_interval=0.1)
+    try:
+        chain.proc.send_signal(signal.SIGSTOP)
+        time.sleep(2.5)  # more than two RPC timeouts
+        chain.proc.send_signal(signal.SIGCONT)
+        late = new_address()
+        drip(w3, deployment, late)
+        assert wait_until(lambda: len(recipients(follower)) == 3, 10)
+    finally:
+        follower.stop()
+    assert follower.failed is None
+    assert recipients(follower) == [*wanted, late] and CountingLog.rollbacks == 0
+
+
+def test_replaced_chain__stops_and_deletes_nothing_until_resync(tmp_path: Path) -> None:
+    """A wiped dev chain (new genesis) is not a reorg of everything: the follower stops and says how to resync;
+    with resync it drops what came from the old chain and follows the new one."""
+    first = make_settings(tmp_path / "old", faucet_cooldown=0)
+    db = tmp_path / "f.db"
+    with ChainNode(first):
+        assert run_deploy(first).returncode == 0
+        w3 = connect(first.rpc_url)
+        deployment = Deployment.for_settings(first, w3.eth.chain_id)
+        follower, wanted = synced_follower(w3, deployment, db)
+        follower.conn.close()
+    # A fresh chain on the same port: same deployer, so the same contract addresses.
+    second = make_settings(tmp_path / "new", faucet_cooldown=0, chain_port=first.chain_port, rpc_url=first.rpc_url)
+    with ChainNode(second):
+        assert run_deploy(second).returncode == 0
+        w3 = connect(second.rpc_url)
+        deployment = Deployment.for_settings(second, w3.eth.chain_id)
+        drip(w3, deployment, new_address())
+        follower, _ = make_follower(w3, deployment, db, log=CountingLog())
+        with pytest.raises(ChainReplacedError, match="ZG_RESYNC"):
+            follower.poll_once()
+        assert recipients(follower) == wanted and CountingLog.rollbacks == 0
+
+        follower.resync = True
+        follower.sync()
+        fresh = recipients(follower)
+        assert len(fresh) == 1 and fresh[0] not in wanted and CountingLog.rollbacks == 1

@@ -26,6 +26,9 @@ from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE, FileL
 from zerog.storage.rpc import IndexerClient, RpcError, StorageNodeClient
 
 #: Segments per upload call (the official SDK's batch size is 10 too).
+#: Gas a transaction may need beyond its estimate when it lands in a new epoch and makes the epoch's context
+#: (Flow.submit, PoraMine.submit): a 64-level root fold with every frontier slot cold, plus the context's storage.
+CONTEXT_GAS_RESERVE = 250_000
 UPLOAD_BATCH_SEGMENTS = 10
 #: Parallel requests: uploads wait on the node's verification, downloads are bound by our own hashing.
 UPLOAD_THREADS = 4
@@ -119,7 +122,12 @@ def submit(
     fee = sum(1 << height for _, height in nodes) * market.functions.pricePerSector().call()
     submission = ((tree.size, tags, [(root, height) for root, height in nodes]), account.address)
     receipt = send_transaction(
-        w3, account, flow.functions.submit(submission), value=fee, decoder=deployment.error_decoder()
+        w3,
+        account,
+        flow.functions.submit(submission),
+        value=fee,
+        decoder=deployment.error_decoder(),
+        gas_reserve=CONTEXT_GAS_RESERVE,
     )
     (event,) = flow.events.Submit().process_receipt(receipt, errors=DISCARD)  # market/reward logs are not ours
     return receipt["transactionHash"].to_0x_hex(), int(event["args"]["submissionIndex"])

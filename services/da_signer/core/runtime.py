@@ -87,6 +87,7 @@ class SignerRuntime:
             start_block=self.start_block,
             confirmations=self.settings.confirmations,
             poll_interval=self.settings.poll_interval,
+            resync=self.settings.resync,
         )
         self._follower.start()
         self.registrar.start()

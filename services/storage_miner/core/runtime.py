@@ -97,6 +97,7 @@ class NodeRuntime:
             start_block=self.start_block,
             confirmations=self.settings.confirmations,
             poll_interval=self.settings.poll_interval,
+            resync=self.settings.resync,
         )
         self._follower.start()
         if self.mining is not None:

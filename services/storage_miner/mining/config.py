@@ -46,6 +46,7 @@ class MinerConfig:
     claim_wei: int
     poll_interval: float
     confirmations: int
+    resync: bool
     directory: Path
     mine_address: str
     mine_abi: list[dict[str, Any]]
@@ -80,6 +81,7 @@ class MinerConfig:
             claim_wei=settings.storage_mining_claim_wei,
             poll_interval=settings.poll_interval,
             confirmations=settings.confirmations,
+            resync=settings.resync,
             directory=mining_dir(settings),
             mine_address=to_checksum_address(mine["address"]),
             mine_abi=mine["abi"],

@@ -51,7 +51,8 @@ from services.storage_miner.mining.state import ACCEPTED, FAILED, FOUND, REJECTE
 from services.storage_miner.store import NodeStore
 from zerog.chain import ErrorDecoder, send_transaction
 from zerog.errors import TransactionError
-from zerog.follower import EventFollower, ReorgTooDeepError
+from zerog.follower import EventFollower, FollowerStoppedError
+from zerog.storage.client import CONTEXT_GAS_RESERVE
 from zerog.storage.mining import MineRange, MiningContext, MiningRangeError, seed_prefix
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ class Miner:
             start_block=self.config.mine_block,
             confirmations=self.config.confirmations,
             lock=self.state.lock,
+            resync=self.config.resync,
         )
         self._pool = ProcessPoolExecutor(
             self.config.workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
@@ -235,9 +237,10 @@ class Miner:
         while not self._stop.is_set():
             try:
                 busy = self._step()
-            except ReorgTooDeepError as exc:
+            except FollowerStoppedError as exc:  # the node's own log sync stops the node on the same chain
                 self._error(f"reward log sync stopped: {exc}")
-                busy = False
+                self._set(state="stopped: the reward log sync cannot go on")
+                return
             except (OSError, ProviderConnectionError) as exc:  # requests' errors are OSErrors
                 if not unreachable:
                     log.warning("miner: chain node unreachable (%s), retrying", type(exc).__name__)
@@ -567,7 +570,11 @@ class Miner:
         state.update_answer(found.answer_id, SENT)
         try:
             receipt = send_transaction(
-                self.submit_w3, self.config.account, mine.functions.submit(answer.to_abi()), decoder=self.decoder
+                self.submit_w3,
+                self.config.account,
+                mine.functions.submit(answer.to_abi()),
+                decoder=self.decoder,
+                gas_reserve=CONTEXT_GAS_RESERVE,
             )
         except TransactionError as exc:
             reason = exc.reason or exc.message
