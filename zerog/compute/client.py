@@ -47,6 +47,18 @@ class Verifiability(IntEnum):
     TEE_ATTESTED = 2
 
 
+class SkipReason(IntEnum):
+    """Why `settleBatch` skipped a voucher (`VoucherSkipped.reason`; IInferenceServing.SkipReason)."""
+
+    NONE = 0
+    WRONG_PROVIDER = 1
+    INVALID_SIGNATURE = 2
+    STALE_VOUCHER = 3
+    AMOUNT_BELOW_SETTLED = 4
+    INSUFFICIENT_BALANCE = 5
+    VALUE_TOO_LARGE = 6
+
+
 @dataclass(frozen=True)
 class ServiceInfo:
     provider: str
