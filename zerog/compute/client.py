@@ -278,13 +278,13 @@ class Compute:
         return self._send(self.serving.functions.removeService())
 
     def settle(self, vouchers: list[tuple[Voucher, str]]) -> TxReceipt:
-        """One transaction settling every (voucher, signature) given, all of this account's."""
+        """One `settleBatch` transaction for every (voucher, signature) given, all of this account's. A voucher
+        the contract cannot settle does not revert it: it is skipped, with a VoucherSkipped event in the receipt
+        (even for a single voucher, so that callers handle one outcome)."""
         if not vouchers:
             raise ComputeError("no vouchers to settle")
         structs = [v.as_tuple() for v, _ in vouchers]
         signatures = [bytes.fromhex(sig.removeprefix("0x")) for _, sig in vouchers]
-        if len(structs) == 1:
-            return self._send(self.serving.functions.settle(structs[0], signatures[0]))
         return self._send(self.serving.functions.settleBatch(structs, signatures))
 
     def earnings(self, provider: str | None = None) -> int:
