@@ -8,6 +8,13 @@ pragma solidity 0.8.28;
 /// cooldown is enforced here as a backstop to the service's own limits; the budget bounds what a leaked dripper
 /// key can take (one fresh address per transaction) to one budget per window, until the admin revokes the key.
 /// Budget windows are fixed: one starts with the first drip after the previous one ended.
+///
+/// Admin powers (DEFAULT_ADMIN_ROLE), all of them:
+/// - {setDripAmount}, {setCooldown}, {setDripBudget}: change the drip parameters at once (future drips only);
+/// - {withdraw}: send any part of the faucet's balance to any address;
+/// - AccessControl's `grantRole` / `revokeRole`: give DRIPPER_ROLE (drips, within the parameters) or
+///   DEFAULT_ADMIN_ROLE (all of the above) to any address, or take them away; `renounceRole` gives up its own.
+/// The admin can move no funds but the faucet's own balance. The dripper can only {drip}.
 interface IFaucet {
     /// @notice Emitted after `amount` was sent to `recipient`.
     event Dripped(address indexed recipient, uint256 amount, uint256 nextDripAt);

@@ -13,6 +13,8 @@ from eth_account import Account
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError
 
+from tests.conftest import REPO_ROOT
+
 DRIP = 10**18
 COOLDOWN = 3600
 FUND = 10 * DRIP
@@ -28,6 +30,8 @@ GAS_BURNING_CODE = "0x5b6113885a1160005700"
 #: Gas limit of a drip to the gas burner: far more than any drip needs.
 BURNER_TX_GAS = 2_000_000
 CONSTRUCTOR_TYPES = ["uint256", "uint256", "uint256", "uint256", "address", "address"]
+#: An argument of each ABI type, to probe every function from a stranger.
+PROBE_ARGS: dict[str, Any] = {"uint256": 1, "bytes32": DRIPPER_ROLE}
 
 
 # ---------------------------------------------------------------- fixtures
@@ -468,3 +472,46 @@ def test_withdraw__rejecting_receiver_reverts(faucet: Any, admin: Any, chain: An
         faucet.withdraw(rejecting, DRIP, sender=admin)
 
     assert faucet.balance == FUND
+
+
+# ---------------------------------------------------------------- admin powers
+
+
+def _admin_functions(faucet: Any, stranger: Any, chain: Any) -> set[str]:
+    """Every function a stranger is refused for lacking DEFAULT_ADMIN_ROLE, found by calling each one."""
+    w3 = chain.provider.web3
+    abi = [item.model_dump(mode="json", by_alias=True) for item in faucet.contract_type.abi]
+    contract = w3.eth.contract(address=faucet.address, abi=abi)
+    refused = (
+        _error_selector("AccessControlUnauthorizedAccount(address,bytes32)")
+        + encode(["address", "bytes32"], [stranger.address, DEFAULT_ADMIN_ROLE]).hex()
+    )
+    found = set()
+    for item in abi:
+        if item["type"] != "function" or item["stateMutability"] in ("view", "pure"):
+            continue
+        args = [PROBE_ARGS.get(i["type"], stranger.address) for i in item["inputs"]]
+        try:
+            w3.eth.call(
+                {"from": stranger.address, "to": faucet.address, "data": contract.encode_abi(item["name"], args)}
+            )
+        except ContractCustomError as exc:
+            if exc.data == refused:
+                found.add(item["name"])
+    return found
+
+
+def test_admin_powers__each_is_named_in_roles_md_and_ifaucet(faucet: Any, stranger: Any, chain: Any) -> None:
+    admin_functions = _admin_functions(faucet, stranger, chain)
+    assert {"setDripAmount", "withdraw", "grantRole"} <= admin_functions  # the probe finds them
+
+    [admin_row] = [
+        line
+        for line in (REPO_ROOT / "ROLES.md").read_text().splitlines()
+        if line.startswith("| Faucet | DEFAULT_ADMIN")
+    ]
+    natspec = (REPO_ROOT / "contracts/interfaces/IFaucet.sol").read_text().split("interface IFaucet")[0]
+    admin_powers = natspec[natspec.index("Admin powers") :]
+    for name in sorted(admin_functions):
+        assert f"`{name}" in admin_row, f"ROLES.md does not name the admin power {name}"
+        assert name in admin_powers, f"IFaucet's NatSpec does not list the admin power {name}"
