@@ -216,6 +216,8 @@ def deploy_all(settings: Settings, deployer: AccountAPI) -> dict[str, Any]:
     faucet_args = {
         "initialDripAmount": settings.faucet_drip_wei,
         "initialCooldown": settings.faucet_cooldown,
+        "initialBudget": settings.faucet_budget_wei,
+        "initialBudgetWindow": settings.faucet_budget_window,
         "admin": deployer.address,
         "dripper": _faucet_dripper(settings),
     }

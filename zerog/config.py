@@ -30,6 +30,10 @@ DEFAULT_DA_SERVER_PORT = 3100
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 10
 ETHER = 10**18
+#: The faucet's drip budget at deploy time: at most ten default drips an hour in total, so a leaked dripper key
+#: takes 100 0G an hour (not the whole faucet at once) until the admin revokes it.
+DEFAULT_FAUCET_BUDGET_WEI = 100 * ETHER
+DEFAULT_FAUCET_BUDGET_WINDOW = 3600
 
 
 class Settings(BaseSettings):
@@ -76,6 +80,9 @@ class Settings(BaseSettings):
     faucet_drip_wei: int = Field(default=10 * ETHER, gt=0)
     faucet_cooldown: int = Field(default=3600, ge=0)
     faucet_fund_wei: int = Field(default=1_000 * ETHER, ge=0)
+    # Most wei dripped per budget window (at least one drip), whoever the recipients are, and the window's seconds.
+    faucet_budget_wei: int = Field(default=DEFAULT_FAUCET_BUDGET_WEI, gt=0)
+    faucet_budget_window: int = Field(default=DEFAULT_FAUCET_BUDGET_WINDOW, gt=0)
     # Key of the faucet's dripper account (DRIPPER_ROLE); dev account 1 on the local network.
     faucet_private_key: SecretStr | None = None
     # Service-side limits: one claim per address per window, `faucet_ip_limit` claims per IP per window.

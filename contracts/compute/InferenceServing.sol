@@ -183,7 +183,9 @@ contract InferenceServing is IInferenceServing, EIP712, ReentrancyGuard {
 
     /// @inheritdoc IInferenceServing
     function settle(Voucher calldata voucher, bytes calldata signature) external returns (uint256 paid) {
-        paid = _settle(voucher, signature);
+        SkipReason reason;
+        (reason, paid) = _settle(voucher, signature);
+        if (reason != SkipReason.None) _revertUnsettled(reason, voucher, signature);
         _earnings[msg.sender] += paid;
     }
 
@@ -192,33 +194,61 @@ contract InferenceServing is IInferenceServing, EIP712, ReentrancyGuard {
         uint256 count = vouchers.length;
         if (signatures.length != count) revert InferenceLengthMismatch(count, signatures.length);
         for (uint256 i = 0; i < count; ++i) {
-            paid += _settle(vouchers[i], signatures[i]);
+            Voucher calldata voucher = vouchers[i];
+            (SkipReason reason, uint256 due) = _settle(voucher, signatures[i]);
+            if (reason == SkipReason.None) paid += due;
+            else emit VoucherSkipped(voucher.user, msg.sender, voucher.nonce, reason);
         }
         _earnings[msg.sender] += paid;
     }
 
-    /// @dev Checks one voucher and moves its due amount out of the sub-account; the caller credits the earnings.
-    function _settle(Voucher calldata voucher, bytes calldata signature) private returns (uint256 due) {
+    /// @dev Checks one voucher and, if it can settle, moves its due amount out of the sub-account (the caller
+    /// credits the earnings). If it cannot, changes nothing and returns why: the caller reverts or skips.
+    function _settle(Voucher calldata voucher, bytes calldata signature)
+        private
+        returns (SkipReason reason, uint256 due)
+    {
         address user = voucher.user;
-        if (voucher.provider != msg.sender) revert InferenceWrongProvider(msg.sender, voucher.provider);
+        if (voucher.provider != msg.sender) return (SkipReason.WrongProvider, 0);
         (address signer, ECDSA.RecoverError error,) =
             ECDSA.tryRecover(_hashTypedDataV4(_voucherStructHash(voucher)), signature);
-        if (error != ECDSA.RecoverError.NoError || signer != user) revert InferenceInvalidSignature(user, signer);
+        if (error != ECDSA.RecoverError.NoError || signer != user) return (SkipReason.InvalidSignature, 0);
 
         Account storage account = _accounts[user][msg.sender];
-        uint256 lastNonce = account.nonce;
-        if (voucher.nonce <= lastNonce) revert InferenceStaleVoucher(user, voucher.nonce, lastNonce);
+        if (voucher.nonce <= account.nonce) return (SkipReason.StaleVoucher, 0);
         uint256 settled = account.settled;
-        if (voucher.amount < settled) revert InferenceAmountBelowSettled(user, voucher.amount, settled);
+        if (voucher.amount < settled) return (SkipReason.AmountBelowSettled, 0);
         due = voucher.amount - settled;
         uint256 balance = account.balance;
-        if (due > balance) revert InferenceInsufficientBalance(user, msg.sender, balance, due);
+        if (due > balance) return (SkipReason.InsufficientBalance, 0);
+        if (voucher.amount > type(uint96).max || voucher.nonce > type(uint64).max) {
+            return (SkipReason.ValueTooLarge, 0);
+        }
 
-        // due <= balance < 2^96 and settled + due = amount <= settled + balance < 2^97: checked below.
+        // All three fit: due <= balance, and amount and nonce were bounded just above.
         account.balance = uint96(balance - due);
-        account.settled = _toUint96(voucher.amount);
-        account.nonce = _toUint64(voucher.nonce);
+        account.settled = uint96(voucher.amount);
+        account.nonce = uint64(voucher.nonce);
         emit VoucherSettled(user, msg.sender, due, voucher.amount, voucher.nonce);
+    }
+
+    /// @dev Reverts {settle} with the error matching `reason`; its arguments are read again, on failure only.
+    function _revertUnsettled(SkipReason reason, Voucher calldata voucher, bytes calldata signature) private view {
+        address user = voucher.user;
+        Account storage account = _accounts[user][msg.sender];
+        if (reason == SkipReason.WrongProvider) revert InferenceWrongProvider(msg.sender, voucher.provider);
+        if (reason == SkipReason.InvalidSignature) {
+            (address signer,,) = ECDSA.tryRecover(_hashTypedDataV4(_voucherStructHash(voucher)), signature);
+            revert InferenceInvalidSignature(user, signer);
+        }
+        if (reason == SkipReason.StaleVoucher) revert InferenceStaleVoucher(user, voucher.nonce, account.nonce);
+        if (reason == SkipReason.AmountBelowSettled) {
+            revert InferenceAmountBelowSettled(user, voucher.amount, account.settled);
+        }
+        if (reason == SkipReason.InsufficientBalance) {
+            revert InferenceInsufficientBalance(user, msg.sender, account.balance, voucher.amount - account.settled);
+        }
+        revert InferenceValueTooLarge(voucher.amount > type(uint96).max ? voucher.amount : voucher.nonce);
     }
 
     /// @inheritdoc IInferenceServing
@@ -320,10 +350,5 @@ contract InferenceServing is IInferenceServing, EIP712, ReentrancyGuard {
     function _toUint96(uint256 value) private pure returns (uint96) {
         if (value > type(uint96).max) revert InferenceValueTooLarge(value);
         return uint96(value);
-    }
-
-    function _toUint64(uint256 value) private pure returns (uint64) {
-        if (value > type(uint64).max) revert InferenceValueTooLarge(value);
-        return uint64(value);
     }
 }

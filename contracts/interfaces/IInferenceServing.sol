@@ -29,6 +29,24 @@ interface IInferenceServing {
         TeeAttested
     }
 
+    /// @notice Why {settleBatch} skipped a voucher: each reason is the error {settle} reverts with for it.
+    /// @dev None: settled (never in a {VoucherSkipped} event). WrongProvider: the caller is not the voucher's
+    /// provider (InferenceWrongProvider). InvalidSignature: not the user's signature, malformed, or malleated to
+    /// a high s (InferenceInvalidSignature). StaleVoucher: nonce not above the last settled one
+    /// (InferenceStaleVoucher). AmountBelowSettled: cumulative amount below the settled total
+    /// (InferenceAmountBelowSettled). InsufficientBalance: the sub-account cannot pay what is due
+    /// (InferenceInsufficientBalance). ValueTooLarge: the amount or nonce does not fit its packed bits
+    /// (InferenceValueTooLarge).
+    enum SkipReason {
+        None,
+        WrongProvider,
+        InvalidSignature,
+        StaleVoucher,
+        AmountBelowSettled,
+        InsufficientBalance,
+        ValueTooLarge
+    }
+
     /// @notice What a provider registers or updates.
     struct ServiceParams {
         ServiceType serviceType;
@@ -154,6 +172,10 @@ interface IInferenceServing {
         address indexed user, address indexed provider, uint256 paid, uint256 cumulative, uint256 nonce
     );
 
+    /// @notice Emitted after {settleBatch} skipped the voucher of `user` at `nonce` for `reason`, changing nothing;
+    /// `provider` is the caller.
+    event VoucherSkipped(address indexed user, address indexed provider, uint256 nonce, SkipReason reason);
+
     /// @notice Emitted after `provider` withdrew `amount` of its earnings.
     event EarningsWithdrawn(address indexed provider, uint256 amount);
 
@@ -248,13 +270,21 @@ interface IInferenceServing {
     /// @notice Settles one voucher: pays the caller (the voucher's provider) `amount - settled` out of the
     /// user's sub-account.
     /// @dev Reverts with InferenceWrongProvider, InferenceInvalidSignature, InferenceStaleVoucher,
-    /// InferenceAmountBelowSettled or InferenceInsufficientBalance.
+    /// InferenceAmountBelowSettled, InferenceInsufficientBalance or InferenceValueTooLarge.
     /// @param voucher The user's latest voucher.
     /// @param signature The user's EIP-712 signature of it (65 bytes: r, s, v).
     /// @return paid Wei added to the caller's earnings.
     function settle(Voucher calldata voucher, bytes calldata signature) external returns (uint256 paid);
 
-    /// @notice Settles many vouchers (of different users) in one transaction; all or nothing.
+    /// @notice Settles many vouchers (of different users) in one transaction, skipping those that cannot settle:
+    /// one bad voucher does not hold back the others. Each voucher that settles pays exactly what {settle} would
+    /// and emits {VoucherSettled}; each one that cannot changes nothing and emits {VoucherSkipped} with the
+    /// {SkipReason} matching the error {settle} would revert with. The caller is paid only for vouchers naming it
+    /// as provider: a batch sent by anyone else skips every voucher and pays nobody. Vouchers are taken in order,
+    /// so a user's second voucher in one batch needs a higher nonce than its first (a repeat is StaleVoucher).
+    /// @dev Reverts, settling nothing, only for a malformed call (InferenceLengthMismatch); everything that can be
+    /// wrong with one voucher (provider, signature, nonce, amount, balance, packed limits) is a skip, which the
+    /// provider reads from the receipt's events.
     /// @param vouchers Vouchers, each naming the caller as provider.
     /// @param signatures One signature per voucher.
     /// @return paid Wei added to the caller's earnings.

@@ -1,9 +1,13 @@
 """Settlement: the latest voucher of every user goes on chain every `compute_settle_interval` seconds, up to
 `compute_settle_batch` vouchers per transaction, and once more when the daemon stops.
 
-Before sending, each voucher is checked against the chain's sub-account, so a batch never reverts because of
-one voucher: one already settled (a crash after the transaction, before our store noted it) is only marked
-settled; one the sub-account cannot cover any more is held back and logged.
+Before sending, each voucher is checked against the chain's sub-account, so no gas is spent on one that cannot
+settle: one already settled (a crash after the transaction, before our store noted it) is only marked settled;
+one the sub-account cannot cover any more is held back and logged. The contract skips (VoucherSkipped) rather
+than reverts on a voucher that still fails, so one bad voucher never holds back the others: its reason is read
+from the receipt. Short of funds, it is held back as above (a top-up heals it); any other reason (a bad
+signature, a nonce the chain is past) can never settle, so it is marked skipped and not sent again; the user's
+next voucher replaces it.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from web3.logs import DISCARD
+
 from services.compute_provider.store import AccountRow, ProviderStore
-from zerog.compute.client import Compute
+from zerog.compute.client import Compute, SkipReason
 from zerog.compute.protocol import Voucher
 from zerog.errors import ZeroGError
 
@@ -27,6 +33,7 @@ class SettleResult:
     transactions: int = 0
     gas_used: int = 0
     held_back: int = 0
+    skipped: int = 0
 
 
 class Settler:
@@ -57,6 +64,7 @@ class Settler:
                     total.transactions + result.transactions,
                     total.gas_used + result.gas_used,
                     len(held),
+                    total.skipped + result.skipped,
                 )
 
     def _settle_rows(self, rows: list[AccountRow]) -> tuple[SettleResult, set[str]]:
@@ -90,14 +98,25 @@ class Settler:
         if not ready:
             return SettleResult(), held
         receipt = self.compute.settle(ready)
-        paid = sum(
-            int(e["args"]["paid"]) for e in self.compute.serving.events.VoucherSettled().process_receipt(receipt)
-        )
         tx_hash = receipt["transactionHash"].to_0x_hex()
-        self.store.mark_settled([(v.user, v.nonce, v.amount) for v, _ in ready])
-        self.store.record_settlement(tx_hash, receipt["blockNumber"], len(ready), paid, receipt["gasUsed"])
-        log.info("settled %d vouchers for %d wei in %s (gas %d)", len(ready), paid, tx_hash, receipt["gasUsed"])
-        return SettleResult(len(ready), paid, 1, int(receipt["gasUsed"])), held
+        events = self.compute.serving.events
+        paid = sum(int(e["args"]["paid"]) for e in events.VoucherSettled().process_receipt(receipt, errors=DISCARD))
+        skipped = {
+            (e["args"]["user"], int(e["args"]["nonce"])): SkipReason(e["args"]["reason"])
+            for e in events.VoucherSkipped().process_receipt(receipt, errors=DISCARD)
+        }
+        for (user, nonce), reason in skipped.items():
+            log.error("voucher %d of %s was skipped on chain (%s) in %s", nonce, user, reason.name, tx_hash)
+        held |= {user for (user, _), reason in skipped.items() if reason is SkipReason.INSUFFICIENT_BALANCE}
+        lost = [
+            (user, nonce, r.name) for (user, nonce), r in skipped.items() if r is not SkipReason.INSUFFICIENT_BALANCE
+        ]
+        settled = [(v.user, v.nonce, v.amount) for v, _ in ready if (v.user, v.nonce) not in skipped]
+        self.store.mark_settled(settled)
+        self.store.mark_skipped(lost, tx_hash)
+        self.store.record_settlement(tx_hash, receipt["blockNumber"], len(settled), paid, receipt["gasUsed"])
+        log.info("settled %d vouchers for %d wei in %s (gas %d)", len(settled), paid, tx_hash, receipt["gasUsed"])
+        return SettleResult(len(settled), paid, 1, int(receipt["gasUsed"]), skipped=len(lost)), held
 
     # ------------------------------------------------------------ background loop
 

@@ -1,4 +1,5 @@
-"""The provider's SQLite store: the latest voucher of every user (the money owed to us), receipts, settlements.
+"""The provider's SQLite store: the latest voucher of every user (the money owed to us), receipts, settlements,
+and the vouchers the contract skipped for good.
 
 A voucher is committed before the model runs for its request, so whatever happens afterwards (a crash
 mid-stream, a kill -9) the provider can still settle it after a restart. Wei amounts are decimal TEXT: they
@@ -42,6 +43,15 @@ CREATE TABLE IF NOT EXISTS receipts (
     created_at REAL NOT NULL,
     PRIMARY KEY (user, nonce)
 );
+-- Vouchers the contract skipped for good (VoucherSkipped): never sent again; the user's next voucher is.
+CREATE TABLE IF NOT EXISTS skipped_vouchers (
+    user TEXT NOT NULL,
+    nonce INTEGER NOT NULL,
+    reason TEXT NOT NULL,                  -- SkipReason name
+    tx_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (user, nonce)
+);
 CREATE TABLE IF NOT EXISTS settlements (
     tx_hash TEXT PRIMARY KEY,
     block_number INTEGER NOT NULL,
@@ -51,6 +61,12 @@ CREATE TABLE IF NOT EXISTS settlements (
     created_at REAL NOT NULL
 );
 """
+
+#: An account whose latest voucher is still to settle: newer than the settled one and not skipped for good.
+_UNSETTLED = (
+    "voucher_signature IS NOT NULL AND voucher_nonce > settled_nonce AND NOT EXISTS (SELECT 1 FROM "
+    "skipped_vouchers s WHERE s.user = accounts.user AND s.nonce = accounts.voucher_nonce)"
+)
 
 
 @dataclass(frozen=True)
@@ -211,20 +227,16 @@ class ProviderStore:
     # ------------------------------------------------------------ settlement
 
     def unsettled(self, limit: int) -> list[AccountRow]:
-        """Users whose latest voucher is newer than what we settled, oldest first."""
+        """Users whose latest voucher is newer than what we settled and was not skipped, oldest first."""
         with self.lock:
             rows = self.conn.execute(
-                "SELECT * FROM accounts WHERE voucher_signature IS NOT NULL AND voucher_nonce > settled_nonce "
-                "ORDER BY updated_at LIMIT ?",
-                (limit,),
+                f"SELECT * FROM accounts WHERE {_UNSETTLED} ORDER BY updated_at LIMIT ?", (limit,)
             ).fetchall()
         return [self._row(r, r["user"]) for r in rows]
 
     def unsettled_count(self) -> int:
         with self.lock:
-            (count,) = self.conn.execute(
-                "SELECT COUNT(*) FROM accounts WHERE voucher_signature IS NOT NULL AND voucher_nonce > settled_nonce"
-            ).fetchone()
+            (count,) = self.conn.execute(f"SELECT COUNT(*) FROM accounts WHERE {_UNSETTLED}").fetchone()
         return int(count)
 
     def mark_settled(self, settled: list[tuple[str, int, int]]) -> None:
@@ -233,6 +245,15 @@ class ProviderStore:
             self.conn.executemany(
                 "UPDATE accounts SET settled_nonce = MAX(settled_nonce, ?), settled_amount = ? WHERE user = ?",
                 [(nonce, str(amount), user) for user, nonce, amount in settled],
+            )
+
+    def mark_skipped(self, skipped: list[tuple[str, int, str]], tx_hash: str) -> None:
+        """(user, nonce, reason): vouchers the contract skipped and will never settle."""
+        with self.lock:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO skipped_vouchers (user, nonce, reason, tx_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(user, nonce, reason, tx_hash, time.time()) for user, nonce, reason in skipped],
             )
 
     def record_settlement(self, tx_hash: str, block_number: int, vouchers: int, paid: int, gas_used: int) -> None:

@@ -143,7 +143,7 @@ class Dripper:
             raise ApiError(429, "ip_limited", f"too many claims from your IP: at most {limit} every {window} s", wait)
 
     def _check_chain(self, address: str) -> None:
-        """The on-chain cooldown and balance, checked before paying gas for a drip that would revert."""
+        """The on-chain cooldown, balance and drip budget, checked before paying gas for a drip that would revert."""
         block = self.w3.eth.get_block("latest")
         available_at = self.contract.functions.nextDripAt(address).call(block_identifier=block["number"])
         if available_at > block["timestamp"]:
@@ -153,6 +153,9 @@ class Dripper:
         if balance < amount:
             log.warning("faucet %s is empty: %d wei left, drips are %d wei", self.faucet_address, balance, amount)
             raise faucet_empty(balance, amount)
+        budget_at = self.contract.functions.budgetAvailableAt().call(block_identifier=block["number"])
+        if budget_at > block["timestamp"]:
+            raise self._budget_error(budget_at, block["timestamp"])
 
     def send_drip(self, address: str) -> TxReceipt:
         """Sends `drip(address)` without the service's checks (the contract's still apply); reverts and
@@ -180,9 +183,9 @@ class Dripper:
         reason = exc.reason or ""
         log.warning("drip to %s failed: %s", address, exc.message)
         if reason.startswith("FaucetCooldownActive"):
-            match = _AVAILABLE_AT.search(reason)
-            available_at = int(match.group(1)) if match else 0
-            return self._cooldown_error(address, available_at, self.w3.eth.get_block("latest")["timestamp"])
+            return self._cooldown_error(address, _available_at(reason), self.w3.eth.get_block("latest")["timestamp"])
+        if reason.startswith("FaucetBudgetExhausted"):
+            return self._budget_error(_available_at(reason), self.w3.eth.get_block("latest")["timestamp"])
         if reason.startswith("FaucetEmpty"):
             return ApiError(503, "faucet_empty", f"the faucet is empty ({reason})")
         if reason.startswith("AccessControlUnauthorizedAccount"):
@@ -192,11 +195,27 @@ class Dripper:
                 f"the faucet's key {self.account.address} lacks DRIPPER_ROLE on {self.faucet_address}; "
                 "tell the operator",
             )
-        if reason.startswith("FailedCall"):
-            return ApiError(400, "recipient_rejected", f"{address} refused the transfer (a contract without receive?)")
+        if reason.startswith("FaucetTransferFailed"):
+            return ApiError(
+                400,
+                "recipient_rejected",
+                f"{address} refused the transfer (a contract without receive, or one needing more gas than the "
+                "faucet's stipend?)",
+            )
         if exc.reason is None and exc.tx_hash:
             return ApiError(504, "drip_timeout", f"drip {exc.tx_hash} was sent but is not mined yet; check it later")
         return ApiError(502, "drip_failed", f"the drip transaction failed: {reason or exc.message}")
+
+    @staticmethod
+    def _budget_error(available_at: int, chain_now: int) -> ApiError:
+        # The whole faucet is out for the window, not this client: 503 (like an empty faucet), with a retry time.
+        log.warning("faucet drip budget spent until %d", available_at)
+        return ApiError(
+            503,
+            "faucet_budget_exhausted",
+            f"the faucet has dripped all its contract allows in this window; drips resume at {available_at}",
+            max(1, available_at - chain_now),
+        )
 
     @staticmethod
     def _cooldown_error(address: str, available_at: int, chain_now: int) -> ApiError:
@@ -206,3 +225,9 @@ class Dripper:
             f"{address} was funded recently; the faucet contract allows its next drip at {available_at}",
             max(1, available_at - chain_now),
         )
+
+
+def _available_at(reason: str) -> int:
+    """The `availableAt` argument of a decoded revert reason (0 if absent)."""
+    match = _AVAILABLE_AT.search(reason)
+    return int(match.group(1)) if match else 0

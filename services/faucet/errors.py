@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 class ApiError(Exception):
-    """Rendered as ``{"error": {"code", "message"[, "retryAfter"]}}``; 429s also get a Retry-After header."""
+    """Rendered as ``{"error": {"code", "message"[, "retryAfter"]}}``; with `retry_after` (limits, a spent drip
+    budget) also a Retry-After header."""
 
     def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)

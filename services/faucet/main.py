@@ -1,7 +1,8 @@
 """The faucet app: `create_app(settings)` builds it; the lifespan runs the drip follower.
 
 Every error leaves as ``{"error": {"code": ..., "message": ...}}`` with a fitting status: validation
-errors are 400 (not FastAPI's 422), limits are 429 with Retry-After, chain trouble is 503.
+errors are 400 (not FastAPI's 422), limits are 429 with Retry-After, chain trouble is 503, and so is a spent
+drip budget (with Retry-After).
 """
 
 from __future__ import annotations

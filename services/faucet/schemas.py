@@ -95,7 +95,9 @@ class HealthResponse(ApiModel):
 class ErrorDetail(ApiModel):
     code: str = Field(description="Stable machine-readable code, e.g. address_limited, faucet_empty")
     message: str
-    retry_after: int | None = Field(default=None, description="Seconds to wait (429 only; also Retry-After)")
+    retry_after: int | None = Field(
+        default=None, description="Seconds to wait (429, and 503 faucet_budget_exhausted; also Retry-After)"
+    )
 
 
 class ErrorResponse(ApiModel):

@@ -87,6 +87,11 @@ def other_user(accounts: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
+def third_user(accounts: Any) -> Any:
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
 def stranger(accounts: Any) -> Any:
     return accounts[5]
 

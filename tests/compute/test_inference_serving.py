@@ -1,5 +1,6 @@
 """Contract tests of InferenceServing (`ape test`): the provider registry, signer acknowledgement, and voucher
-settlement — exact payment, replay and stale vouchers, bad signatures, other domains, batches."""
+settlement — exact payment, replay and stale vouchers, bad signatures, other domains, and batches that skip
+the vouchers they cannot settle."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ from tests.compute.conftest import (
     request_digest,
 )
 from zerog.auth import typed_data
+from zerog.compute.client import SkipReason
 from zerog.compute.protocol import RECEIPT_TYPE, VOUCHER_TYPE, Receipt, Voucher, serving_domain
 
 FUNDS = 10**18
+#: Order of secp256k1: s and n - s sign the same message.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 # ---------------------------------------------------------------- registry
@@ -341,21 +345,141 @@ def test_settle_batch__pays_every_user(
     assert [(e.user, e.paid) for e in events] == [(user.address, 700), (other_user.address, 300)]
 
 
-def test_settle_batch__one_bad_voucher_reverts_all(
+def _batch(serving: Any, signed: list[tuple[Any, bytes]], sender: Any) -> Any:
+    return serving.settleBatch([v for v, _ in signed], [s for _, s in signed], sender=sender)
+
+
+def _high_s(signature: bytes) -> bytes:
+    """The other valid (r, n - s, v ^ 1) encoding of an ECDSA signature: malleated, refused by OZ ECDSA."""
+    s = int.from_bytes(signature[32:64], "big")
+    return signature[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([signature[64] ^ 1])
+
+
+def test_settle_batch__skips_bad_voucher_settles_the_rest(
+    registered: Any,
+    fund: Callable[..., None],
+    sign: Callable[..., Any],
+    user: Any,
+    other_user: Any,
+    third_user: Any,
+    provider: Any,
+) -> None:
+    fund(user, FUNDS)
+    fund(other_user, 100)
+    fund(third_user, FUNDS)
+    signed = [sign(user, provider, 700, 1), sign(other_user, provider, 101, 1), sign(third_user, provider, 300, 2)]
+
+    receipt = _batch(registered, signed, provider)
+
+    assert registered.earnings(provider) == 1000
+    assert [tuple(registered.getSubAccount(u, provider))[:3] for u in (user, other_user, third_user)] == [
+        (FUNDS - 700, 700, 1),
+        (100, 0, 0),
+        (FUNDS - 300, 300, 2),
+    ]
+    settled = registered.VoucherSettled.from_receipt(receipt)
+    assert [(e.user, e.paid, e.nonce) for e in settled] == [(user.address, 700, 1), (third_user.address, 300, 2)]
+    [skipped] = registered.VoucherSkipped.from_receipt(receipt)
+    assert skipped.event_arguments == {
+        "user": other_user.address,
+        "provider": provider.address,
+        "nonce": 1,
+        "reason": SkipReason.INSUFFICIENT_BALANCE,
+    }
+
+    replayed = _batch(registered, signed, provider)
+
+    assert registered.earnings(provider) == 1000
+    assert registered.VoucherSettled.from_receipt(replayed) == []
+    assert [(e.user, e.reason) for e in registered.VoucherSkipped.from_receipt(replayed)] == [
+        (user.address, SkipReason.STALE_VOUCHER),
+        (other_user.address, SkipReason.INSUFFICIENT_BALANCE),
+        (third_user.address, SkipReason.STALE_VOUCHER),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("other provider", SkipReason.WRONG_PROVIDER),
+        ("signed by another", SkipReason.INVALID_SIGNATURE),
+        ("64-byte signature", SkipReason.INVALID_SIGNATURE),
+        ("high-s signature", SkipReason.INVALID_SIGNATURE),
+        ("replayed nonce", SkipReason.STALE_VOUCHER),
+        ("amount below settled", SkipReason.AMOUNT_BELOW_SETTLED),
+        ("more than the balance", SkipReason.INSUFFICIENT_BALANCE),
+        ("nonce beyond 64 bits", SkipReason.VALUE_TOO_LARGE),
+    ],
+)
+def test_settle_batch__skip_reasons(
     registered: Any,
     fund: Callable[..., None],
     sign: Callable[..., Any],
     user: Any,
     other_user: Any,
     provider: Any,
+    stranger: Any,
+    case: str,
+    reason: SkipReason,
 ) -> None:
     fund(user, FUNDS)
-    fund(other_user, 100)
-    signed = [sign(user, provider, 700, 1), sign(other_user, provider, 101, 1)]
-    with ape.reverts(registered.InferenceInsufficientBalance, user=other_user.address):
-        registered.settleBatch([v for v, _ in signed], [s for _, s in signed], sender=provider)
-    assert registered.earnings(provider) == 0
-    assert registered.getSubAccount(user, provider).nonce == 0
+    fund(other_user, FUNDS)
+    registered.settle(*sign(other_user, provider, 2000, 5), sender=provider)
+    voucher, signature = sign(other_user, provider, 3000, 6)
+    bad = {
+        "other provider": lambda: sign(other_user, stranger, 3000, 6),
+        "signed by another": lambda: sign(other_user, provider, 3000, 6, by=stranger),
+        "64-byte signature": lambda: (voucher, signature[:64]),
+        "high-s signature": lambda: (voucher, _high_s(signature)),
+        "replayed nonce": lambda: sign(other_user, provider, 3000, 5),
+        "amount below settled": lambda: sign(other_user, provider, 1999, 6),
+        "more than the balance": lambda: sign(other_user, provider, FUNDS + 2001, 6),
+        "nonce beyond 64 bits": lambda: sign(other_user, provider, 3000, 2**64),
+    }[case]()
+
+    receipt = _batch(registered, [sign(user, provider, 700, 1), bad], provider)
+
+    assert registered.earnings(provider) == 2700
+    assert tuple(registered.getSubAccount(other_user, provider))[:3] == (FUNDS - 2000, 2000, 5)
+    [skipped] = registered.VoucherSkipped.from_receipt(receipt)
+    assert skipped.event_arguments == {
+        "user": other_user.address,
+        "provider": provider.address,  # the caller, whatever the voucher names
+        "nonce": bad[0][3],
+        "reason": reason,
+    }
+    # The good voucher of the other user was not spoiled: it still settles.
+    registered.settle(voucher, signature, sender=provider)
+    assert registered.earnings(provider) == 3700
+
+
+def test_settle_batch__by_anyone_but_the_provider_pays_nobody(
+    registered: Any, fund: Callable[..., None], sign: Callable[..., Any], user: Any, provider: Any, stranger: Any
+) -> None:
+    fund(user, FUNDS)
+    signed = [sign(user, provider, 700, 1)]
+
+    receipt = _batch(registered, signed, stranger)
+
+    assert (registered.earnings(stranger), registered.earnings(provider)) == (0, 0)
+    assert tuple(registered.getSubAccount(user, provider))[:3] == (FUNDS, 0, 0)
+    [skipped] = registered.VoucherSkipped.from_receipt(receipt)
+    assert (skipped.event_arguments["provider"], skipped.reason) == (stranger.address, SkipReason.WRONG_PROVIDER)
+    _batch(registered, signed, provider)  # the nonce was not used up
+    assert registered.earnings(provider) == 700
+
+
+def test_settle_batch__same_voucher_twice_pays_once(
+    registered: Any, fund: Callable[..., None], sign: Callable[..., Any], user: Any, provider: Any
+) -> None:
+    fund(user, FUNDS)
+    signed = sign(user, provider, 700, 1)
+
+    receipt = _batch(registered, [signed, signed], provider)
+
+    assert registered.earnings(provider) == 700
+    [skipped] = registered.VoucherSkipped.from_receipt(receipt)
+    assert skipped.reason == SkipReason.STALE_VOUCHER
 
 
 def test_settle_batch__length_mismatch_reverts(

@@ -1,4 +1,5 @@
-"""Contract tests of Faucet (`ape test`): every path of drip, funding, admin setters and withdrawals."""
+"""Contract tests of Faucet (`ape test`): every path of drip (cooldown, budget, gas stipend), funding, admin
+setters and withdrawals."""
 
 from __future__ import annotations
 
@@ -8,18 +9,29 @@ from typing import Any
 import ape
 import pytest
 from eth_abi import encode
+from eth_account import Account
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError
+
+from tests.conftest import REPO_ROOT
 
 DRIP = 10**18
 COOLDOWN = 3600
 FUND = 10 * DRIP
+BUDGET = 5 * DRIP
+BUDGET_WINDOW = 86_400
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DRIPPER_ROLE = keccak(text="DRIPPER_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 #: Runtime code that reverts every call with empty data: a recipient that refuses native tokens.
 REJECTING_CODE = "0x60006000fd"
-CONSTRUCTOR_TYPES = ["uint256", "uint256", "address", "address"]
+#: Runtime code that loops until less than 5000 gas is left, then accepts: a recipient burning all it is given.
+GAS_BURNING_CODE = "0x5b6113885a1160005700"
+#: Gas limit of a drip to the gas burner: far more than any drip needs.
+BURNER_TX_GAS = 2_000_000
+CONSTRUCTOR_TYPES = ["uint256", "uint256", "uint256", "uint256", "address", "address"]
+#: An argument of each ABI type, to probe every function from a stranger.
+PROBE_ARGS: dict[str, Any] = {"uint256": 1, "bytes32": DRIPPER_ROLE}
 
 
 # ---------------------------------------------------------------- fixtures
@@ -50,9 +62,17 @@ def create_faucet(project: Any, admin: Any, dripper: Any) -> Callable[..., Any]:
     """Factory: a Faucet with the given parameters, deployed (and funded) by `admin`."""
 
     def create(
-        drip: int = DRIP, cooldown: int = COOLDOWN, fund: int = FUND, owner: Any = None, hot_key: Any = None
+        drip: int = DRIP,
+        cooldown: int = COOLDOWN,
+        fund: int = FUND,
+        owner: Any = None,
+        hot_key: Any = None,
+        budget: int = BUDGET,
+        window: int = BUDGET_WINDOW,
     ) -> Any:
-        return project.Faucet.deploy(drip, cooldown, owner or admin, hot_key or dripper, sender=admin, value=fund)
+        return project.Faucet.deploy(
+            drip, cooldown, budget, window, owner or admin, hot_key or dripper, sender=admin, value=fund
+        )
 
     return create
 
@@ -80,6 +100,7 @@ def _deploy_revert_data(project: Any, chain: Any, sender: Any, *args: Any) -> st
 def test_constructor__sets_parameters_roles_and_funds(faucet: Any, admin: Any, dripper: Any) -> None:
     assert faucet.dripAmount() == DRIP
     assert faucet.cooldown() == COOLDOWN
+    assert (faucet.dripBudget(), faucet.budgetWindow(), faucet.budgetAvailableAt()) == (BUDGET, BUDGET_WINDOW, 0)
     assert faucet.balance == FUND
     assert faucet.hasRole(DEFAULT_ADMIN_ROLE, admin)
     assert faucet.hasRole(DRIPPER_ROLE, dripper)
@@ -103,8 +124,24 @@ def test_constructor__zero_drip_amount_reverts(
 ) -> None:
     with ape.reverts():
         create_faucet(drip=0)
-    data = _deploy_revert_data(project, chain, admin, 0, COOLDOWN, admin.address, dripper.address)
+    data = _deploy_revert_data(
+        project, chain, admin, 0, COOLDOWN, BUDGET, BUDGET_WINDOW, admin.address, dripper.address
+    )
     assert data == _error_selector("FaucetInvalidDripAmount()")
+
+
+@pytest.mark.parametrize(("budget", "window"), [(DRIP - 1, BUDGET_WINDOW), (BUDGET, 0)])
+def test_constructor__invalid_budget_reverts(
+    create_faucet: Callable[..., Any], project: Any, chain: Any, admin: Any, dripper: Any, budget: int, window: int
+) -> None:
+    with ape.reverts():
+        create_faucet(budget=budget, window=window)
+    data = _deploy_revert_data(project, chain, admin, DRIP, COOLDOWN, budget, window, admin.address, dripper.address)
+    assert (
+        data
+        == _error_selector("FaucetInvalidBudget(uint256,uint256)")
+        + encode(["uint256", "uint256"], [budget, window]).hex()
+    )
 
 
 @pytest.mark.parametrize("zeroed", ["owner", "hot_key"])
@@ -114,7 +151,9 @@ def test_constructor__zero_address_role_reverts(
     with ape.reverts():
         create_faucet(**{zeroed: ZERO_ADDRESS})
     roles = {"owner": admin.address, "hot_key": dripper.address, zeroed: ZERO_ADDRESS}
-    data = _deploy_revert_data(project, chain, admin, DRIP, COOLDOWN, roles["owner"], roles["hot_key"])
+    data = _deploy_revert_data(
+        project, chain, admin, DRIP, COOLDOWN, BUDGET, BUDGET_WINDOW, roles["owner"], roles["hot_key"]
+    )
     assert data == _error_selector("FaucetZeroAddress()")
 
 
@@ -217,14 +256,57 @@ def test_drip__zero_address_reverts(faucet: Any, dripper: Any) -> None:
 
 
 def test_drip__rejecting_recipient_reverts_and_keeps_state(faucet: Any, dripper: Any, chain: Any) -> None:
-    rejecting = "0x000000000000000000000000000000000000fa11"
+    rejecting = "0x000000000000000000000000000000000000fA11"
     chain.provider.set_code(rejecting, REJECTING_CODE)
 
-    with ape.reverts(faucet.FailedCall):
+    with ape.reverts(faucet.FaucetTransferFailed, recipient=rejecting, amount=DRIP):
         faucet.drip(rejecting, sender=dripper)
 
     assert faucet.balance == FUND
     assert faucet.lastDripAt(rejecting) == 0
+    assert faucet.budgetAvailableAt() == 0
+
+
+def test_drip__gas_burning_recipient_gets_only_the_stipend(faucet: Any, dripper: Any, chain: Any) -> None:
+    """A recipient contract burning every gas unit it gets cannot make the dripper pay for more than the
+    stipend, however high the transaction's gas limit."""
+    burner = "0x000000000000000000000000000000000000b0b0"
+    chain.provider.set_code(burner, GAS_BURNING_CODE)
+    to_wallet = faucet.drip(Account.create().address, sender=dripper, gas=BURNER_TX_GAS)
+
+    to_burner = faucet.drip(burner, sender=dripper, gas=BURNER_TX_GAS)
+
+    assert chain.provider.get_balance(burner) == DRIP  # the stipend is enough to accept
+    assert to_burner.gas_used <= to_wallet.gas_used + faucet.DRIP_GAS_STIPEND()
+    assert to_burner.gas_used > faucet.DRIP_GAS_STIPEND() // 2  # it did burn what it was given
+
+
+# ---------------------------------------------------------------- drip budget
+
+
+def test_drip__budget_stops_drips_until_the_window_ends(faucet: Any, dripper: Any, chain: Any) -> None:
+    first = faucet.drip(Account.create().address, sender=dripper)
+    for _ in range(BUDGET // DRIP - 1):
+        faucet.drip(Account.create().address, sender=dripper)
+    frees_at = first.timestamp + BUDGET_WINDOW
+    assert faucet.budgetAvailableAt() == frees_at
+
+    # A fresh address each time does not help: the budget is the faucet's, not the address's.
+    with ape.reverts(faucet.FaucetBudgetExhausted, spent=BUDGET, budget=BUDGET, availableAt=frees_at):
+        faucet.drip(Account.create().address, sender=dripper)
+    chain.pending_timestamp = frees_at - 1
+    with ape.reverts(faucet.FaucetBudgetExhausted, availableAt=frees_at):
+        faucet.drip(Account.create().address, sender=dripper)
+
+    chain.pending_timestamp = frees_at
+    recipient = Account.create().address
+    receipt = faucet.drip(recipient, sender=dripper)
+
+    assert chain.provider.get_balance(recipient) == DRIP
+    assert receipt.timestamp == frees_at
+    assert faucet.balance == FUND - BUDGET - DRIP
+    # A new window started with this drip: BUDGET - DRIP are left in it.
+    assert faucet.budgetAvailableAt() == 0
 
 
 # ---------------------------------------------------------------- funding
@@ -273,6 +355,11 @@ def test_set_drip_amount__zero_reverts(faucet: Any, admin: Any) -> None:
         faucet.setDripAmount(0, sender=admin)
 
 
+def test_set_drip_amount__above_budget_reverts(faucet: Any, admin: Any) -> None:
+    with ape.reverts(faucet.FaucetInvalidDripAmount):
+        faucet.setDripAmount(BUDGET + 1, sender=admin)
+
+
 @pytest.mark.parametrize("role", ["dripper", "stranger"])
 def test_set_drip_amount__not_admin_reverts(faucet: Any, request: pytest.FixtureRequest, role: str) -> None:
     caller = request.getfixturevalue(role)
@@ -303,6 +390,38 @@ def test_set_cooldown__zero_is_allowed(faucet: Any, admin: Any, dripper: Any, us
 def test_set_cooldown__not_admin_reverts(faucet: Any, stranger: Any) -> None:
     with ape.reverts(faucet.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=DEFAULT_ADMIN_ROLE):
         faucet.setCooldown(1, sender=stranger)
+
+
+def test_set_drip_budget__updates_and_emits(faucet: Any, admin: Any, dripper: Any, chain: Any) -> None:
+    first = faucet.drip(Account.create().address, sender=dripper)
+
+    receipt = faucet.setDripBudget(DRIP, 60, sender=admin)
+
+    assert (faucet.dripBudget(), faucet.budgetWindow()) == (DRIP, 60)
+    [updated] = faucet.DripBudgetUpdated.from_receipt(receipt)
+    assert updated.event_arguments == {
+        "previousBudget": BUDGET,
+        "previousWindow": BUDGET_WINDOW,
+        "newBudget": DRIP,
+        "newWindow": 60,
+    }
+    # The running window keeps what it spent, and now ends 60 s after it started.
+    assert faucet.budgetAvailableAt() == first.timestamp + 60
+    with ape.reverts(faucet.FaucetBudgetExhausted, spent=DRIP, budget=DRIP, availableAt=first.timestamp + 60):
+        faucet.drip(Account.create().address, sender=dripper)
+
+
+@pytest.mark.parametrize(("budget", "window"), [(DRIP - 1, BUDGET_WINDOW), (BUDGET, 0)])
+def test_set_drip_budget__invalid_reverts(faucet: Any, admin: Any, budget: int, window: int) -> None:
+    with ape.reverts(faucet.FaucetInvalidBudget, budget=budget, window=window):
+        faucet.setDripBudget(budget, window, sender=admin)
+
+
+@pytest.mark.parametrize("role", ["dripper", "stranger"])
+def test_set_drip_budget__not_admin_reverts(faucet: Any, request: pytest.FixtureRequest, role: str) -> None:
+    caller = request.getfixturevalue(role)
+    with ape.reverts(faucet.AccessControlUnauthorizedAccount, account=caller.address, neededRole=DEFAULT_ADMIN_ROLE):
+        faucet.setDripBudget(FUND, 1, sender=caller)
 
 
 # ---------------------------------------------------------------- withdraw
@@ -353,3 +472,46 @@ def test_withdraw__rejecting_receiver_reverts(faucet: Any, admin: Any, chain: An
         faucet.withdraw(rejecting, DRIP, sender=admin)
 
     assert faucet.balance == FUND
+
+
+# ---------------------------------------------------------------- admin powers
+
+
+def _admin_functions(faucet: Any, stranger: Any, chain: Any) -> set[str]:
+    """Every function a stranger is refused for lacking DEFAULT_ADMIN_ROLE, found by calling each one."""
+    w3 = chain.provider.web3
+    abi = [item.model_dump(mode="json", by_alias=True) for item in faucet.contract_type.abi]
+    contract = w3.eth.contract(address=faucet.address, abi=abi)
+    refused = (
+        _error_selector("AccessControlUnauthorizedAccount(address,bytes32)")
+        + encode(["address", "bytes32"], [stranger.address, DEFAULT_ADMIN_ROLE]).hex()
+    )
+    found = set()
+    for item in abi:
+        if item["type"] != "function" or item["stateMutability"] in ("view", "pure"):
+            continue
+        args = [PROBE_ARGS.get(i["type"], stranger.address) for i in item["inputs"]]
+        try:
+            w3.eth.call(
+                {"from": stranger.address, "to": faucet.address, "data": contract.encode_abi(item["name"], args)}
+            )
+        except ContractCustomError as exc:
+            if exc.data == refused:
+                found.add(item["name"])
+    return found
+
+
+def test_admin_powers__each_is_named_in_roles_md_and_ifaucet(faucet: Any, stranger: Any, chain: Any) -> None:
+    admin_functions = _admin_functions(faucet, stranger, chain)
+    assert {"setDripAmount", "withdraw", "grantRole"} <= admin_functions  # the probe finds them
+
+    [admin_row] = [
+        line
+        for line in (REPO_ROOT / "ROLES.md").read_text().splitlines()
+        if line.startswith("| Faucet | DEFAULT_ADMIN")
+    ]
+    natspec = (REPO_ROOT / "contracts/interfaces/IFaucet.sol").read_text().split("interface IFaucet")[0]
+    admin_powers = natspec[natspec.index("Admin powers") :]
+    for name in sorted(admin_functions):
+        assert f"`{name}" in admin_row, f"ROLES.md does not name the admin power {name}"
+        assert name in admin_powers, f"IFaucet's NatSpec does not list the admin power {name}"

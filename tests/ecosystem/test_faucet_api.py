@@ -1,8 +1,9 @@
 """The faucet daemon as users meet it: `python -m services.faucet` over real HTTP, against a real chain
 with the contracts deployed by `ape run deploy`. No mocks.
 
-The tests of this module share one chain and one daemon and run in file order: the empty-faucet test
-drains the faucet and comes last.
+The tests of this module share one chain and one daemon and run in file order: the budget test moves the
+chain's clock past a budget window (and so past every on-chain cooldown), the empty-faucet test drains the
+faucet; they come last.
 """
 
 from __future__ import annotations
@@ -476,7 +477,45 @@ def test_client__nothing_listening_raises_clear_error() -> None:
     assert "zg up" in info.value.message
 
 
-# ---------------------------------------------------------------- last: drain the faucet
+# ---------------------------------------------------------------- last: spend the budget, drain the faucet
+
+
+def _advance_chain(w3: Web3, seconds: int) -> None:
+    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def test_claim__budget_exhausted_is_503_with_retry_after(
+    daemon: FaucetDaemon,
+    deployed_devnet: Settings,
+    manifest: Deployment,
+    w3: Web3,
+    in_process_dripper: Callable[..., Dripper],
+) -> None:
+    faucet_contract = manifest.contract(w3, "Faucet")
+    admin = dev_account(0)
+    window = deployed_devnet.faucet_budget_window
+    # A budget of one drip, in a window of its own: the first claim spends it.
+    send_transaction(w3, admin, faucet_contract.functions.setDripBudget(deployed_devnet.faucet_drip_wei, window))
+    _advance_chain(w3, window)
+    assert daemon.claim(fresh_address()).status_code == 200
+    address = fresh_address()
+
+    response = daemon.claim(address)
+
+    error = assert_error(response, 503, "faucet_budget_exhausted")
+    retry_after = int(response.headers["Retry-After"])
+    assert error["retryAfter"] == retry_after and 0 < retry_after <= window
+    assert w3.eth.get_balance(address) == 0
+    # Sent past the service's check, the contract's FaucetBudgetExhausted revert maps the same way.
+    with pytest.raises(ApiError) as info:
+        in_process_dripper().send_drip(address)
+    assert (info.value.status, info.value.code) == (503, "faucet_budget_exhausted")
+    assert info.value.retry_after is not None and 0 < info.value.retry_after <= window
+    # The window ends: drips go on (the refused claim used up nothing).
+    _advance_chain(w3, retry_after)
+    assert daemon.claim(address).status_code == 200
+    send_transaction(w3, admin, faucet_contract.functions.setDripBudget(deployed_devnet.faucet_budget_wei, window))
 
 
 def test_claim__empty_faucet_is_503(

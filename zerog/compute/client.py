@@ -47,6 +47,18 @@ class Verifiability(IntEnum):
     TEE_ATTESTED = 2
 
 
+class SkipReason(IntEnum):
+    """Why `settleBatch` skipped a voucher (`VoucherSkipped.reason`; IInferenceServing.SkipReason)."""
+
+    NONE = 0
+    WRONG_PROVIDER = 1
+    INVALID_SIGNATURE = 2
+    STALE_VOUCHER = 3
+    AMOUNT_BELOW_SETTLED = 4
+    INSUFFICIENT_BALANCE = 5
+    VALUE_TOO_LARGE = 6
+
+
 @dataclass(frozen=True)
 class ServiceInfo:
     provider: str
@@ -266,13 +278,13 @@ class Compute:
         return self._send(self.serving.functions.removeService())
 
     def settle(self, vouchers: list[tuple[Voucher, str]]) -> TxReceipt:
-        """One transaction settling every (voucher, signature) given, all of this account's."""
+        """One `settleBatch` transaction for every (voucher, signature) given, all of this account's. A voucher
+        the contract cannot settle does not revert it: it is skipped, with a VoucherSkipped event in the receipt
+        (even for a single voucher, so that callers handle one outcome)."""
         if not vouchers:
             raise ComputeError("no vouchers to settle")
         structs = [v.as_tuple() for v, _ in vouchers]
         signatures = [bytes.fromhex(sig.removeprefix("0x")) for _, sig in vouchers]
-        if len(structs) == 1:
-            return self._send(self.serving.functions.settle(structs[0], signatures[0]))
         return self._send(self.serving.functions.settleBatch(structs, signatures))
 
     def earnings(self, provider: str | None = None) -> int:

@@ -12,13 +12,21 @@ from services.faucet.schemas import ClaimRequest, ClaimResponse, ErrorResponse
 router = APIRouter(prefix="/api", tags=["claim"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "Malformed body or address (invalid_request, invalid_address)"},
+    400: {
+        "model": ErrorResponse,
+        "description": "Malformed body or address, or a recipient refusing funds "
+        "(invalid_request, invalid_address, recipient_rejected)",
+    },
     429: {
         "model": ErrorResponse,
         "description": "Address or IP limited (address_limited, cooldown_active, ip_limited); see Retry-After",
     },
     502: {"model": ErrorResponse, "description": "The drip transaction failed (drip_failed)"},
-    503: {"model": ErrorResponse, "description": "faucet_empty, chain_unavailable or faucet_misconfigured"},
+    503: {
+        "model": ErrorResponse,
+        "description": "faucet_empty, faucet_budget_exhausted (see Retry-After), chain_unavailable or "
+        "faucet_misconfigured",
+    },
 }
 
 
