@@ -7,7 +7,8 @@ daemons derive them).
 Per signer count: every signer signing, and the fewest that still hold two thirds of the stake (the most G1
 keys to subtract from the epoch's aggregate). Medians over `--runs` attestations of distinct data roots (the
 first one of a chain included; nothing in the call touches a cold slot the next ones would find warm). Also
-submitOriginalData (one root) and the registration of a signer (proof of possession checked on chain).
+submitOriginalData (one root) and the registration of one more signer (proof of possession checked on chain),
+with twice the genesis stake: into the 4-signer set, and into the full 32-signer set.
 
 For scale: EigenDA's certificate verification costs 0.6-3.5M gas; the target here is < 300k.
 """
@@ -32,13 +33,14 @@ from zerog.da.bls import aggregate_g1, aggregate_g2  # noqa: E402
 from zerog.da.contracts import DAContracts  # noqa: E402
 from zerog.da.keys import SIGNER_DEV_ACCOUNT_OFFSET, signer_keys  # noqa: E402
 from zerog.deploy import deploy  # noqa: E402
+from zerog.errors import TransactionError  # noqa: E402
 from zerog.process import free_port  # noqa: E402
 
 TARGET = 300_000
 _roots = iter(range(1, 1 << 62))
 
 
-def measure(signers: int, runs: int) -> dict[str, int]:
+def measure(signers: int, runs: int) -> dict[str, int | str]:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         settings = load_settings(
@@ -58,7 +60,7 @@ def measure(signers: int, runs: int) -> dict[str, int]:
             view = da.current_signers()
             assert len(view.signers) == signers
             quorum = -(-2 * signers // 3)  # fewest equal-stake signers holding >= 2/3
-            out: dict[str, int] = {}
+            out: dict[str, int | str] = {}
             for label, count in (("all sign", signers), (f"{quorum} of {signers} sign", quorum)):
                 gas = []
                 for _ in range(runs):
@@ -71,6 +73,12 @@ def measure(signers: int, runs: int) -> dict[str, int]:
                     receipt = da.submit_verified(payer, root, view.epoch, (1 << count) - 1, apk2, signature)
                     gas.append(receipt["gasUsed"])
                 out[label] = int(statistics.median(gas))
+            newcomer = dev_account(SIGNER_DEV_ACCOUNT_OFFSET + signers)
+            stake = 2 * settings.da_signer_stake_wei
+            try:
+                out["register"] = da.register(newcomer, signer_keys(newcomer), "http://bench.test", stake)["gasUsed"]
+            except TransactionError as exc:
+                out["register"] = f"refused: {exc.reason}"
             out["DASigners deploy (genesis set)"] = deployment.record("DASigners")["gasUsed"]
             return out
 
@@ -82,6 +90,9 @@ def main() -> None:
     print(f"{'case':<40}{'gas':>12}  target < {TARGET:,}")
     for signers in (4, 32):
         for label, gas in measure(signers, args.runs).items():
+            if isinstance(gas, str):
+                print(f"{signers:>2} signers: {label:<28}  {gas}")
+                continue
             flag = ""
             if "sign" in label:
                 flag = "ok" if gas < TARGET else "OVER"
