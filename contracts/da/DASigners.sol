@@ -298,11 +298,17 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
             address account = _set.slots[slot].account;
             Registration storage reg = _registrations[account];
             uint256 stake = _set.stakeAt(slot, epochNumber);
-            uint256 first = (cumulative * COLUMNS_PER_BLOB) / total;
+            uint256 first = _column(cumulative, total);
             cumulative += stake;
-            uint256 end = (cumulative * COLUMNS_PER_BLOB) / total;
+            uint256 end = _column(cumulative, total);
             members[k++] = EpochSigner(slot, account, stake, first, end - first, reg.socket, reg.pkG1, reg.pkG2);
         }
+    }
+
+    /// @dev The first column after a cumulative stake of `cumulative` out of `total`. A set without stake has no
+    /// columns to share: every member gets none rather than the view reverting on a division by zero.
+    function _column(uint256 cumulative, uint256 total) private pure returns (uint256) {
+        return total == 0 ? 0 : (cumulative * COLUMNS_PER_BLOB) / total;
     }
 
     function _keyHash(BN254.G1Point memory pkG1) private pure returns (bytes32) {

@@ -185,6 +185,14 @@ def test_register__columns_follow_stake_exactly_as_the_client_computes(
     assert sum(c for _, c in columns_of(members)) == 128
 
 
+def test_signers__all_zero_stakes_get_no_columns_instead_of_dividing_by_zero(
+    create_registry: Callable[..., Any], signer_accounts: list[Any]
+) -> None:
+    registry = create_registry(signer_accounts[:2], [0, 0], min_stake=0)
+    assert columns_of(members_of(registry.signers())) == [(0, 0), (0, 0)]
+    assert assign_columns([0, 0]) == [range(0, 0), range(0, 0)]
+
+
 def test_register__without_valid_proof_of_possession_reverts(four: Any, chain: Any, accounts: Any) -> None:
     newcomer, other = accounts[7], accounts[8]
     key = keys(7)

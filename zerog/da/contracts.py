@@ -61,8 +61,11 @@ def proof_of_possession(keys: KeyPair, chain_id: int, signers_address: str, acco
 
 
 def assign_columns(stakes: Sequence[int], columns: int = COLUMNS_PER_BLOB) -> list[range]:
-    """DASigners' column assignment: signer k (slot order) gets [columns*C_k/S, columns*(C_k + s_k)/S)."""
+    """DASigners' column assignment: signer k (slot order) gets [columns*C_k/S, columns*(C_k + s_k)/S); nothing
+    at all if S is zero."""
     total = sum(stakes)
+    if total == 0:
+        return [range(0) for _ in stakes]
     ranges, cumulative = [], 0
     for stake in stakes:
         first = cumulative * columns // total

@@ -99,7 +99,7 @@ library SignerSet {
         for (uint256 index = 0; missing != 0; ++index) {
             if (missing & 1 != 0) {
                 signedStake -= stakeAt(set, index, epoch);
-                apk = _add(apk, BN254.negate(set.slots[index].pkG1));
+                apk = BN254.add(apk, BN254.negate(set.slots[index].pkG1));
             }
             missing >>= 1;
         }
@@ -117,7 +117,7 @@ library SignerSet {
         Quorum storage next = set.next;
         next.members |= uint32(1 << index);
         next.totalStake += amount;
-        next.apk = _add(next.apk, pkG1);
+        next.apk = BN254.add(next.apk, pkG1);
         set.current = next;
     }
 
@@ -137,7 +137,7 @@ library SignerSet {
         Quorum storage next = _editNext(set, epoch);
         next.members |= uint32(1 << index);
         next.totalStake += stake.toUint128();
-        next.apk = _add(next.apk, pkG1);
+        next.apk = BN254.add(next.apk, pkG1);
     }
 
     /// @notice Slot `index` gets `amount` more stake from epoch `epoch` + 1 on; returns its new stake.
@@ -157,7 +157,7 @@ library SignerSet {
         Quorum storage next = _editNext(set, epoch);
         next.members &= ~uint32(1 << index);
         next.totalStake -= stake.toUint128();
-        next.apk = _add(next.apk, BN254.negate(slot.pkG1));
+        next.apk = BN254.add(next.apk, BN254.negate(slot.pkG1));
     }
 
     // ------------------------------------------------------------------ internals
@@ -176,12 +176,5 @@ library SignerSet {
             stake.nextFrom = (epoch + 1).toUint64();
         }
         stake.next = value.toUint96();
-    }
-
-    /// @dev Sums of registered keys: every input was checked to be on the curve, so ecAdd cannot fail.
-    function _add(BN254.G1Point memory a, BN254.G1Point memory b) private view returns (BN254.G1Point memory sum) {
-        bool ok;
-        (ok, sum) = BN254.add(a, b);
-        assert(ok);
     }
 }
