@@ -72,9 +72,6 @@ interface IDAEntrance {
     /// @notice Nobody paid for `dataRoot`.
     error DAEntranceUnknownDataRoot(bytes32 dataRoot);
 
-    /// @notice `dataRoot` was verified already, in epoch `epoch`.
-    error DAEntranceAlreadyVerified(bytes32 dataRoot, uint256 epoch);
-
     /// @notice Only quorum 0 exists.
     error DAEntranceUnknownQuorum(uint256 quorumId);
 
@@ -100,10 +97,12 @@ interface IDAEntrance {
     /// @dev msg.value must be exactly blobFee() * dataRoots.length. Emits DataUpload per root.
     function submitOriginalData(bytes32[] calldata dataRoots) external payable;
 
-    /// @notice Records the attestations of `submissions`, each checked as the contract description says.
-    /// @dev Reverts with DAEntranceNoSubmissions, DAEntranceUnknownDataRoot, DAEntranceAlreadyVerified,
-    /// DAEntranceUnknownQuorum, DAEntranceEpochMismatch, DAEntranceInvalidSignerBitmap,
-    /// DAEntranceInsufficientStake or DAEntranceInvalidSignature. Emits ErasureCommitmentVerified per submission.
+    /// @notice Records the attestations of `submissions`, each checked as the contract description says. A data
+    /// root verified already (by an earlier call, or earlier in the batch) is skipped without any check and emits
+    /// nothing, so a copy of one entry submitted first cannot void the batch.
+    /// @dev Reverts with DAEntranceNoSubmissions, DAEntranceUnknownDataRoot, DAEntranceUnknownQuorum,
+    /// DAEntranceEpochMismatch, DAEntranceInvalidSignerBitmap, DAEntranceInsufficientStake or
+    /// DAEntranceInvalidSignature. Emits ErasureCommitmentVerified per data root it verifies.
     function submitVerifiedCommitRoots(CommitRootSubmission[] calldata submissions) external;
 
     /// @notice Sets the fee per data root. Only DEFAULT_ADMIN_ROLE.

@@ -155,8 +155,22 @@ def test_submit_verified__bookkeeping_reverts(quorum: Quorum, uploader: Any, cha
     with ape.reverts(entrance.DAEntranceUnknownQuorum, quorumId=1):
         entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3], quorum_id=1)], sender=uploader)
     entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
-    with ape.reverts(entrance.DAEntranceAlreadyVerified, dataRoot=root(1), epoch=0):
-        entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
+
+
+def test_submit_verified__front_run_entry_is_skipped_and_the_rest_of_the_batch_verifies(
+    quorum: Quorum, uploader: Any, stranger: Any, chain: Any
+) -> None:
+    """Anyone can copy one attestation of a pending batch and submit it first: that must not void the batch."""
+    entrance = quorum.entrance
+    upload(quorum, uploader, root(1), root(2), root(3))
+    batch = [quorum.attest(chain, root(n), [0, 1, 2, 3]) for n in (1, 2, 3)]
+    entrance.submitVerifiedCommitRoots([batch[1]], sender=stranger)
+    tx = entrance.submitVerifiedCommitRoots(batch, sender=uploader)
+    assert [e.dataRoot for e in entrance.ErasureCommitmentVerified.from_receipt(tx)] == [root(1), root(3)]
+    assert all(entrance.dataRootStatus(root(n)).verified for n in (1, 2, 3))
+    # All skipped: nothing happens, nothing is emitted.
+    tx = entrance.submitVerifiedCommitRoots(batch[1:], sender=uploader)
+    assert not entrance.ErasureCommitmentVerified.from_receipt(tx)
 
 
 def test_submit_verified__wrong_bitmaps_revert(quorum: Quorum, uploader: Any, chain: Any) -> None:

@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from zerog.chain import Deployment, ErrorDecoder, send_transaction
@@ -235,3 +236,8 @@ class DAContracts:
         submission = (data_root, epoch, QUORUM_ID, bitmap, apk2.to_contract(), signature.to_contract())
         call = self.entrance.functions.submitVerifiedCommitRoots([submission])
         return send_transaction(self.w3, account, call, decoder=self.decoder)
+
+    def verified_roots(self, receipt: TxReceipt) -> list[bytes]:
+        """The data roots a submitVerifiedCommitRoots transaction verified (it skips those verified already)."""
+        events = self.entrance.events.ErasureCommitmentVerified().process_receipt(receipt, errors=DISCARD)
+        return [bytes(e["args"]["dataRoot"]) for e in events]
