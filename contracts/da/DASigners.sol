@@ -208,22 +208,21 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc IDASigners
-    function quorum(uint256 bitmap)
+    function signersAt(uint256 epochNumber) external view returns (EpochSigner[] memory members) {
+        _checkReadable(epochNumber);
+        members = _epochSigners(epochNumber);
+    }
+
+    /// @inheritdoc IDASigners
+    function quorum(uint256 epochNumber, uint256 bitmap)
         external
         view
-        returns (
-            uint256 epochNumber,
-            uint256 members,
-            uint256 totalStake,
-            uint256 signedStake,
-            BN254.G1Point memory apk,
-            bool valid
-        )
+        returns (uint256 members, uint256 totalStake, uint256 signedStake, BN254.G1Point memory apk, bool valid)
     {
-        epochNumber = epoch();
+        _checkReadable(epochNumber);
         SignerSet.Quorum memory q;
         (valid, q, signedStake, apk) = _set.aggregate(epochNumber, bitmap);
-        return (epochNumber, q.members, q.totalStake, signedStake, apk, valid);
+        return (q.members, q.totalStake, signedStake, apk, valid);
     }
 
     /// @inheritdoc IDASigners
@@ -276,6 +275,14 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         reg.pkG1 = pkG1;
         reg.pkG2 = pkG2;
         reg.socket = socket;
+    }
+
+    /// @dev The signer set keeps the previous, the current and the next epoch.
+    function _checkReadable(uint256 epochNumber) private view {
+        uint256 current = epoch();
+        if (epochNumber > current + 1 || epochNumber + 1 < current) {
+            revert DASignersEpochUnavailable(epochNumber, current);
+        }
     }
 
     /// @dev A registered signer that has not asked to leave.

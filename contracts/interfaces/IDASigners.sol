@@ -7,7 +7,8 @@ import {BN254} from "../da/libraries/BN254.sol";
 /// @notice Registry of the data-availability signers: BN254 BLS keys bound to an account by a proof of
 /// possession, a socket (the URL clients reach the signer at), and a stake in native tokens. Time is cut into
 /// epochs of `epochBlocks()` blocks; the signer set of an epoch is fixed when it starts: joining, adding stake
-/// and leaving during epoch E take effect at epoch E + 1.
+/// and leaving during epoch E take effect at epoch E + 1. The sets of the previous, the current and the next
+/// epoch can be read.
 ///
 /// Each epoch assigns the 128 cell columns of every blob to its signers in proportion to stake: signers in slot
 /// order, signer k with cumulative stake C_k before it gets columns [128*C_k/S, 128*(C_k + s_k)/S) of a total
@@ -102,7 +103,7 @@ interface IDASigners {
     /// @notice The G1 key is already registered by `owner`.
     error DASignersKeyInUse(address owner);
 
-    /// @notice All `maxSigners` slots are taken in the current or the next epoch.
+    /// @notice All `maxSigners` slots are taken in the previous, the current or the next epoch.
     error DASignersTooManySigners(uint256 maxSigners);
 
     /// @notice A socket must be 1 to `maxLength` bytes.
@@ -125,6 +126,9 @@ interface IDASigners {
 
     /// @notice Epochs must be at least one block long.
     error DASignersInvalidEpochBlocks();
+
+    /// @notice Only the epochs before, at and after the current epoch `currentEpoch` can be read, not `epochNumber`.
+    error DASignersEpochUnavailable(uint256 epochNumber, uint256 currentEpoch);
 
     /// @notice Registers the caller as a signer with the attached value as stake; a member from the next epoch on.
     /// @dev Reverts with DASignersAlreadyRegistered, DASignersStakeTooLow, DASignersInvalidSocket,
@@ -183,24 +187,23 @@ interface IDASigners {
     /// @notice The signer set of the next epoch as it stands now.
     function nextSigners() external view returns (uint256 epochNumber, EpochSigner[] memory members);
 
-    /// @notice The signers of `bitmap` in the current epoch: their stake and the sum of their G1 keys.
-    /// @return epochNumber The current epoch.
+    /// @notice The signer set of `epochNumber`, in slot order, with their columns: the previous epoch (whose
+    /// attestations DAEntrance still accepts for a few blocks), the current or the next one.
+    /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
+    function signersAt(uint256 epochNumber) external view returns (EpochSigner[] memory members);
+
+    /// @notice The signers of `bitmap` in epoch `epochNumber` (the previous, the current or the next one): their
+    /// stake and the sum of their G1 keys.
+    /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
     /// @return members Bitmap of the epoch's members.
     /// @return totalStake Stake of all members.
     /// @return signedStake Stake of the signers of `bitmap` (0 if `valid` is false).
     /// @return apk Sum of their G1 keys (infinity if `valid` is false).
     /// @return valid False if `bitmap` is empty or names a slot that is not a member.
-    function quorum(uint256 bitmap)
+    function quorum(uint256 epochNumber, uint256 bitmap)
         external
         view
-        returns (
-            uint256 epochNumber,
-            uint256 members,
-            uint256 totalStake,
-            uint256 signedStake,
-            BN254.G1Point memory apk,
-            bool valid
-        );
+        returns (uint256 members, uint256 totalStake, uint256 signedStake, BN254.G1Point memory apk, bool valid);
 
     /// @notice The EIP-712 digest a proof of possession signs: DASignerRegistration(address account, uint256 pkX,
     /// uint256 pkY) in the domain ("DASigners", "1", chain id, this contract).

@@ -26,6 +26,7 @@ from zerog.chain import connect
 from zerog.da.altda import decode_commitment
 from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.da.encoding import PAYLOAD_BYTES_PER_BLOB
+from zerog.errors import TransactionError
 from zerog.process import free_port, wait_until
 
 rng = random.Random(2024)
@@ -137,6 +138,27 @@ def test_put__attestation_front_run_by_someone_else_reports_the_data_as_availabl
     status = da.contracts.status(bytes.fromhex(result.data_root[2:]))
     assert (result.already_verified, result.verify_tx, result.failures) == (True, None, {})
     assert status.verified and result.epoch == status.verified_epoch
+
+
+def test_put__attestation_expired_at_an_epoch_change_is_collected_again(
+    da: DANetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The epoch moved on and the previous one's grace window closed before the aggregate landed: the client
+    disperses again in the new epoch instead of failing."""
+    epochs: list[int] = []
+    with da.client() as client:
+        submit = client.contracts.submit_verified
+
+        def expire_once(account: LocalAccount, root: bytes, epoch: int, *args: Any) -> TxReceipt:
+            epochs.append(epoch)
+            if len(epochs) == 1:
+                reason = f"DAEntranceAttestationExpired(signedEpoch={epoch}, deadlineBlock=1)"
+                raise TransactionError(f"transaction would revert: {reason}", reason=reason)
+            return submit(account, root, epoch, *args)
+
+        monkeypatch.setattr(client.contracts, "submit_verified", expire_once)
+        result = client.put(payload(0.5))
+    assert len(epochs) == 2 and result.verify_tx is not None and not result.already_verified
 
 
 def test_put__over_the_size_limit_fails_before_paying(da: DANetwork, tmp_path: Path) -> None:

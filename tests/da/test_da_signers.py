@@ -58,6 +58,10 @@ def members_of(view: Any) -> list[EpochSigner]:
     return [EpochSigner.from_chain(row) for row in view[1]]
 
 
+def members_at(registry: Any, epoch: int) -> list[EpochSigner]:
+    return [EpochSigner.from_chain(row) for row in registry.signersAt(epoch)]
+
+
 def columns_of(members: list[EpochSigner]) -> list[tuple[int, int]]:
     return [(m.columns.start, len(m.columns)) for m in members]
 
@@ -356,18 +360,23 @@ def test_leave__reverts_for_strangers_and_withdraw_without_leaving(
         four.withdraw(sender=signer_accounts[0])
 
 
-def test_leave__slot_is_reused_only_once_it_left_the_set(
+def test_leave__slot_is_reused_only_once_no_readable_epoch_holds_it(
     four: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
 ) -> None:
     four.requestLeave(sender=signer_accounts[1])
     # Still a member this epoch: a newcomer gets a fresh slot, not slot 1.
     register(four, chain, accounts[7], 7)
     assert four.signerOf(accounts[7].address).slot == 4
+    # A member of the previous epoch, whose attestations still count for a few blocks: slot 1 stays taken.
     advance_to_epoch(chain, four, 1)
+    register(four, chain, accounts[9], 9)
+    assert four.signerOf(accounts[9].address).slot == 5
+    advance_to_epoch(chain, four, 2)
     register(four, chain, accounts[8], 8)
     assert four.signerOf(accounts[8].address).slot == 1
-    # Epoch 1's set is untouched by the slot's new owner; epoch 2 has it.
-    assert [m.slot for m in members_of(four.signers())] == [0, 2, 3, 4]
+    # Epochs 1 and 2 are untouched by the slot's new owner; epoch 3 has it.
+    assert [m.slot for m in members_at(four, 1)] == [0, 2, 3, 4]
+    assert [m.slot for m in members_of(four.signers())] == [0, 2, 3, 4, 5]
     assert [m.account for m in members_of(four.nextSigners())][1] == accounts[8].address
     assert four.signerOf(signer_accounts[1].address).stake == 0
 
@@ -381,14 +390,37 @@ def test_quorum__signed_stake_and_key_sum_of_a_bitmap(
     stakes = [STAKE, 2 * STAKE, 3 * STAKE, 4 * STAKE]
     registry = create_registry(signer_accounts[:4], stakes)
     for bitmap in (0b1111, 0b1011, 0b0100):
-        epoch, members, total, signed, apk, valid = registry.quorum(bitmap)
+        members, total, signed, apk, valid = registry.quorum(0, bitmap)
         slots = [k for k in range(4) if bitmap >> k & 1]
-        assert (epoch, members, total, valid) == (0, 0b1111, sum(stakes), True)
+        assert (members, total, valid) == (0b1111, sum(stakes), True)
         assert signed == sum(stakes[k] for k in slots)
         assert point(apk) == aggregate_g1(keys(k).pk1 for k in slots).to_contract()
     for bitmap in (0, 0b10000, 1 << 255):
-        *_, signed, apk, valid = registry.quorum(bitmap)
+        *_, signed, apk, valid = registry.quorum(0, bitmap)
         assert (signed, point(apk), valid) == (0, (0, 0), False)
+
+
+def test_quorum__previous_current_and_next_epoch_readable_others_revert(
+    four: Any, chain: Any, signer_accounts: list[Any]
+) -> None:
+    """Every change made in epoch 1 (which rolls the stored versions) leaves epoch 0's set readable."""
+    four.addStake(sender=signer_accounts[0], value=STAKE)  # 2:1:1:1 from epoch 1
+    advance_to_epoch(chain, four, 1)
+    four.addStake(sender=signer_accounts[0], value=STAKE)  # 3:1:1:1 from epoch 2
+    four.requestLeave(sender=signer_accounts[3])
+    totals = {0: 4 * STAKE, 1: 5 * STAKE, 2: 5 * STAKE}
+    for epoch, total in totals.items():
+        assert four.quorum(epoch, 0b0111)[1] == total
+    assert four.quorum(2, 0b1111)[4] is False  # slot 3 left
+    assert [m.stake for m in members_at(four, 0)] == [STAKE] * 4
+    assert [m.stake for m in members_at(four, 1)] == [2 * STAKE] + [STAKE] * 3
+    assert [m.stake for m in members_at(four, 2)] == [3 * STAKE] + [STAKE] * 2
+    advance_to_epoch(chain, four, 3)
+    for epoch in (0, 5):
+        with ape.reverts(four.DASignersEpochUnavailable, epochNumber=epoch, currentEpoch=3):
+            four.quorum(epoch, 0b0111)
+        with ape.reverts(four.DASignersEpochUnavailable, epochNumber=epoch, currentEpoch=3):
+            four.signersAt(epoch)
 
 
 def test_registration_digest__matches_python(four: Any, chain: Any, accounts: Any) -> None:

@@ -315,7 +315,7 @@ class DAClient:
                 receipt = self.contracts.submit_verified(self.account, root, view.epoch, bitmap, apk2, signature)
             except TransactionError as exc:
                 reason = exc.reason or ""
-                if reason.startswith("DAEntranceEpochMismatch"):
+                if reason.startswith(("DAEntranceEpochMismatch", "DAEntranceAttestationExpired")):
                     raise _EpochMoved from exc
                 if not reason.startswith("DAEntranceInvalidSignature"):
                     raise
