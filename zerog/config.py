@@ -158,7 +158,7 @@ class Settings(BaseSettings):
     # withdraws, the fee per data root (one payload of up to da_max_blob_size bytes), and the blocks at the
     # start of an epoch during which attestations of the previous one still count (fewer than an epoch).
     da_epoch_blocks: int = Field(default=1000, gt=0)
-    da_min_stake_wei: int = Field(default=10 * ETHER, ge=0)
+    da_min_stake_wei: int = Field(default=10 * ETHER, gt=0)
     da_withdraw_delay_epochs: int = Field(default=2, ge=0)
     da_blob_fee_wei: int = Field(default=10**15, ge=0)
     da_grace_blocks: int = Field(default=20, ge=0)

@@ -45,7 +45,7 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     mapping(bytes32 keyHash => address owner) private _keyOwners;
 
     /// @param epochBlocks_ Blocks per epoch, at least one.
-    /// @param minStake_ Smallest stake a signer registers with, in wei.
+    /// @param minStake_ Smallest stake a signer registers with, in wei; not zero, else squatting all slots is free.
     /// @param withdrawDelayEpochs_ Epochs between a leaving signer's last epoch and its withdrawal.
     /// @param genesis Signers that are members from epoch 0 on; the attached value pays their stakes.
     constructor(
@@ -55,6 +55,7 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         GenesisSigner[] memory genesis
     ) payable EIP712("DASigners", "1") {
         if (epochBlocks_ == 0) revert DASignersInvalidEpochBlocks();
+        if (minStake_ == 0) revert DASignersZeroMinStake();
         _epochBlocks = epochBlocks_;
         _genesisBlock = block.number;
         _minStake = minStake_;
@@ -83,8 +84,8 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     ) external payable {
         _checkRegistration(msg.sender, msg.value, pkG1, pkG2, proofOfPossession, socket);
         uint256 current = epoch();
-        (bool found, uint256 slot) = _set.freeSlot(current);
-        if (!found) revert DASignersTooManySigners(SignerSet.MAX_SIGNERS);
+        if (_set.isFull()) _evictSmallest(current);
+        uint256 slot = _set.freeSlot(current);
         _set.join(current, slot, msg.sender, pkG1, msg.value);
         _store(msg.sender, slot, current + 1, pkG1, pkG2, socket);
         emit SignerRegistered(msg.sender, slot, pkG1, pkG2, socket, msg.value, current + 1);
@@ -110,13 +111,8 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
 
     /// @inheritdoc IDASigners
     function requestLeave() external {
-        Registration storage reg = _active(msg.sender);
         uint256 current = epoch();
-        uint256 stake = _set.remove(current, reg.slot);
-        uint256 withdrawable = current + 1 + _withdrawDelayEpochs;
-        reg.leaving = true;
-        reg.lockedStake = stake.toUint96();
-        reg.withdrawableEpoch = withdrawable.toUint64();
+        (, uint256 withdrawable) = _leave(_active(msg.sender), current);
         emit LeaveRequested(msg.sender, current, withdrawable);
     }
 
@@ -277,6 +273,24 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         reg.socket = socket;
     }
 
+    /// @dev Makes room in the full next set for the caller, whose stake must be above the smallest there.
+    function _evictSmallest(uint256 current) private {
+        (uint256 slot, uint256 smallestStake) = _set.smallest();
+        if (msg.value <= smallestStake) revert DASignersStakeTooLowToEvict(msg.value, smallestStake);
+        address account = _set.slots[slot].account;
+        (uint256 stake, uint256 withdrawable) = _leave(_registrations[account], current);
+        emit SignerEvicted(account, msg.sender, stake, current, withdrawable);
+    }
+
+    /// @dev The signer of `reg` is a member through `current` at most; its stake is locked until `withdrawable`.
+    function _leave(Registration storage reg, uint256 current) private returns (uint256 stake, uint256 withdrawable) {
+        stake = _set.remove(current, reg.slot);
+        withdrawable = current + 1 + _withdrawDelayEpochs;
+        reg.leaving = true;
+        reg.lockedStake = stake.toUint96();
+        reg.withdrawableEpoch = withdrawable.toUint64();
+    }
+
     /// @dev The signer set keeps the previous, the current and the next epoch.
     function _checkReadable(uint256 epochNumber) private view {
         uint256 current = epoch();
@@ -300,7 +314,7 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         members = new EpochSigner[](count);
         uint256 cumulative;
         uint256 k;
-        for (uint256 slot = 0; slot < SignerSet.MAX_SIGNERS; ++slot) {
+        for (uint256 slot = 0; slot < SignerSet.SLOTS; ++slot) {
             if (bitmap & (1 << slot) == 0) continue;
             address account = _set.slots[slot].account;
             Registration storage reg = _registrations[account];

@@ -9,6 +9,7 @@ from typing import Any
 import ape
 import pytest
 from eth_abi import encode
+from eth_utils import to_checksum_address
 from web3.exceptions import ContractCustomError
 
 from tests.da.conftest import (
@@ -117,6 +118,11 @@ def test_constructor__zero_epoch_blocks_reverts(project: Any, chain: Any, admin:
     assert deploy_revert(project, chain, admin, [0, MIN_STAKE, 1, []]) == "DASignersInvalidEpochBlocks()"
 
 
+def test_constructor__zero_min_stake_reverts(project: Any, chain: Any, admin: Any) -> None:
+    """With no minimum, anyone fills every slot for nothing."""
+    assert deploy_revert(project, chain, admin, [EPOCH_BLOCKS, 0, 1, []]) == "DASignersZeroMinStake()"
+
+
 def test_constructor__value_must_pay_the_genesis_stakes(
     project: Any, chain: Any, admin: Any, signer_accounts: list[Any]
 ) -> None:
@@ -189,11 +195,8 @@ def test_register__columns_follow_stake_exactly_as_the_client_computes(
     assert sum(c for _, c in columns_of(members)) == 128
 
 
-def test_signers__all_zero_stakes_get_no_columns_instead_of_dividing_by_zero(
-    create_registry: Callable[..., Any], signer_accounts: list[Any]
-) -> None:
-    registry = create_registry(signer_accounts[:2], [0, 0], min_stake=0)
-    assert columns_of(members_of(registry.signers())) == [(0, 0), (0, 0)]
+def test_assign_columns__all_zero_stakes_get_no_columns_instead_of_dividing_by_zero() -> None:
+    # DASigners cannot hold such a set any more (the minimum stake is not zero); its column split still guards.
     assert assign_columns([0, 0]) == [range(0, 0), range(0, 0)]
 
 
@@ -258,12 +261,81 @@ def test_register__key_of_another_account_reverts(
         register(four, chain, accounts[7], 0)
 
 
-def test_register__all_slots_taken_reverts(create_registry: Callable[..., Any], chain: Any, accounts: Any) -> None:
-    members = [f"0x{i + 1:040x}" for i in range(MAX_SIGNERS)]
-    full = create_registry(members, key_ids=range(100, 100 + MAX_SIGNERS))
-    assert len(full.signers()[1]) == MAX_SIGNERS
-    with ape.reverts(full.DASignersTooManySigners, maxSigners=MAX_SIGNERS):
-        register(full, chain, accounts[7], 7)
+@pytest.fixture(scope="module")
+def full(create_registry: Callable[..., Any], signer_accounts: list[Any]) -> Any:
+    """A full genesis set: slot 0 is signer_accounts[0] with the smallest stake, slots 1..31 addresses that never
+    transact with twice as much (each test's changes are rolled back)."""
+    members = [signer_accounts[0], *(f"0x{0xDA00 + i:040x}" for i in range(1, MAX_SIGNERS))]
+    stakes = [STAKE] + [2 * STAKE] * (MAX_SIGNERS - 1)
+    return create_registry(members, stakes, key_ids=range(100, 100 + MAX_SIGNERS))
+
+
+def test_register__full_set_admits_a_larger_stake_and_evicts_the_smallest_next_epoch(
+    full: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
+) -> None:
+    smallest, newcomer = signer_accounts[0], accounts[7]
+    tx = register(full, chain, newcomer, 7, stake=STAKE + 1)
+    withdrawable = 1 + WITHDRAW_DELAY
+    [evicted] = full.SignerEvicted.from_receipt(tx)
+    assert evicted.event_arguments == {
+        "account": smallest.address, "newcomer": newcomer.address, "stake": STAKE, "lastEpoch": 0,
+        "withdrawableEpoch": withdrawable,
+    }  # fmt: skip
+    [registered] = full.SignerRegistered.from_receipt(tx)
+    assert (registered.account, registered.activeFromEpoch) == (newcomer.address, 1)
+    # This epoch's set is fixed; the next one has the newcomer instead.
+    assert [m.account for m in members_of(full.signers())][0] == smallest.address
+    next_accounts = [m.account for m in members_of(full.nextSigners())]
+    assert len(next_accounts) == MAX_SIGNERS and smallest.address not in next_accounts
+    info = full.signerOf(smallest.address)
+    assert (info.leaving, info.stake, info.nextStake, info.withdrawableEpoch) == (True, STAKE, 0, withdrawable)
+    with ape.reverts(full.DASignersLeaving, account=smallest.address):
+        full.addStake(sender=smallest, value=STAKE)
+
+    advance_to_epoch(chain, full, 1)
+    accounts_now = [m.account for m in members_of(full.signers())]
+    assert len(accounts_now) == MAX_SIGNERS and newcomer.address in accounts_now
+    assert smallest.address not in accounts_now
+    with ape.reverts(full.DASignersWithdrawalLocked, withdrawableEpoch=withdrawable, epoch=1):
+        full.withdraw(sender=smallest)
+    advance_to_epoch(chain, full, withdrawable)
+    before = smallest.balance
+    tx = full.withdraw(sender=smallest)
+    assert full.StakeWithdrawn.from_receipt(tx)[0].amount == STAKE
+    assert smallest.balance == before + STAKE - tx.total_fees_paid
+
+
+def test_register__full_set_refuses_a_stake_not_above_the_smallest_of_the_next_epoch(
+    full: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
+) -> None:
+    first, second = accounts[7], accounts[8]
+    for stake in (STAKE, MIN_STAKE):
+        with ape.reverts(full.DASignersStakeTooLowToEvict, stake=stake, smallestStake=STAKE):
+            register(full, chain, first, 7, stake=stake)
+    # Newcomers of one epoch compete with each other: the first is now the smallest of the next set.
+    register(full, chain, first, 7, stake=STAKE + 1)
+    with ape.reverts(full.DASignersStakeTooLowToEvict, stake=STAKE + 1, smallestStake=STAKE + 1):
+        register(full, chain, second, 8, stake=STAKE + 1)
+    tx = register(full, chain, second, 8, stake=STAKE + 2)
+    assert full.SignerEvicted.from_receipt(tx)[0].account == first.address
+    # The first newcomer never served: its slot is free at once and it withdraws after the usual delay.
+    assert full.signerOf(second.address).slot == full.signerOf(first.address).slot
+    assert full.signerOf(first.address).withdrawableEpoch == 1 + WITHDRAW_DELAY
+    next_accounts = [m.account for m in members_of(full.nextSigners())]
+    assert second.address in next_accounts and first.address not in next_accounts
+    assert signer_accounts[0].address not in next_accounts
+
+
+def test_register__member_that_raised_its_stake_is_not_evicted(
+    full: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
+) -> None:
+    full.addStake(sender=signer_accounts[0], value=2 * STAKE)
+    with ape.reverts(full.DASignersStakeTooLowToEvict, stake=2 * STAKE, smallestStake=2 * STAKE):
+        register(full, chain, accounts[7], 7, stake=2 * STAKE)
+    # Among equal smallest stakes, the lowest slot goes.
+    tx = register(full, chain, accounts[7], 7, stake=2 * STAKE + 1)
+    assert full.SignerEvicted.from_receipt(tx)[0].account == to_checksum_address(f"0x{0xDA01:040x}")
+    assert not full.signerOf(signer_accounts[0].address).leaving
 
 
 # ---------------------------------------------------------------- stake and socket

@@ -16,18 +16,21 @@ import {BN254} from "./BN254.sol";
 /// X >= currentFrom, else `previous`. That is right for X in {E - 1, E, E + 1} at every epoch E from the last
 /// write on; older values are overwritten.
 ///
-/// Signers occupy slots 0..MAX_SIGNERS-1; a slot is free when it is a member of none of the previous, the current
-/// and the next epoch, so a slot left at epoch E is taken again from epoch E + 2 on, without touching the keys
-/// and stakes the reads of epochs E - 1 and E need.
+/// An epoch has at most MAX_SIGNERS members. They occupy slots 0..SLOTS-1; a slot is free when it is a member of
+/// none of the previous, the current and the next epoch, so a slot left at epoch E is taken again from epoch E + 2
+/// on, without touching the keys and stakes the reads of epochs E - 1 and E need. SLOTS = 3 * MAX_SIGNERS, so a
+/// free slot exists whenever the next epoch has room: the three sets then hold at most SLOTS - 1 slots.
 library SignerSet {
     using SafeCast for uint256;
 
-    /// @notice Signer slots: the signer bitmap of an attestation is one bit per slot.
+    /// @notice Most members of an epoch.
     uint256 internal constant MAX_SIGNERS = 32;
+    /// @notice Signer slots: the signer bitmap of an attestation is one bit per slot.
+    uint256 internal constant SLOTS = 3 * MAX_SIGNERS;
 
     /// @notice Members, their total stake and the sum of their G1 keys, as of one epoch.
     struct Quorum {
-        uint32 members;
+        uint96 members;
         uint128 totalStake;
         BN254.G1Point apk;
     }
@@ -55,7 +58,7 @@ library SignerSet {
         Quorum next;
         uint64 currentFrom;
         uint64 nextFrom;
-        Slot[MAX_SIGNERS] slots;
+        Slot[SLOTS] slots;
     }
 
     // ------------------------------------------------------------------ reads
@@ -86,15 +89,33 @@ library SignerSet {
         return set.slots[index].stake.next;
     }
 
-    /// @notice The lowest slot that is a member at none of `epoch` - 1, `epoch` and after it; `found` is false if
-    /// all are taken.
-    function freeSlot(Set storage set, uint256 epoch) internal view returns (bool found, uint256 index) {
+    /// @notice True if the next epoch's set, as it stands, has MAX_SIGNERS members.
+    function isFull(Set storage set) internal view returns (bool) {
+        uint256 count;
+        for (uint256 bits = set.next.members; bits != 0; bits &= bits - 1) ++count;
+        return count == MAX_SIGNERS;
+    }
+
+    /// @notice The member of the next epoch's set, as it stands, with the smallest stake, and that stake; the
+    /// lowest such slot on a tie. At most MAX_SIGNERS reads.
+    function smallest(Set storage set) internal view returns (uint256 index, uint256 stake) {
+        stake = type(uint256).max;
+        uint256 members = set.next.members;
+        for (uint256 i = 0; members != 0; ++i) {
+            if (members & 1 != 0) {
+                uint256 candidate = set.slots[i].stake.next;
+                if (candidate < stake) (index, stake) = (i, candidate);
+            }
+            members >>= 1;
+        }
+    }
+
+    /// @notice The lowest slot that is a member of none of epochs `epoch` - 1, `epoch` and `epoch` + 1. Call it
+    /// only while the next epoch has room (not {isFull}): there always is such a slot then.
+    function freeSlot(Set storage set, uint256 epoch) internal view returns (uint256 index) {
         uint256 taken = membersAt(set, epoch) | set.next.members;
         if (epoch > 0) taken |= membersAt(set, epoch - 1);
-        for (index = 0; index < MAX_SIGNERS; ++index) {
-            if (taken & (1 << index) == 0) return (true, index);
-        }
-        return (false, 0);
+        while (taken & (1 << index) != 0) ++index;
     }
 
     /// @notice The signers of `bitmap` at `epoch`: their total stake and the sum of their G1 keys, computed as the
@@ -130,7 +151,7 @@ library SignerSet {
         uint96 amount = stake.toUint96();
         set.slots[index] = Slot(account, pkG1, Stake(amount, amount, 0, 0, 0));
         Quorum storage next = set.next;
-        next.members |= uint32(1 << index);
+        next.members |= uint96(1 << index);
         next.totalStake += amount;
         next.apk = BN254.add(next.apk, pkG1);
         set.current = next;
@@ -150,7 +171,7 @@ library SignerSet {
         slot.pkG1 = pkG1;
         _setStake(slot.stake, epoch, stake);
         Quorum storage next = _editNext(set, epoch);
-        next.members |= uint32(1 << index);
+        next.members |= uint96(1 << index);
         next.totalStake += stake.toUint128();
         next.apk = BN254.add(next.apk, pkG1);
     }
@@ -170,7 +191,7 @@ library SignerSet {
         stake = slot.stake.next;
         _setStake(slot.stake, epoch, 0);
         Quorum storage next = _editNext(set, epoch);
-        next.members &= ~uint32(1 << index);
+        next.members &= ~uint96(1 << index);
         next.totalStake -= stake.toUint128();
         next.apk = BN254.add(next.apk, BN254.negate(slot.pkG1));
     }
