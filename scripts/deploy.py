@@ -174,6 +174,7 @@ def deploy_da(
     min_stake: int,
     withdraw_delay_epochs: int,
     blob_fee: int,
+    grace_blocks: int,
     genesis: Callable[[str], list[tuple[Any, ...]]],
 ) -> dict[str, tuple[Any, dict[str, Any]]]:
     """Deploys DASigners (with the genesis signers `genesis(address)` returns for its predicted address, their
@@ -192,7 +193,12 @@ def deploy_da(
     if signers.address != signers_at:
         raise click.ClickException(f"DASigners was not deployed at {signers_at} (but {signers.address}): redeploy")
     signers_args["genesis"] = [{"account": row[0], "socket": row[4], "stake": row[5]} for row in members]
-    entrance_args = {"signerRegistry": signers.address, "initialBlobFee": blob_fee, "admin": deployer.address}
+    entrance_args = {
+        "signerRegistry": signers.address,
+        "initialBlobFee": blob_fee,
+        "graceBlocks": grace_blocks,
+        "admin": deployer.address,
+    }
     entrance = project.DAEntrance.deploy(*entrance_args.values(), sender=deployer)
     return {"DASigners": (signers, signers_args), "DAEntrance": (entrance, entrance_args)}
 
@@ -250,6 +256,7 @@ def deploy_all(settings: Settings, deployer: AccountAPI) -> dict[str, Any]:
         min_stake=settings.da_min_stake_wei,
         withdraw_delay_epochs=settings.da_withdraw_delay_epochs,
         blob_fee=settings.da_blob_fee_wei,
+        grace_blocks=settings.da_grace_blocks,
         genesis=lambda at: genesis_signers(settings, chain.chain_id, at),
     )
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in da.items()})

@@ -166,11 +166,13 @@ class Settings(BaseSettings):
 
     # ---- DA (DASigners, DAEntrance, the signer daemons, the DA client, the OP alt-DA server) ----
     # Deploy time: blocks per signer epoch, least stake of a signer, epochs a leaving signer waits before it
-    # withdraws, and the fee per data root (one payload of up to da_max_blob_size bytes).
+    # withdraws, the fee per data root (one payload of up to da_max_blob_size bytes), and the blocks at the
+    # start of an epoch during which attestations of the previous one still count (fewer than an epoch).
     da_epoch_blocks: int = Field(default=1000, gt=0)
-    da_min_stake_wei: int = Field(default=10 * ETHER, ge=0)
+    da_min_stake_wei: int = Field(default=10 * ETHER, gt=0)
     da_withdraw_delay_epochs: int = Field(default=2, ge=0)
     da_blob_fee_wei: int = Field(default=10**15, ge=0)
+    da_grace_blocks: int = Field(default=20, ge=0)
     # Signer daemons `zg up` starts (signer i on port da_signer_base_port + i, dev account 3 + i). On the
     # local network the deploy makes them the genesis signers (members from epoch 0, stakes paid by the
     # deployer), so the DA works as soon as `zg up` is.

@@ -32,15 +32,28 @@ contract DAEntrance is IDAEntrance, AccessControl, ReentrancyGuard, EIP712 {
     }
 
     IDASigners private immutable _signers;
+    /// @dev The registry's epoch clock (immutable there too), kept here to save a call per attestation.
+    uint256 private immutable _epochBlocks;
+    uint256 private immutable _genesisBlock;
+    uint256 private immutable _graceBlocks;
     uint256 private _blobFee;
     mapping(bytes32 dataRoot => Upload) private _uploads;
 
     /// @param signerRegistry_ The DASigners attestations are checked against.
     /// @param initialBlobFee Wei per data root.
+    /// @param graceBlocks_ Blocks at the start of an epoch during which attestations of the previous epoch still
+    /// count; shorter than an epoch.
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (blob fee, collected fees, roles).
-    constructor(IDASigners signerRegistry_, uint256 initialBlobFee, address admin) EIP712("DAEntrance", "1") {
+    constructor(IDASigners signerRegistry_, uint256 initialBlobFee, uint256 graceBlocks_, address admin)
+        EIP712("DAEntrance", "1")
+    {
         if (address(signerRegistry_) == address(0) || admin == address(0)) revert DAEntranceZeroAddress();
+        uint256 epochBlocks = signerRegistry_.epochBlocks();
+        if (graceBlocks_ >= epochBlocks) revert DAEntranceInvalidGraceBlocks(graceBlocks_, epochBlocks);
         _signers = signerRegistry_;
+        _epochBlocks = epochBlocks;
+        _genesisBlock = signerRegistry_.genesisBlock();
+        _graceBlocks = graceBlocks_;
         _blobFee = initialBlobFee;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
@@ -51,7 +64,7 @@ contract DAEntrance is IDAEntrance, AccessControl, ReentrancyGuard, EIP712 {
         if (count == 0) revert DAEntranceNoDataRoots();
         uint256 fee = _blobFee;
         if (msg.value != fee * count) revert DAEntranceWrongFee(msg.value, fee * count);
-        uint256 current = _signers.epoch();
+        uint256 current = _epoch();
         uint48 epochStored = current.toUint48();
         for (uint256 i = 0; i < count; ++i) {
             bytes32 dataRoot = dataRoots[i];
@@ -105,7 +118,12 @@ contract DAEntrance is IDAEntrance, AccessControl, ReentrancyGuard, EIP712 {
 
     /// @inheritdoc IDAEntrance
     function epoch() external view returns (uint256) {
-        return _signers.epoch();
+        return _epoch();
+    }
+
+    /// @inheritdoc IDAEntrance
+    function graceBlocks() external view returns (uint256) {
+        return _graceBlocks;
     }
 
     /// @inheritdoc IDAEntrance
@@ -136,30 +154,35 @@ contract DAEntrance is IDAEntrance, AccessControl, ReentrancyGuard, EIP712 {
 
     // ------------------------------------------------------------------ internals
 
+    function _epoch() private view returns (uint256) {
+        return (block.number - _genesisBlock) / _epochBlocks;
+    }
+
     function _verify(CommitRootSubmission calldata s) private {
         Upload storage upload = _uploads[s.dataRoot];
         if (upload.uploader == address(0)) revert DAEntranceUnknownDataRoot(s.dataRoot);
-        uint256 verifiedPlusOne = upload.verifiedEpochPlusOne;
-        if (verifiedPlusOne != 0) revert DAEntranceAlreadyVerified(s.dataRoot, verifiedPlusOne - 1);
+        // Skipped, not reverted: whoever copies one entry of a pending batch and submits it first must not void
+        // the rest of the batch.
+        if (upload.verifiedEpochPlusOne != 0) return;
         if (s.quorumId != QUORUM_ID) revert DAEntranceUnknownQuorum(s.quorumId);
+        uint256 current = _epoch();
+        if (s.epoch != current) {
+            // Puts that straddle an epoch change: the previous epoch's signatures count for a few more blocks.
+            if (current == 0 || s.epoch != current - 1) revert DAEntranceEpochMismatch(s.epoch, current);
+            uint256 deadline = _genesisBlock + current * _epochBlocks + _graceBlocks;
+            if (block.number >= deadline) revert DAEntranceAttestationExpired(s.epoch, deadline);
+        }
 
-        (
-            uint256 current,
-            uint256 members,
-            uint256 totalStake,
-            uint256 signedStake,
-            BN254.G1Point memory apk,
-            bool valid
-        ) = _signers.quorum(s.signerBitmap);
-        if (s.epoch != current) revert DAEntranceEpochMismatch(s.epoch, current);
+        (uint256 members, uint256 totalStake, uint256 signedStake, BN254.G1Point memory apk, bool valid) =
+            _signers.quorum(s.epoch, s.signerBitmap);
         if (!valid) revert DAEntranceInvalidSignerBitmap(s.signerBitmap, members);
         if (signedStake * THRESHOLD_DENOMINATOR < totalStake * THRESHOLD_NUMERATOR) {
             revert DAEntranceInsufficientStake(signedStake, totalStake);
         }
-        BN254.G1Point memory message = BN254.hashToG1(attestationDigest(s.dataRoot, current, QUORUM_ID));
+        BN254.G1Point memory message = BN254.hashToG1(attestationDigest(s.dataRoot, s.epoch, QUORUM_ID));
         if (!BN254.verify(message, s.signature, apk, s.aggregatePkG2)) revert DAEntranceInvalidSignature(s.dataRoot);
 
-        upload.verifiedEpochPlusOne = (current + 1).toUint48();
-        emit ErasureCommitmentVerified(s.dataRoot, current, QUORUM_ID, s.signerBitmap, signedStake, totalStake);
+        upload.verifiedEpochPlusOne = (s.epoch + 1).toUint48();
+        emit ErasureCommitmentVerified(s.dataRoot, s.epoch, QUORUM_ID, s.signerBitmap, signedStake, totalStake);
     }
 }

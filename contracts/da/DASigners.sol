@@ -45,7 +45,7 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     mapping(bytes32 keyHash => address owner) private _keyOwners;
 
     /// @param epochBlocks_ Blocks per epoch, at least one.
-    /// @param minStake_ Smallest stake a signer registers with, in wei.
+    /// @param minStake_ Smallest stake a signer registers with, in wei; not zero, else squatting all slots is free.
     /// @param withdrawDelayEpochs_ Epochs between a leaving signer's last epoch and its withdrawal.
     /// @param genesis Signers that are members from epoch 0 on; the attached value pays their stakes.
     constructor(
@@ -55,6 +55,7 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         GenesisSigner[] memory genesis
     ) payable EIP712("DASigners", "1") {
         if (epochBlocks_ == 0) revert DASignersInvalidEpochBlocks();
+        if (minStake_ == 0) revert DASignersZeroMinStake();
         _epochBlocks = epochBlocks_;
         _genesisBlock = block.number;
         _minStake = minStake_;
@@ -83,8 +84,8 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     ) external payable {
         _checkRegistration(msg.sender, msg.value, pkG1, pkG2, proofOfPossession, socket);
         uint256 current = epoch();
-        (bool found, uint256 slot) = _set.freeSlot(current);
-        if (!found) revert DASignersTooManySigners(SignerSet.MAX_SIGNERS);
+        if (_set.isFull()) _evictSmallest(current);
+        uint256 slot = _set.freeSlot(current);
         _set.join(current, slot, msg.sender, pkG1, msg.value);
         _store(msg.sender, slot, current + 1, pkG1, pkG2, socket);
         emit SignerRegistered(msg.sender, slot, pkG1, pkG2, socket, msg.value, current + 1);
@@ -110,13 +111,8 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
 
     /// @inheritdoc IDASigners
     function requestLeave() external {
-        Registration storage reg = _active(msg.sender);
         uint256 current = epoch();
-        uint256 stake = _set.remove(current, reg.slot);
-        uint256 withdrawable = current + 1 + _withdrawDelayEpochs;
-        reg.leaving = true;
-        reg.lockedStake = stake.toUint96();
-        reg.withdrawableEpoch = withdrawable.toUint64();
+        (, uint256 withdrawable) = _leave(_active(msg.sender), current);
         emit LeaveRequested(msg.sender, current, withdrawable);
     }
 
@@ -208,22 +204,21 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc IDASigners
-    function quorum(uint256 bitmap)
+    function signersAt(uint256 epochNumber) external view returns (EpochSigner[] memory members) {
+        _checkReadable(epochNumber);
+        members = _epochSigners(epochNumber);
+    }
+
+    /// @inheritdoc IDASigners
+    function quorum(uint256 epochNumber, uint256 bitmap)
         external
         view
-        returns (
-            uint256 epochNumber,
-            uint256 members,
-            uint256 totalStake,
-            uint256 signedStake,
-            BN254.G1Point memory apk,
-            bool valid
-        )
+        returns (uint256 members, uint256 totalStake, uint256 signedStake, BN254.G1Point memory apk, bool valid)
     {
-        epochNumber = epoch();
+        _checkReadable(epochNumber);
         SignerSet.Quorum memory q;
         (valid, q, signedStake, apk) = _set.aggregate(epochNumber, bitmap);
-        return (epochNumber, q.members, q.totalStake, signedStake, apk, valid);
+        return (q.members, q.totalStake, signedStake, apk, valid);
     }
 
     /// @inheritdoc IDASigners
@@ -278,6 +273,32 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         reg.socket = socket;
     }
 
+    /// @dev Makes room in the full next set for the caller, whose stake must be above the smallest there.
+    function _evictSmallest(uint256 current) private {
+        (uint256 slot, uint256 smallestStake) = _set.smallest();
+        if (msg.value <= smallestStake) revert DASignersStakeTooLowToEvict(msg.value, smallestStake);
+        address account = _set.slots[slot].account;
+        (uint256 stake, uint256 withdrawable) = _leave(_registrations[account], current);
+        emit SignerEvicted(account, msg.sender, stake, current, withdrawable);
+    }
+
+    /// @dev The signer of `reg` is a member through `current` at most; its stake is locked until `withdrawable`.
+    function _leave(Registration storage reg, uint256 current) private returns (uint256 stake, uint256 withdrawable) {
+        stake = _set.remove(current, reg.slot);
+        withdrawable = current + 1 + _withdrawDelayEpochs;
+        reg.leaving = true;
+        reg.lockedStake = stake.toUint96();
+        reg.withdrawableEpoch = withdrawable.toUint64();
+    }
+
+    /// @dev The signer set keeps the previous, the current and the next epoch.
+    function _checkReadable(uint256 epochNumber) private view {
+        uint256 current = epoch();
+        if (epochNumber > current + 1 || epochNumber + 1 < current) {
+            revert DASignersEpochUnavailable(epochNumber, current);
+        }
+    }
+
     /// @dev A registered signer that has not asked to leave.
     function _active(address account) private view returns (Registration storage reg) {
         reg = _registrations[account];
@@ -293,16 +314,22 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         members = new EpochSigner[](count);
         uint256 cumulative;
         uint256 k;
-        for (uint256 slot = 0; slot < SignerSet.MAX_SIGNERS; ++slot) {
+        for (uint256 slot = 0; slot < SignerSet.SLOTS; ++slot) {
             if (bitmap & (1 << slot) == 0) continue;
             address account = _set.slots[slot].account;
             Registration storage reg = _registrations[account];
             uint256 stake = _set.stakeAt(slot, epochNumber);
-            uint256 first = (cumulative * COLUMNS_PER_BLOB) / total;
+            uint256 first = _column(cumulative, total);
             cumulative += stake;
-            uint256 end = (cumulative * COLUMNS_PER_BLOB) / total;
+            uint256 end = _column(cumulative, total);
             members[k++] = EpochSigner(slot, account, stake, first, end - first, reg.socket, reg.pkG1, reg.pkG2);
         }
+    }
+
+    /// @dev The first column after a cumulative stake of `cumulative` out of `total`. A set without stake has no
+    /// columns to share: every member gets none rather than the view reverting on a division by zero.
+    function _column(uint256 cumulative, uint256 total) private pure returns (uint256) {
+        return total == 0 ? 0 : (cumulative * COLUMNS_PER_BLOB) / total;
     }
 
     function _keyHash(BN254.G1Point memory pkG1) private pure returns (bytes32) {

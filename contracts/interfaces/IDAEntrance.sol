@@ -9,9 +9,11 @@ import {IDASigners} from "./IDASigners.sol";
 /// (`submitOriginalData` -> `DataUpload`), hands each signer of the current epoch its cell columns, collects
 /// their BLS signatures over {attestationDigest}(dataRoot, epoch, quorumId), and submits the aggregate
 /// (`submitVerifiedCommitRoots` -> `ErasureCommitmentVerified`). The contract checks that the bitmap names
-/// members of the current epoch holding at least two thirds of its stake, sums their G1 keys, and checks the
+/// members of the signed epoch holding at least two thirds of its stake, sums their G1 keys, and checks the
 /// aggregate signature with one pairing against the caller-supplied aggregate G2 key, which the same pairing
-/// ties to the summed G1 key (see {BN254-verify}).
+/// ties to the summed G1 key (see {BN254-verify}). The signed epoch is the current one or, during the first
+/// `graceBlocks()` blocks of an epoch, the previous one (checked against the previous epoch's signers and
+/// stakes), so that a put crossing an epoch change does not fail.
 /// @dev A data root commits to a payload of up to 32 MiB: the keccak merkle root of the per-blob KZG
 /// commitments of its 4096-element blobs, with the payload length (zerog/da/encoding.py has the definition).
 /// The contract never opens it.
@@ -72,16 +74,18 @@ interface IDAEntrance {
     /// @notice Nobody paid for `dataRoot`.
     error DAEntranceUnknownDataRoot(bytes32 dataRoot);
 
-    /// @notice `dataRoot` was verified already, in epoch `epoch`.
-    error DAEntranceAlreadyVerified(bytes32 dataRoot, uint256 epoch);
-
     /// @notice Only quorum 0 exists.
     error DAEntranceUnknownQuorum(uint256 quorumId);
 
-    /// @notice The signatures are for epoch `signedEpoch` but this is epoch `currentEpoch`.
+    /// @notice The signatures are for epoch `signedEpoch`, neither the current epoch `currentEpoch` nor the one
+    /// before it.
     error DAEntranceEpochMismatch(uint256 signedEpoch, uint256 currentEpoch);
 
-    /// @notice `bitmap` is empty or names slots that are not members (`members`) of the current epoch.
+    /// @notice The signatures are for the previous epoch `signedEpoch`, whose attestations count only before block
+    /// `deadlineBlock`.
+    error DAEntranceAttestationExpired(uint256 signedEpoch, uint256 deadlineBlock);
+
+    /// @notice `bitmap` is empty or names slots that are not members (`members`) of the signed epoch.
     error DAEntranceInvalidSignerBitmap(uint256 bitmap, uint256 members);
 
     /// @notice The signers hold `signedStake` of `totalStake`, less than two thirds.
@@ -93,6 +97,9 @@ interface IDAEntrance {
     /// @notice The zero address cannot receive fees.
     error DAEntranceZeroAddress();
 
+    /// @notice A grace window of `graceBlocks` blocks is not shorter than an epoch of `epochBlocks` blocks.
+    error DAEntranceInvalidGraceBlocks(uint256 graceBlocks, uint256 epochBlocks);
+
     /// @notice A withdrawal asked for `amount` but only `balance` is held.
     error DAEntranceInsufficientBalance(uint256 balance, uint256 amount);
 
@@ -100,10 +107,13 @@ interface IDAEntrance {
     /// @dev msg.value must be exactly blobFee() * dataRoots.length. Emits DataUpload per root.
     function submitOriginalData(bytes32[] calldata dataRoots) external payable;
 
-    /// @notice Records the attestations of `submissions`, each checked as the contract description says.
-    /// @dev Reverts with DAEntranceNoSubmissions, DAEntranceUnknownDataRoot, DAEntranceAlreadyVerified,
-    /// DAEntranceUnknownQuorum, DAEntranceEpochMismatch, DAEntranceInvalidSignerBitmap,
-    /// DAEntranceInsufficientStake or DAEntranceInvalidSignature. Emits ErasureCommitmentVerified per submission.
+    /// @notice Records the attestations of `submissions`, each checked as the contract description says. A data
+    /// root verified already (by an earlier call, or earlier in the batch) is skipped without any check and emits
+    /// nothing, so a copy of one entry submitted first cannot void the batch.
+    /// @dev Reverts with DAEntranceNoSubmissions, DAEntranceUnknownDataRoot, DAEntranceUnknownQuorum,
+    /// DAEntranceEpochMismatch, DAEntranceAttestationExpired, DAEntranceInvalidSignerBitmap,
+    /// DAEntranceInsufficientStake or DAEntranceInvalidSignature. Emits ErasureCommitmentVerified per data root it
+    /// verifies.
     function submitVerifiedCommitRoots(CommitRootSubmission[] calldata submissions) external;
 
     /// @notice Sets the fee per data root. Only DEFAULT_ADMIN_ROLE.
@@ -123,6 +133,9 @@ interface IDAEntrance {
 
     /// @notice The current epoch of the signer registry.
     function epoch() external view returns (uint256);
+
+    /// @notice Blocks at the start of an epoch during which attestations of the previous epoch still count.
+    function graceBlocks() external view returns (uint256);
 
     /// @notice Upload and verification state of `dataRoot` (zero uploader: never uploaded).
     function dataRootStatus(bytes32 dataRoot) external view returns (DataRootStatus memory);

@@ -7,13 +7,20 @@ import {BN254} from "../da/libraries/BN254.sol";
 /// @notice Registry of the data-availability signers: BN254 BLS keys bound to an account by a proof of
 /// possession, a socket (the URL clients reach the signer at), and a stake in native tokens. Time is cut into
 /// epochs of `epochBlocks()` blocks; the signer set of an epoch is fixed when it starts: joining, adding stake
-/// and leaving during epoch E take effect at epoch E + 1.
+/// and leaving during epoch E take effect at epoch E + 1. The sets of the previous, the current and the next
+/// epoch can be read.
+///
+/// An epoch has at most `maxSigners()` (32) members, chosen by stake: a newcomer to a full set evicts the member
+/// with the smallest stake if its own is larger (see {register}). Members hold slots 0..3*maxSigners()-1, the
+/// bits of the attestation bitmap; a slot is reused only once it is a member of none of the previous, the
+/// current and the next epoch.
 ///
 /// Each epoch assigns the 128 cell columns of every blob to its signers in proportion to stake: signers in slot
 /// order, signer k with cumulative stake C_k before it gets columns [128*C_k/S, 128*(C_k + s_k)/S) of a total
 /// stake S. With at most 32 signers, any set holding two thirds of the stake holds at least 64 columns (each
 /// signer's count is within one of its exact share, and a set of signers breaks into at most 16 runs of
-/// consecutive slots), which is what recovering a blob needs: a quorum that attests can always serve the data.
+/// members consecutive in slot order), which is what recovering a blob needs: a quorum that attests can always
+/// serve the data.
 /// @dev A signer's BLS secret key sk gives pkG1 = sk*G1 and pkG2 = sk*G2. Proof of possession: the BLS signature
 /// of {registrationDigest}(account, pkG1) under that key, which ties both keys to the same secret and the key to
 /// the account, so nobody can register a key derived from other signers' keys (rogue-key attacks).
@@ -81,6 +88,13 @@ interface IDASigners {
     /// `withdrawableEpoch` on.
     event LeaveRequested(address indexed account, uint256 lastEpoch, uint256 withdrawableEpoch);
 
+    /// @notice Emitted after `newcomer` registered into a full set and evicted `account`, the member of the next
+    /// epoch with the smallest stake: a member through `lastEpoch` at most, its `stake` withdrawable from
+    /// `withdrawableEpoch` on, as if it had asked to leave.
+    event SignerEvicted(
+        address indexed account, address indexed newcomer, uint256 stake, uint256 lastEpoch, uint256 withdrawableEpoch
+    );
+
     /// @notice Emitted after `account` took back its stake of `amount` and left the registry.
     event StakeWithdrawn(address indexed account, uint256 amount);
 
@@ -102,8 +116,14 @@ interface IDASigners {
     /// @notice The G1 key is already registered by `owner`.
     error DASignersKeyInUse(address owner);
 
-    /// @notice All `maxSigners` slots are taken in the current or the next epoch.
+    /// @notice The genesis set lists more than `maxSigners` signers.
     error DASignersTooManySigners(uint256 maxSigners);
+
+    /// @notice The next epoch's set is full and a stake of `stake` is not above its smallest, `smallestStake`.
+    error DASignersStakeTooLowToEvict(uint256 stake, uint256 smallestStake);
+
+    /// @notice The minimum stake cannot be zero: filling every slot would cost nothing.
+    error DASignersZeroMinStake();
 
     /// @notice A socket must be 1 to `maxLength` bytes.
     error DASignersInvalidSocket(uint256 length, uint256 maxLength);
@@ -126,9 +146,20 @@ interface IDASigners {
     /// @notice Epochs must be at least one block long.
     error DASignersInvalidEpochBlocks();
 
+    /// @notice Only the epochs before, at and after the current epoch `currentEpoch` can be read, not `epochNumber`.
+    error DASignersEpochUnavailable(uint256 epochNumber, uint256 currentEpoch);
+
     /// @notice Registers the caller as a signer with the attached value as stake; a member from the next epoch on.
+    /// If the next epoch's set already has `maxSigners()` members, the caller gets in only with a stake strictly
+    /// greater than the smallest stake of that set as it stands, counting the newcomers admitted earlier in this
+    /// epoch and the stake members added so far; that member (the one in the lowest slot on a tie) is evicted:
+    /// SignerEvicted, a member through this epoch at most, and its stake withdrawable `withdrawDelayEpochs()`
+    /// after it, by {withdraw}, as if it had asked to leave. So several newcomers in one epoch each displace the
+    /// then smallest, an earlier newcomer included, and one whose stake is not above it is refused; a member
+    /// adds stake to stay ahead.
     /// @dev Reverts with DASignersAlreadyRegistered, DASignersStakeTooLow, DASignersInvalidSocket,
-    /// DASignersInvalidPublicKey, DASignersKeyInUse, DASignersInvalidProofOfPossession or DASignersTooManySigners.
+    /// DASignersInvalidPublicKey, DASignersKeyInUse, DASignersInvalidProofOfPossession or
+    /// DASignersStakeTooLowToEvict.
     /// @param pkG1 sk*G1.
     /// @param pkG2 sk*G2.
     /// @param proofOfPossession sk*hashToG1(registrationDigest(msg.sender, pkG1)).
@@ -162,13 +193,14 @@ interface IDASigners {
     /// @notice The block epoch 0 started at (the deployment block).
     function genesisBlock() external view returns (uint256);
 
-    /// @notice Smallest stake a signer can register with, in wei.
+    /// @notice Smallest stake a signer can register with, in wei (never zero).
     function minStake() external view returns (uint256);
 
     /// @notice Epochs a leaving signer waits after its last epoch before it can withdraw.
     function withdrawDelayEpochs() external view returns (uint256);
 
-    /// @notice The most signers an epoch can hold (bits of the attestation bitmap).
+    /// @notice The most signers an epoch can hold (their slots, the bits of the attestation bitmap, range over
+    /// 0..3*maxSigners()-1).
     function maxSigners() external pure returns (uint256);
 
     /// @notice Cell columns of a blob, assigned to the signers of every epoch.
@@ -183,24 +215,23 @@ interface IDASigners {
     /// @notice The signer set of the next epoch as it stands now.
     function nextSigners() external view returns (uint256 epochNumber, EpochSigner[] memory members);
 
-    /// @notice The signers of `bitmap` in the current epoch: their stake and the sum of their G1 keys.
-    /// @return epochNumber The current epoch.
+    /// @notice The signer set of `epochNumber`, in slot order, with their columns: the previous epoch (whose
+    /// attestations DAEntrance still accepts for a few blocks), the current or the next one.
+    /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
+    function signersAt(uint256 epochNumber) external view returns (EpochSigner[] memory members);
+
+    /// @notice The signers of `bitmap` in epoch `epochNumber` (the previous, the current or the next one): their
+    /// stake and the sum of their G1 keys.
+    /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
     /// @return members Bitmap of the epoch's members.
     /// @return totalStake Stake of all members.
     /// @return signedStake Stake of the signers of `bitmap` (0 if `valid` is false).
     /// @return apk Sum of their G1 keys (infinity if `valid` is false).
     /// @return valid False if `bitmap` is empty or names a slot that is not a member.
-    function quorum(uint256 bitmap)
+    function quorum(uint256 epochNumber, uint256 bitmap)
         external
         view
-        returns (
-            uint256 epochNumber,
-            uint256 members,
-            uint256 totalStake,
-            uint256 signedStake,
-            BN254.G1Point memory apk,
-            bool valid
-        );
+        returns (uint256 members, uint256 totalStake, uint256 signedStake, BN254.G1Point memory apk, bool valid);
 
     /// @notice The EIP-712 digest a proof of possession signs: DASignerRegistration(address account, uint256 pkX,
     /// uint256 pkY) in the domain ("DASigners", "1", chain id, this contract).

@@ -1,7 +1,7 @@
 """Accepting cells and attesting: check a column bundle against the paid data root and this signer's columns
-of the epoch, batch-verify every cell proof, store the columns durably, then sign
-DAEntrance.attestationDigest(dataRoot, epoch, quorumId). Nothing is stored or signed unless every check passes,
-and every refusal says why."""
+of the epoch (the current one, or the previous one during DAEntrance's grace window), batch-verify every cell
+proof, store the columns durably, then sign DAEntrance.attestationDigest(dataRoot, epoch, quorumId). Nothing is
+stored or signed unless every check passes, and every refusal says why."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from services.da_signer.core.runtime import SignerRuntime
 from services.da_signer.errors import ApiError
-from zerog.da.contracts import QUORUM_ID
+from zerog.da.contracts import QUORUM_ID, EpochNotAttestableError
 from zerog.da.encoding import EncodingError, verify_columns
 from zerog.da.wire import ColumnBundle, WireError
 
@@ -58,11 +58,12 @@ def accept(runtime: SignerRuntime, data_root: bytes, epoch: int, quorum_id: int,
             "pay with DAEntrance.submitOriginalData first, or retry once the signer has synced",
         )
     try:
-        signer_set = runtime.signer_set()
+        # The current epoch, or the previous one while DAEntrance still accepts it (a put at an epoch change).
+        signer_set = runtime.contracts.attesting_signers(epoch)
+    except EpochNotAttestableError as exc:
+        raise ApiError(409, "epoch_mismatch", exc.message) from exc
     except Exception as exc:  # transport errors of every kind
         raise _chain_unavailable(exc) from exc
-    if epoch != signer_set.epoch:
-        raise ApiError(409, "epoch_mismatch", f"this is epoch {signer_set.epoch}, not {epoch}")
     me = signer_set.by_account(runtime.account.address)
     if me is None:
         raise ApiError(

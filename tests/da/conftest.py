@@ -18,6 +18,7 @@ from zerog.da.contracts import attestation_digest, proof_of_possession
 from zerog.deploy import run_deploy
 
 EPOCH_BLOCKS = 20
+GRACE_BLOCKS = 5
 MIN_STAKE = 10**18
 WITHDRAW_DELAY = 1
 BLOB_FEE = 10**15
@@ -157,7 +158,7 @@ def create_quorum(project: Any, admin: Any, create_registry: Callable[..., Any])
     ) -> Quorum:
         stakes = list(stakes) if stakes is not None else [STAKE] * n
         registry = create_registry(members, stakes)
-        entrance = project.DAEntrance.deploy(registry.address, blob_fee, admin.address, sender=admin)
+        entrance = project.DAEntrance.deploy(registry.address, blob_fee, GRACE_BLOCKS, admin.address, sender=admin)
         return Quorum(registry, entrance, list(members), [keys(k) for k in range(n)], stakes)
 
     return create

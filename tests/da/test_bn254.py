@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import ape
 import pytest
 
 from tests.da.conftest import keys
@@ -36,18 +37,21 @@ def test_hash_to_g1__same_point_as_python(harness: Any) -> None:
 
 def test_add_mul_negate__match_py_ecc(harness: Any) -> None:
     a, b = G1_GENERATOR * rng.randrange(1, R), G1_GENERATOR * rng.randrange(1, R)
-    ok, total = harness.add(a.to_contract(), b.to_contract())
-    assert ok and point(total) == a + b
+    assert point(harness.add(a.to_contract(), b.to_contract())) == a + b
     scalar = rng.randrange(R)
-    ok, product = harness.mul(a.to_contract(), scalar)
-    assert ok and point(product) == a * scalar
+    assert point(harness.mul(a.to_contract(), scalar)) == a * scalar
     assert point(harness.negate(a.to_contract())) == -a
     assert point(harness.negate((0, 0))) == G1(0, 0)
-    ok, total = harness.add(a.to_contract(), harness.negate(a.to_contract()))
-    assert ok and point(total) == G1(0, 0)
-    # Points off the curve make the precompiles fail: reported, not reverted.
-    assert harness.add((1, 3), a.to_contract())[0] is False
-    assert harness.mul((1, 3), 2)[0] is False
+    assert point(harness.add(a.to_contract(), harness.negate(a.to_contract()))) == G1(0, 0)
+
+
+def test_add_mul__failed_precompile_reverts_with_custom_error(harness: Any) -> None:
+    """Callers pass valid points, so a failed ecAdd / ecMul (here fed a point off the curve) is a fault: a typed
+    revert, neither an assert nor a result that reads as valid."""
+    with ape.reverts(harness.BN254PrecompileFailed, precompile=6):
+        harness.add((1, 3), G1_GENERATOR.to_contract())
+    with ape.reverts(harness.BN254PrecompileFailed, precompile=7):
+        harness.mul((1, 3), 2)
 
 
 def test_is_on_curve_and_sqrt(harness: Any) -> None:
@@ -100,6 +104,7 @@ def _cases() -> dict[str, tuple[bytes, G1, G1, G2]]:
         "apk2 missing a signer": (digest, agg_sig, agg1, aggregate_g2(k.pk2 for k in trio[:2])),
         "infinite signature": (digest, G1(0, 0), k1.pk1, k1.pk2),
         "signature off the curve": (digest, G1(1, 3), k1.pk1, k1.pk2),
+        "pk1 off the curve": (digest, k1.sign(digest), G1(1, 3), k1.pk2),
         "infinite keys": (digest, G1(0, 0), G1(0, 0), G2((0, 0), (0, 0))),
     }
 
@@ -122,7 +127,7 @@ def test_verify__contract_computed_points_verify_in_python(
     h = point(quorum.entrance.attestationPoint(root, 0, 0))
     digest = quorum.digest(chain, root, 0)
     assert bytes(quorum.entrance.attestationDigest(root, 0, 0)) == digest and h == hash_to_g1(digest)
-    *_, apk, valid = quorum.registry.quorum(0b1011)
+    *_, apk, valid = quorum.registry.quorum(0, 0b1011)
     assert valid
     sig = aggregate_g1(quorum.keys[k].sign(digest) for k in (0, 1, 3))
     assert bls.verify_point(h, sig, point(apk), aggregate_g2(quorum.keys[k].pk2 for k in (0, 1, 3)))

@@ -5,6 +5,7 @@ and 32 signers."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ape
@@ -13,9 +14,22 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError
 
-from tests.da.conftest import BLOB_FEE, DEFAULT_ADMIN_ROLE, STAKE, ZERO_ADDRESS, Quorum, advance_to_epoch
-from zerog.chain import ErrorDecoder
+from tests.da.conftest import (
+    BLOB_FEE,
+    DEFAULT_ADMIN_ROLE,
+    EPOCH_BLOCKS,
+    GRACE_BLOCKS,
+    STAKE,
+    ZERO_ADDRESS,
+    Quorum,
+    advance_to_epoch,
+    chain_id,
+    keys,
+    pop,
+)
+from zerog.chain import Deployment, ErrorDecoder
 from zerog.da.bls import G1, G1_GENERATOR, G2, aggregate_g1, aggregate_g2, hash_to_g1
+from zerog.da.contracts import DAContracts, EpochNotAttestableError
 
 #: The issue's target for one attestation, whatever the signer count.
 GAS_TARGET = 300_000
@@ -40,6 +54,15 @@ def upload(quorum: Quorum, sender: Any, *roots: bytes) -> Any:
     return quorum.entrance.submitOriginalData(list(roots), sender=sender, value=BLOB_FEE * len(roots))
 
 
+def python_contracts(chain: Any, quorum: Quorum) -> DAContracts:
+    """zerog.da.contracts over the contracts of `quorum`, as the client and the signer daemons use them."""
+    records = {
+        name: {"address": c.address, "abi": [i.model_dump(mode="json", by_alias=True) for i in c.contract_type.abi]}
+        for name, c in (("DASigners", quorum.registry), ("DAEntrance", quorum.entrance))
+    }
+    return DAContracts(chain.provider.web3, Deployment(Path("ape"), {"chainId": chain_id(chain), "contracts": records}))
+
+
 def status(quorum: Quorum, data_root: bytes) -> tuple[str, int, bool, int]:
     s = quorum.entrance.dataRootStatus(data_root)
     return (s.uploader, s.uploadEpoch, s.verified, s.verifiedEpoch)
@@ -52,7 +75,14 @@ def test_constructor__binds_the_registry_and_admin(quorum: Quorum, admin: Any) -
     entrance = quorum.entrance
     assert entrance.signerRegistry() == quorum.registry.address
     assert (entrance.blobFee(), entrance.quorumId(), entrance.epoch()) == (BLOB_FEE, 0, 0)
+    assert entrance.graceBlocks() == GRACE_BLOCKS
     assert entrance.hasRole(DEFAULT_ADMIN_ROLE, admin)
+
+
+def test_constructor__grace_window_of_an_epoch_or_more_reverts(project: Any, admin: Any, quorum: Quorum) -> None:
+    with ape.reverts(project.DAEntrance.DAEntranceInvalidGraceBlocks, graceBlocks=EPOCH_BLOCKS,
+                     epochBlocks=EPOCH_BLOCKS):  # fmt: skip
+        project.DAEntrance.deploy(quorum.registry.address, BLOB_FEE, EPOCH_BLOCKS, admin.address, sender=admin)
 
 
 @pytest.mark.parametrize("zeroed", ["registry", "admin"])
@@ -61,7 +91,7 @@ def test_constructor__zero_address_reverts(project: Any, chain: Any, admin: Any,
     contract_type = project.DAEntrance.contract_type
     data = (
         contract_type.deployment_bytecode.bytecode
-        + encode(["address", "uint256", "address"], [args["registry"], BLOB_FEE, args["admin"]]).hex()
+        + encode(["address", "uint256", "uint256", "address"], [args["registry"], BLOB_FEE, 0, args["admin"]]).hex()
     )
     with pytest.raises(ContractCustomError) as info:
         chain.provider.web3.eth.call({"from": admin.address, "data": data})
@@ -155,8 +185,22 @@ def test_submit_verified__bookkeeping_reverts(quorum: Quorum, uploader: Any, cha
     with ape.reverts(entrance.DAEntranceUnknownQuorum, quorumId=1):
         entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3], quorum_id=1)], sender=uploader)
     entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
-    with ape.reverts(entrance.DAEntranceAlreadyVerified, dataRoot=root(1), epoch=0):
-        entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
+
+
+def test_submit_verified__front_run_entry_is_skipped_and_the_rest_of_the_batch_verifies(
+    quorum: Quorum, uploader: Any, stranger: Any, chain: Any
+) -> None:
+    """Anyone can copy one attestation of a pending batch and submit it first: that must not void the batch."""
+    entrance = quorum.entrance
+    upload(quorum, uploader, root(1), root(2), root(3))
+    batch = [quorum.attest(chain, root(n), [0, 1, 2, 3]) for n in (1, 2, 3)]
+    entrance.submitVerifiedCommitRoots([batch[1]], sender=stranger)
+    tx = entrance.submitVerifiedCommitRoots(batch, sender=uploader)
+    assert [e.dataRoot for e in entrance.ErasureCommitmentVerified.from_receipt(tx)] == [root(1), root(3)]
+    assert all(entrance.dataRootStatus(root(n)).verified for n in (1, 2, 3))
+    # All skipped: nothing happens, nothing is emitted.
+    tx = entrance.submitVerifiedCommitRoots(batch[1:], sender=uploader)
+    assert not entrance.ErasureCommitmentVerified.from_receipt(tx)
 
 
 def test_submit_verified__wrong_bitmaps_revert(quorum: Quorum, uploader: Any, chain: Any) -> None:
@@ -200,20 +244,70 @@ def test_submit_verified__forged_signatures_revert(quorum: Quorum, uploader: Any
     entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), everyone, signature=full_sig)], sender=uploader)
 
 
-def test_submit_verified__signature_of_a_previous_epoch_reverts(quorum: Quorum, uploader: Any, chain: Any) -> None:
+def test_submit_verified__signature_of_an_older_or_future_epoch_reverts(
+    quorum: Quorum, uploader: Any, chain: Any
+) -> None:
     entrance = quorum.entrance
     upload(quorum, uploader, root(1))
     stale = quorum.attest(chain, root(1), [0, 1, 2, 3])  # epoch 0
-    advance_to_epoch(chain, quorum.registry, 1)
-    with ape.reverts(entrance.DAEntranceEpochMismatch, signedEpoch=0, currentEpoch=1):
+    advance_to_epoch(chain, quorum.registry, 2)
+    with ape.reverts(entrance.DAEntranceEpochMismatch, signedEpoch=0, currentEpoch=2):
         entrance.submitVerifiedCommitRoots([stale], sender=uploader)
-    # Epoch 0's signatures relabelled as epoch 1's: the digest differs.
-    relabelled = quorum.attest(chain, root(1), [0, 1, 2, 3], epoch=1, signed_epoch=0)
+    with ape.reverts(entrance.DAEntranceEpochMismatch, signedEpoch=3, currentEpoch=2):
+        entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3], epoch=3)], sender=uploader)
+    # Epoch 0's signatures relabelled as epoch 2's: the digest differs.
+    relabelled = quorum.attest(chain, root(1), [0, 1, 2, 3], epoch=2, signed_epoch=0)
     with ape.reverts(entrance.DAEntranceInvalidSignature, dataRoot=root(1)):
         entrance.submitVerifiedCommitRoots([relabelled], sender=uploader)
     tx = entrance.submitVerifiedCommitRoots([quorum.attest(chain, root(1), [0, 1, 2, 3])], sender=uploader)
-    assert entrance.ErasureCommitmentVerified.from_receipt(tx)[0].epoch == 1
-    assert status(quorum, root(1)) == (uploader.address, 0, True, 1)
+    assert entrance.ErasureCommitmentVerified.from_receipt(tx)[0].epoch == 2
+    assert status(quorum, root(1)) == (uploader.address, 0, True, 2)
+
+
+def test_submit_verified__previous_epoch_within_the_grace_window_against_its_own_signer_set(
+    quorum: Quorum, uploader: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
+) -> None:
+    """At an epoch boundary, attestations signed for the epoch that just ended still count for GRACE_BLOCKS blocks,
+    checked against that epoch's members and stakes even after the set changed again."""
+    registry, entrance = quorum.registry, quorum.entrance
+    upload(quorum, uploader, root(1), root(2))
+    registry.requestLeave(sender=signer_accounts[3])  # a member of epoch 0 only
+    signed = [quorum.attest(chain, root(n), [0, 1, 2, 3]) for n in (1, 2)]
+    advance_to_epoch(chain, registry, 1)
+    # The set changes in epoch 1, and the newcomer must not take slot 3, which epoch 0's attestations still read.
+    newcomer = accounts[7]
+    registry.register(keys(7).pk1.to_contract(), keys(7).pk2.to_contract(), pop(chain, registry, newcomer, keys(7)),
+                      "http://new.test", sender=newcomer, value=STAKE)  # fmt: skip
+    assert registry.signerOf(newcomer.address).slot == 4
+
+    tx = entrance.submitVerifiedCommitRoots([signed[0]], sender=uploader)
+    [event] = entrance.ErasureCommitmentVerified.from_receipt(tx)
+    assert (event.epoch, event.signerBitmap, event.signedStake, event.totalStake) == (0, 0b1111, 4 * STAKE, 4 * STAKE)
+    assert status(quorum, root(1)) == (uploader.address, 0, True, 0)
+
+    deadline = registry.genesisBlock() + registry.epochBlocks() + GRACE_BLOCKS
+    chain.mine(deadline - chain.blocks.head.number)
+    with ape.reverts(entrance.DAEntranceAttestationExpired, signedEpoch=0, deadlineBlock=deadline):
+        entrance.submitVerifiedCommitRoots([signed[1]], sender=uploader)
+
+
+def test_attesting_signers__python_view_follows_the_grace_window(
+    quorum: Quorum, chain: Any, signer_accounts: list[Any]
+) -> None:
+    """What a signer daemon asks before it signs: whose set attests `epoch` if the signature lands in the next
+    block."""
+    contracts = python_contracts(chain, quorum)
+    quorum.registry.requestLeave(sender=signer_accounts[3])
+    assert [s.slot for s in contracts.attesting_signers(0).signers] == [0, 1, 2, 3]
+    advance_to_epoch(chain, quorum.registry, 1)
+    previous = contracts.attesting_signers(0)
+    assert (previous.epoch, [s.slot for s in previous.signers]) == (0, [0, 1, 2, 3])
+    assert [s.slot for s in contracts.attesting_signers(1).signers] == [0, 1, 2]
+    deadline = quorum.registry.genesisBlock() + quorum.registry.epochBlocks() + GRACE_BLOCKS
+    chain.mine(deadline - 1 - chain.blocks.head.number)  # the next block is the first one too late
+    for epoch in (0, 2):
+        with pytest.raises(EpochNotAttestableError, match=f"this is epoch 1, not {epoch}"):
+            contracts.attesting_signers(epoch)
 
 
 def test_submit_verified__signer_set_of_the_current_epoch(

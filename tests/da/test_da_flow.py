@@ -11,17 +11,22 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from web3.types import TxReceipt
 
 from tests.conftest import REPO_ROOT, tool_env
 from tests.da.daemons import DANetwork
+from zerog.accounts import dev_account
 from zerog.chain import connect
 from zerog.da.altda import decode_commitment
 from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.da.encoding import PAYLOAD_BYTES_PER_BLOB
+from zerog.errors import TransactionError
 from zerog.process import free_port, wait_until
 
 rng = random.Random(2024)
@@ -113,6 +118,47 @@ def test_put__below_two_thirds_fails_then_resumes_without_paying_twice(da: DANet
         result = client.put(data)
         assert result.upload_tx is None and result.verify_tx is not None and result.signer_bitmap == 0b1111
         assert w3.eth.get_balance(da.contracts.entrance_address) == fees_before
+
+
+def test_put__attestation_front_run_by_someone_else_reports_the_data_as_available(
+    da: DANetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone copies the client's submission and lands it first: DAEntrance skips the client's copy, and the put
+    says the data is available through the other transaction, not that its own one verified it."""
+    data = payload(0.5)
+    with da.client() as client:
+        submit = client.contracts.submit_verified
+
+        def front_run(account: LocalAccount, *args: Any) -> TxReceipt:
+            submit(dev_account(2), *args)
+            return submit(account, *args)
+
+        monkeypatch.setattr(client.contracts, "submit_verified", front_run)
+        result = client.put(data)
+    status = da.contracts.status(bytes.fromhex(result.data_root[2:]))
+    assert (result.already_verified, result.verify_tx, result.failures) == (True, None, {})
+    assert status.verified and result.epoch == status.verified_epoch
+
+
+def test_put__attestation_expired_at_an_epoch_change_is_collected_again(
+    da: DANetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The epoch moved on and the previous one's grace window closed before the aggregate landed: the client
+    disperses again in the new epoch instead of failing."""
+    epochs: list[int] = []
+    with da.client() as client:
+        submit = client.contracts.submit_verified
+
+        def expire_once(account: LocalAccount, root: bytes, epoch: int, *args: Any) -> TxReceipt:
+            epochs.append(epoch)
+            if len(epochs) == 1:
+                reason = f"DAEntranceAttestationExpired(signedEpoch={epoch}, deadlineBlock=1)"
+                raise TransactionError(f"transaction would revert: {reason}", reason=reason)
+            return submit(account, root, epoch, *args)
+
+        monkeypatch.setattr(client.contracts, "submit_verified", expire_once)
+        result = client.put(payload(0.5))
+    assert len(epochs) == 2 and result.verify_tx is not None and not result.already_verified
 
 
 def test_put__over_the_size_limit_fails_before_paying(da: DANetwork, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import ape
 import pytest
 from eth_abi import encode
+from eth_utils import to_checksum_address
 from web3.exceptions import ContractCustomError
 
 from tests.da.conftest import (
@@ -56,6 +57,10 @@ def g2(value: Any) -> tuple[list[int], list[int]]:
 def members_of(view: Any) -> list[EpochSigner]:
     """The members of a `signers()` / `nextSigners()` answer, parsed as the client parses them."""
     return [EpochSigner.from_chain(row) for row in view[1]]
+
+
+def members_at(registry: Any, epoch: int) -> list[EpochSigner]:
+    return [EpochSigner.from_chain(row) for row in registry.signersAt(epoch)]
 
 
 def columns_of(members: list[EpochSigner]) -> list[tuple[int, int]]:
@@ -111,6 +116,11 @@ def test_constructor__genesis_members_from_epoch_0_with_equal_columns(four: Any,
 
 def test_constructor__zero_epoch_blocks_reverts(project: Any, chain: Any, admin: Any) -> None:
     assert deploy_revert(project, chain, admin, [0, MIN_STAKE, 1, []]) == "DASignersInvalidEpochBlocks()"
+
+
+def test_constructor__zero_min_stake_reverts(project: Any, chain: Any, admin: Any) -> None:
+    """With no minimum, anyone fills every slot for nothing."""
+    assert deploy_revert(project, chain, admin, [EPOCH_BLOCKS, 0, 1, []]) == "DASignersZeroMinStake()"
 
 
 def test_constructor__value_must_pay_the_genesis_stakes(
@@ -185,6 +195,11 @@ def test_register__columns_follow_stake_exactly_as_the_client_computes(
     assert sum(c for _, c in columns_of(members)) == 128
 
 
+def test_assign_columns__all_zero_stakes_get_no_columns_instead_of_dividing_by_zero() -> None:
+    # DASigners cannot hold such a set any more (the minimum stake is not zero); its column split still guards.
+    assert assign_columns([0, 0]) == [range(0, 0), range(0, 0)]
+
+
 def test_register__without_valid_proof_of_possession_reverts(four: Any, chain: Any, accounts: Any) -> None:
     newcomer, other = accounts[7], accounts[8]
     key = keys(7)
@@ -246,12 +261,81 @@ def test_register__key_of_another_account_reverts(
         register(four, chain, accounts[7], 0)
 
 
-def test_register__all_slots_taken_reverts(create_registry: Callable[..., Any], chain: Any, accounts: Any) -> None:
-    members = [f"0x{i + 1:040x}" for i in range(MAX_SIGNERS)]
-    full = create_registry(members, key_ids=range(100, 100 + MAX_SIGNERS))
-    assert len(full.signers()[1]) == MAX_SIGNERS
-    with ape.reverts(full.DASignersTooManySigners, maxSigners=MAX_SIGNERS):
-        register(full, chain, accounts[7], 7)
+@pytest.fixture(scope="module")
+def full(create_registry: Callable[..., Any], signer_accounts: list[Any]) -> Any:
+    """A full genesis set: slot 0 is signer_accounts[0] with the smallest stake, slots 1..31 addresses that never
+    transact with twice as much (each test's changes are rolled back)."""
+    members = [signer_accounts[0], *(f"0x{0xDA00 + i:040x}" for i in range(1, MAX_SIGNERS))]
+    stakes = [STAKE] + [2 * STAKE] * (MAX_SIGNERS - 1)
+    return create_registry(members, stakes, key_ids=range(100, 100 + MAX_SIGNERS))
+
+
+def test_register__full_set_admits_a_larger_stake_and_evicts_the_smallest_next_epoch(
+    full: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
+) -> None:
+    smallest, newcomer = signer_accounts[0], accounts[7]
+    tx = register(full, chain, newcomer, 7, stake=STAKE + 1)
+    withdrawable = 1 + WITHDRAW_DELAY
+    [evicted] = full.SignerEvicted.from_receipt(tx)
+    assert evicted.event_arguments == {
+        "account": smallest.address, "newcomer": newcomer.address, "stake": STAKE, "lastEpoch": 0,
+        "withdrawableEpoch": withdrawable,
+    }  # fmt: skip
+    [registered] = full.SignerRegistered.from_receipt(tx)
+    assert (registered.account, registered.activeFromEpoch) == (newcomer.address, 1)
+    # This epoch's set is fixed; the next one has the newcomer instead.
+    assert [m.account for m in members_of(full.signers())][0] == smallest.address
+    next_accounts = [m.account for m in members_of(full.nextSigners())]
+    assert len(next_accounts) == MAX_SIGNERS and smallest.address not in next_accounts
+    info = full.signerOf(smallest.address)
+    assert (info.leaving, info.stake, info.nextStake, info.withdrawableEpoch) == (True, STAKE, 0, withdrawable)
+    with ape.reverts(full.DASignersLeaving, account=smallest.address):
+        full.addStake(sender=smallest, value=STAKE)
+
+    advance_to_epoch(chain, full, 1)
+    accounts_now = [m.account for m in members_of(full.signers())]
+    assert len(accounts_now) == MAX_SIGNERS and newcomer.address in accounts_now
+    assert smallest.address not in accounts_now
+    with ape.reverts(full.DASignersWithdrawalLocked, withdrawableEpoch=withdrawable, epoch=1):
+        full.withdraw(sender=smallest)
+    advance_to_epoch(chain, full, withdrawable)
+    before = smallest.balance
+    tx = full.withdraw(sender=smallest)
+    assert full.StakeWithdrawn.from_receipt(tx)[0].amount == STAKE
+    assert smallest.balance == before + STAKE - tx.total_fees_paid
+
+
+def test_register__full_set_refuses_a_stake_not_above_the_smallest_of_the_next_epoch(
+    full: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
+) -> None:
+    first, second = accounts[7], accounts[8]
+    for stake in (STAKE, MIN_STAKE):
+        with ape.reverts(full.DASignersStakeTooLowToEvict, stake=stake, smallestStake=STAKE):
+            register(full, chain, first, 7, stake=stake)
+    # Newcomers of one epoch compete with each other: the first is now the smallest of the next set.
+    register(full, chain, first, 7, stake=STAKE + 1)
+    with ape.reverts(full.DASignersStakeTooLowToEvict, stake=STAKE + 1, smallestStake=STAKE + 1):
+        register(full, chain, second, 8, stake=STAKE + 1)
+    tx = register(full, chain, second, 8, stake=STAKE + 2)
+    assert full.SignerEvicted.from_receipt(tx)[0].account == first.address
+    # The first newcomer never served: its slot is free at once and it withdraws after the usual delay.
+    assert full.signerOf(second.address).slot == full.signerOf(first.address).slot
+    assert full.signerOf(first.address).withdrawableEpoch == 1 + WITHDRAW_DELAY
+    next_accounts = [m.account for m in members_of(full.nextSigners())]
+    assert second.address in next_accounts and first.address not in next_accounts
+    assert signer_accounts[0].address not in next_accounts
+
+
+def test_register__member_that_raised_its_stake_is_not_evicted(
+    full: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
+) -> None:
+    full.addStake(sender=signer_accounts[0], value=2 * STAKE)
+    with ape.reverts(full.DASignersStakeTooLowToEvict, stake=2 * STAKE, smallestStake=2 * STAKE):
+        register(full, chain, accounts[7], 7, stake=2 * STAKE)
+    # Among equal smallest stakes, the lowest slot goes.
+    tx = register(full, chain, accounts[7], 7, stake=2 * STAKE + 1)
+    assert full.SignerEvicted.from_receipt(tx)[0].account == to_checksum_address(f"0x{0xDA01:040x}")
+    assert not full.signerOf(signer_accounts[0].address).leaving
 
 
 # ---------------------------------------------------------------- stake and socket
@@ -348,18 +432,23 @@ def test_leave__reverts_for_strangers_and_withdraw_without_leaving(
         four.withdraw(sender=signer_accounts[0])
 
 
-def test_leave__slot_is_reused_only_once_it_left_the_set(
+def test_leave__slot_is_reused_only_once_no_readable_epoch_holds_it(
     four: Any, chain: Any, accounts: Any, signer_accounts: list[Any]
 ) -> None:
     four.requestLeave(sender=signer_accounts[1])
     # Still a member this epoch: a newcomer gets a fresh slot, not slot 1.
     register(four, chain, accounts[7], 7)
     assert four.signerOf(accounts[7].address).slot == 4
+    # A member of the previous epoch, whose attestations still count for a few blocks: slot 1 stays taken.
     advance_to_epoch(chain, four, 1)
+    register(four, chain, accounts[9], 9)
+    assert four.signerOf(accounts[9].address).slot == 5
+    advance_to_epoch(chain, four, 2)
     register(four, chain, accounts[8], 8)
     assert four.signerOf(accounts[8].address).slot == 1
-    # Epoch 1's set is untouched by the slot's new owner; epoch 2 has it.
-    assert [m.slot for m in members_of(four.signers())] == [0, 2, 3, 4]
+    # Epochs 1 and 2 are untouched by the slot's new owner; epoch 3 has it.
+    assert [m.slot for m in members_at(four, 1)] == [0, 2, 3, 4]
+    assert [m.slot for m in members_of(four.signers())] == [0, 2, 3, 4, 5]
     assert [m.account for m in members_of(four.nextSigners())][1] == accounts[8].address
     assert four.signerOf(signer_accounts[1].address).stake == 0
 
@@ -373,14 +462,37 @@ def test_quorum__signed_stake_and_key_sum_of_a_bitmap(
     stakes = [STAKE, 2 * STAKE, 3 * STAKE, 4 * STAKE]
     registry = create_registry(signer_accounts[:4], stakes)
     for bitmap in (0b1111, 0b1011, 0b0100):
-        epoch, members, total, signed, apk, valid = registry.quorum(bitmap)
+        members, total, signed, apk, valid = registry.quorum(0, bitmap)
         slots = [k for k in range(4) if bitmap >> k & 1]
-        assert (epoch, members, total, valid) == (0, 0b1111, sum(stakes), True)
+        assert (members, total, valid) == (0b1111, sum(stakes), True)
         assert signed == sum(stakes[k] for k in slots)
         assert point(apk) == aggregate_g1(keys(k).pk1 for k in slots).to_contract()
     for bitmap in (0, 0b10000, 1 << 255):
-        *_, signed, apk, valid = registry.quorum(bitmap)
+        *_, signed, apk, valid = registry.quorum(0, bitmap)
         assert (signed, point(apk), valid) == (0, (0, 0), False)
+
+
+def test_quorum__previous_current_and_next_epoch_readable_others_revert(
+    four: Any, chain: Any, signer_accounts: list[Any]
+) -> None:
+    """Every change made in epoch 1 (which rolls the stored versions) leaves epoch 0's set readable."""
+    four.addStake(sender=signer_accounts[0], value=STAKE)  # 2:1:1:1 from epoch 1
+    advance_to_epoch(chain, four, 1)
+    four.addStake(sender=signer_accounts[0], value=STAKE)  # 3:1:1:1 from epoch 2
+    four.requestLeave(sender=signer_accounts[3])
+    totals = {0: 4 * STAKE, 1: 5 * STAKE, 2: 5 * STAKE}
+    for epoch, total in totals.items():
+        assert four.quorum(epoch, 0b0111)[1] == total
+    assert four.quorum(2, 0b1111)[4] is False  # slot 3 left
+    assert [m.stake for m in members_at(four, 0)] == [STAKE] * 4
+    assert [m.stake for m in members_at(four, 1)] == [2 * STAKE] + [STAKE] * 3
+    assert [m.stake for m in members_at(four, 2)] == [3 * STAKE] + [STAKE] * 2
+    advance_to_epoch(chain, four, 3)
+    for epoch in (0, 5):
+        with ape.reverts(four.DASignersEpochUnavailable, epochNumber=epoch, currentEpoch=3):
+            four.quorum(epoch, 0b0111)
+        with ape.reverts(four.DASignersEpochUnavailable, epochNumber=epoch, currentEpoch=3):
+            four.signersAt(epoch)
 
 
 def test_registration_digest__matches_python(four: Any, chain: Any, accounts: Any) -> None:

@@ -315,14 +315,8 @@ class DAClient:
                 receipt = self.contracts.submit_verified(self.account, root, view.epoch, bitmap, apk2, signature)
             except TransactionError as exc:
                 reason = exc.reason or ""
-                if reason.startswith("DAEntranceEpochMismatch"):
+                if reason.startswith(("DAEntranceEpochMismatch", "DAEntranceAttestationExpired")):
                     raise _EpochMoved from exc
-                if reason.startswith("DAEntranceAlreadyVerified"):
-                    status = self.contracts.status(root)
-                    return PutResult(
-                        "0x" + root.hex(), 0, 0, status.verified_epoch, QUORUM_ID, 0, 0, total, None, None,
-                        already_verified=True, failures=failures,
-                    )  # fmt: skip
                 if not reason.startswith("DAEntranceInvalidSignature"):
                     raise
                 # Rare: find the signers whose signatures are wrong (one pairing each), drop them, retry.
@@ -334,6 +328,13 @@ class DAClient:
                     failures[s.signer.slot] = "invalid_signature: its signature does not verify"
                 signed = [s for s in signed if s not in bad]
                 continue
+            if root not in self.contracts.verified_roots(receipt):
+                # Skipped by the contract: another submission verified the root first.
+                status = self.contracts.status(root)
+                return PutResult(
+                    "0x" + root.hex(), 0, 0, status.verified_epoch, QUORUM_ID, 0, 0, total, None, None,
+                    already_verified=True, failures=failures,
+                )  # fmt: skip
             return PutResult(
                 "0x" + root.hex(), 0, 0, view.epoch, QUORUM_ID, bitmap, stake, total, None,
                 receipt["transactionHash"].to_0x_hex(), failures=failures,

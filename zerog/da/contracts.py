@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -11,12 +12,13 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from zerog.chain import Deployment, ErrorDecoder, send_transaction
 from zerog.config import Settings
 from zerog.da.bls import G1, G2, KeyPair
-from zerog.errors import ConfigError, DeploymentNotFoundError
+from zerog.errors import ConfigError, DeploymentNotFoundError, ZeroGError
 
 SIGNERS_CONTRACT = "DASigners"
 ENTRANCE_CONTRACT = "DAEntrance"
@@ -61,14 +63,26 @@ def proof_of_possession(keys: KeyPair, chain_id: int, signers_address: str, acco
 
 
 def assign_columns(stakes: Sequence[int], columns: int = COLUMNS_PER_BLOB) -> list[range]:
-    """DASigners' column assignment: signer k (slot order) gets [columns*C_k/S, columns*(C_k + s_k)/S)."""
+    """DASigners' column assignment: signer k (slot order) gets [columns*C_k/S, columns*(C_k + s_k)/S); nothing
+    at all if S is zero."""
     total = sum(stakes)
+    if total == 0:
+        return [range(0) for _ in stakes]
     ranges, cumulative = [], 0
     for stake in stakes:
         first = cumulative * columns // total
         cumulative += stake
         ranges.append(range(first, cumulative * columns // total))
     return ranges
+
+
+class EpochNotAttestableError(ZeroGError):
+    """DAEntrance would not accept attestations of `epoch` now."""
+
+    def __init__(self, epoch: int, current: int) -> None:
+        super().__init__(f"this is epoch {current}, not {epoch}")
+        self.epoch = epoch
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,31 @@ class DAContracts:
         epoch, rows = self.signers.functions.nextSigners().call()
         return SignerSetView(int(epoch), [EpochSigner.from_chain(r) for r in rows])
 
+    def signers_at(self, epoch: int) -> SignerSetView:
+        """The signers of the previous, the current or the next epoch."""
+        rows = self.signers.functions.signersAt(epoch).call()
+        return SignerSetView(epoch, [EpochSigner.from_chain(r) for r in rows])
+
+    @cached_property
+    def _clock(self) -> tuple[int, int, int]:
+        """Genesis block, blocks per epoch and grace blocks: immutable in the contracts."""
+        return (
+            int(self.signers.functions.genesisBlock().call()),
+            int(self.signers.functions.epochBlocks().call()),
+            int(self.entrance.functions.graceBlocks().call()),
+        )
+
+    def attesting_signers(self, epoch: int) -> SignerSetView:
+        """The signers whose attestations of `epoch` DAEntrance accepts in the next block: the current epoch's,
+        or during the first graceBlocks() blocks of an epoch the previous one's. Else EpochNotAttestableError."""
+        current = self.current_signers()
+        if epoch == current.epoch:
+            return current
+        genesis, epoch_blocks, grace = self._clock
+        if epoch + 1 == current.epoch and self.w3.eth.block_number + 1 < genesis + current.epoch * epoch_blocks + grace:
+            return self.signers_at(epoch)
+        raise EpochNotAttestableError(epoch, current.epoch)
+
     def signer_of(self, account: str) -> SignerRecord:
         row = self.signers.functions.signerOf(to_checksum_address(account)).call()
         (addr, registered, leaving, slot, pk1, pk2, socket, stake, next_stake, active_from, withdrawable) = row
@@ -232,3 +271,8 @@ class DAContracts:
         submission = (data_root, epoch, QUORUM_ID, bitmap, apk2.to_contract(), signature.to_contract())
         call = self.entrance.functions.submitVerifiedCommitRoots([submission])
         return send_transaction(self.w3, account, call, decoder=self.decoder)
+
+    def verified_roots(self, receipt: TxReceipt) -> list[bytes]:
+        """The data roots a submitVerifiedCommitRoots transaction verified (it skips those verified already)."""
+        events = self.entrance.events.ErasureCommitmentVerified().process_receipt(receipt, errors=DISCARD)
+        return [bytes(e["args"]["dataRoot"]) for e in events]

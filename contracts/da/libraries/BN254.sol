@@ -10,8 +10,10 @@ pragma solidity 0.8.28;
 ///
 /// BLS here: secret key sk in [1, R), public keys pk1 = sk*G1 and pk2 = sk*G2, message point H = hashToG1(m),
 /// signature sig = sk*H. Keys of several signers add up in both groups and so do their signatures over the same
-/// message. Every call to a precompile forwards a fixed gas budget, so a malformed point costs only that
-/// budget instead of all the gas left.
+/// message. Every call to a precompile forwards all the gas left, so no repricing of the precompiles can make a
+/// valid call fail. ecAdd, ecMul and modexp are only ever fed valid inputs, so their failure reverts with
+/// {BN254PrecompileFailed}; a malformed G2 point cannot be ruled out cheaply, so a failed pairing reads as
+/// "does not verify" (and, failed precompiles consuming all the gas they get, costs the caller its gas).
 library BN254 {
     /// @notice A point of G1 in affine coordinates; (0, 0) is the point at infinity.
     struct G1Point {
@@ -45,11 +47,9 @@ library BN254 {
     uint256 private constant EC_ADD = 0x06;
     uint256 private constant EC_MUL = 0x07;
     uint256 private constant EC_PAIRING = 0x08;
-    /// @dev Gas forwarded to each precompile: its EIP-1108 / EIP-2565 price with head-room for repricings.
-    uint256 private constant MODEXP_GAS = 10_000;
-    uint256 private constant EC_ADD_GAS = 1_000;
-    uint256 private constant EC_MUL_GAS = 12_000;
-    uint256 private constant EC_PAIRING_2_GAS = 200_000;
+
+    /// @notice The precompile at address `precompile` failed on inputs it should accept (or ran out of gas).
+    error BN254PrecompileFailed(uint256 precompile);
 
     /// @notice The generator of G1, (1, 2).
     function generatorG1() internal pure returns (G1Point memory) {
@@ -83,20 +83,26 @@ library BN254 {
         return G1Point(p.X, P - (p.Y % P));
     }
 
-    /// @notice a + b through ecAdd; `ok` is false if either input is not a point of G1.
-    function add(G1Point memory a, G1Point memory b) internal view returns (bool ok, G1Point memory sum) {
+    /// @notice a + b through ecAdd. Both must be points of G1 (or infinity), else it reverts with
+    /// {BN254PrecompileFailed}.
+    function add(G1Point memory a, G1Point memory b) internal view returns (G1Point memory sum) {
         uint256[4] memory input = [a.X, a.Y, b.X, b.Y];
+        bool ok;
         assembly ("memory-safe") {
-            ok := staticcall(EC_ADD_GAS, EC_ADD, input, 0x80, sum, 0x40)
+            ok := staticcall(gas(), EC_ADD, input, 0x80, sum, 0x40)
         }
+        if (!ok) revert BN254PrecompileFailed(EC_ADD);
     }
 
-    /// @notice s * p through ecMul; `ok` is false if `p` is not a point of G1.
-    function mul(G1Point memory p, uint256 s) internal view returns (bool ok, G1Point memory product) {
+    /// @notice s * p through ecMul. `p` must be a point of G1 (or infinity), else it reverts with
+    /// {BN254PrecompileFailed}.
+    function mul(G1Point memory p, uint256 s) internal view returns (G1Point memory product) {
         uint256[3] memory input = [p.X, p.Y, s];
+        bool ok;
         assembly ("memory-safe") {
-            ok := staticcall(EC_MUL_GAS, EC_MUL, input, 0x60, product, 0x40)
+            ok := staticcall(gas(), EC_MUL, input, 0x60, product, 0x40)
         }
+        if (!ok) revert BN254PrecompileFailed(EC_MUL);
     }
 
     /// @notice Whether e(a1, a2) * e(b1, b2) == 1. `ok` is false if a point is malformed (off the curve, or a G2
@@ -110,23 +116,25 @@ library BN254 {
             [a1.X, a1.Y, a2.X[0], a2.X[1], a2.Y[0], a2.Y[1], b1.X, b1.Y, b2.X[0], b2.X[1], b2.Y[0], b2.Y[1]];
         uint256[1] memory out;
         assembly ("memory-safe") {
-            ok := staticcall(EC_PAIRING_2_GAS, EC_PAIRING, input, 0x180, out, 0x20)
+            ok := staticcall(gas(), EC_PAIRING, input, 0x180, out, 0x20)
         }
         isOne = ok && out[0] == 1;
     }
 
     /// @notice A square root of `a` mod p through modexp: `exists` is false if `a` is not a square.
+    /// @dev A failed modexp reverts with {BN254PrecompileFailed} rather than read as "no root", which would send
+    /// {hashToG1} round its loop until the gas runs out.
     function sqrt(uint256 a) internal view returns (bool exists, uint256 root) {
         // modexp input: length of base, exponent, modulus (32 bytes each), then base, exponent, modulus.
         uint256[6] memory input = [uint256(32), 32, 32, a, SQRT_EXPONENT, P];
         uint256[1] memory out;
         bool ok;
         assembly ("memory-safe") {
-            ok := staticcall(MODEXP_GAS, MODEXP, input, 0xc0, out, 0x20)
+            ok := staticcall(gas(), MODEXP, input, 0xc0, out, 0x20)
         }
-        // modexp of in-range inputs cannot fail; treat a failure as "no root" so callers move on.
+        if (!ok) revert BN254PrecompileFailed(MODEXP);
         root = out[0];
-        exists = ok && mulmod(root, root, P) == a;
+        exists = mulmod(root, root, P) == a;
     }
 
     /// @notice Maps a 32-byte digest to G1 by try-and-increment: x = digest mod p, then x + 1, ... until
@@ -164,18 +172,13 @@ library BN254 {
         view
         returns (bool)
     {
-        if (isInfinity(pk1) || isInfinity(pk2)) return false;
+        if (!isOnCurve(pk1) || isInfinity(pk2)) return false;
+        // Checked here so that ecAdd and ecMul only ever see points of G1.
+        if (!isOnCurve(h) || !(isInfinity(sig) || isOnCurve(sig))) return false;
         uint256 g = challenge(h, sig, pk1, pk2);
-        (bool okLeft, G1Point memory left) = _mulAdd(pk1, g, sig);
-        (bool okRight, G1Point memory right) = _mulAdd(generatorG1(), g, h);
-        if (!(okLeft && okRight)) return false;
+        G1Point memory left = add(sig, mul(pk1, g));
+        G1Point memory right = add(h, mul(generatorG1(), g));
         (bool ok, bool isOne) = pairing2(left, negGeneratorG2(), right, pk2);
         return ok && isOne;
-    }
-
-    /// @dev s * p + q.
-    function _mulAdd(G1Point memory p, uint256 s, G1Point memory q) private view returns (bool ok, G1Point memory r) {
-        (ok, r) = mul(p, s);
-        if (ok) (ok, r) = add(q, r);
     }
 }

@@ -6,34 +6,43 @@ import {BN254} from "./BN254.sol";
 
 /// @title SignerSet
 /// @notice The DA signer set, versioned by epoch: every change made during epoch E (a signer joins, adds stake,
-/// leaves) takes effect at epoch E + 1, while the set of epoch E stays as it was. Reads and writes are O(1)
-/// except the aggregate over the signers missing from a bitmap.
-/// @dev Each versioned value keeps two copies, `current` (in force until `nextFrom - 1`) and `next` (in force
-/// from epoch `nextFrom` on), rolled lazily: a write during epoch E first promotes `next` to `current` if
-/// E >= nextFrom, then edits `next` and sets nextFrom = E + 1. A read at epoch E returns `next` if
-/// E >= nextFrom, else `current`. Only the current and the next epoch can be read (older values are
-/// overwritten), which is all the DA contracts need: attestations are accepted for the current epoch only.
+/// leaves) takes effect at epoch E + 1, while the set of epoch E stays as it was. The previous, the current and
+/// the next epoch can be read: DAEntrance accepts attestations of the previous epoch for a few blocks after it
+/// ended. Reads and writes are O(1) except the aggregate over the signers missing from a bitmap.
+/// @dev Each versioned value keeps three copies: `previous` (in force before `currentFrom`), `current` (in force
+/// from `currentFrom` to `nextFrom - 1`) and `next` (in force from `nextFrom` on), rolled lazily: a write during
+/// epoch E first shifts them (previous <- current <- next, currentFrom <- nextFrom) if E >= nextFrom, then edits
+/// `next` and sets nextFrom = E + 1. A read at epoch X returns `next` if X >= nextFrom, else `current` if
+/// X >= currentFrom, else `previous`. That is right for X in {E - 1, E, E + 1} at every epoch E from the last
+/// write on; older values are overwritten.
 ///
-/// Signers occupy slots 0..MAX_SIGNERS-1; a slot is free when it is a member neither now nor next epoch, so a
-/// slot left at epoch E can be taken again from epoch E + 1 on without touching epoch E's set.
+/// An epoch has at most MAX_SIGNERS members. They occupy slots 0..SLOTS-1; a slot is free when it is a member of
+/// none of the previous, the current and the next epoch, so a slot left at epoch E is taken again from epoch E + 2
+/// on, without touching the keys and stakes the reads of epochs E - 1 and E need. SLOTS = 3 * MAX_SIGNERS, so a
+/// free slot exists whenever the next epoch has room: the three sets then hold at most SLOTS - 1 slots.
 library SignerSet {
     using SafeCast for uint256;
 
-    /// @notice Signer slots: the signer bitmap of an attestation is one bit per slot.
+    /// @notice Most members of an epoch.
     uint256 internal constant MAX_SIGNERS = 32;
+    /// @notice Signer slots: the signer bitmap of an attestation is one bit per slot.
+    uint256 internal constant SLOTS = 3 * MAX_SIGNERS;
 
     /// @notice Members, their total stake and the sum of their G1 keys, as of one epoch.
     struct Quorum {
-        uint32 members;
+        uint96 members;
         uint128 totalStake;
         BN254.G1Point apk;
     }
 
-    /// @notice A signer's stake, versioned like the quorum (one storage slot).
+    /// @notice A signer's stake, versioned like the quorum. The first storage slot holds all that reads of the
+    /// current and the next epoch need; only reads of the previous epoch may touch the second.
     struct Stake {
         uint96 current;
         uint96 next;
         uint64 nextFrom;
+        uint96 previous;
+        uint64 currentFrom;
     }
 
     /// @notice What the aggregate needs of a signer, by slot: its account, G1 key and stake.
@@ -44,28 +53,35 @@ library SignerSet {
     }
 
     struct Set {
+        Quorum previous;
         Quorum current;
         Quorum next;
+        uint64 currentFrom;
         uint64 nextFrom;
-        Slot[MAX_SIGNERS] slots;
+        Slot[SLOTS] slots;
     }
 
     // ------------------------------------------------------------------ reads
 
-    /// @notice The quorum in force at `epoch` (the current or the next epoch).
+    /// @notice The quorum in force at `epoch` (the previous, the current or the next epoch).
     function quorumAt(Set storage set, uint256 epoch) internal view returns (Quorum memory) {
-        return epoch >= set.nextFrom ? set.next : set.current;
+        return _quorumAt(set, epoch);
     }
 
     /// @notice The member bitmap in force at `epoch`.
     function membersAt(Set storage set, uint256 epoch) internal view returns (uint256) {
-        return epoch >= set.nextFrom ? set.next.members : set.current.members;
+        return _quorumAt(set, epoch).members;
     }
 
     /// @notice The stake of slot `index` in force at `epoch` (0 if it is not a member then).
     function stakeAt(Set storage set, uint256 index, uint256 epoch) internal view returns (uint256) {
         Stake storage stake = set.slots[index].stake;
-        return epoch >= stake.nextFrom ? stake.next : stake.current;
+        uint256 nextFrom = stake.nextFrom;
+        if (epoch >= nextFrom) return stake.next;
+        // `current` is in force at least at nextFrom - 1, the epoch of the last write: only an earlier epoch
+        // needs to read currentFrom, in the second storage slot.
+        if (epoch + 1 >= nextFrom || epoch >= stake.currentFrom) return stake.current;
+        return stake.previous;
     }
 
     /// @notice The latest stake of slot `index`: what it will be from the next epoch on.
@@ -73,13 +89,33 @@ library SignerSet {
         return set.slots[index].stake.next;
     }
 
-    /// @notice The lowest slot that is a member neither at `epoch` nor after it; `found` is false if all are taken.
-    function freeSlot(Set storage set, uint256 epoch) internal view returns (bool found, uint256 index) {
-        uint256 taken = membersAt(set, epoch) | set.next.members;
-        for (index = 0; index < MAX_SIGNERS; ++index) {
-            if (taken & (1 << index) == 0) return (true, index);
+    /// @notice True if the next epoch's set, as it stands, has MAX_SIGNERS members.
+    function isFull(Set storage set) internal view returns (bool) {
+        uint256 count;
+        for (uint256 bits = set.next.members; bits != 0; bits &= bits - 1) ++count;
+        return count == MAX_SIGNERS;
+    }
+
+    /// @notice The member of the next epoch's set, as it stands, with the smallest stake, and that stake; the
+    /// lowest such slot on a tie. At most MAX_SIGNERS reads.
+    function smallest(Set storage set) internal view returns (uint256 index, uint256 stake) {
+        stake = type(uint256).max;
+        uint256 members = set.next.members;
+        for (uint256 i = 0; members != 0; ++i) {
+            if (members & 1 != 0) {
+                uint256 candidate = set.slots[i].stake.next;
+                if (candidate < stake) (index, stake) = (i, candidate);
+            }
+            members >>= 1;
         }
-        return (false, 0);
+    }
+
+    /// @notice The lowest slot that is a member of none of epochs `epoch` - 1, `epoch` and `epoch` + 1. Call it
+    /// only while the next epoch has room (not {isFull}): there always is such a slot then.
+    function freeSlot(Set storage set, uint256 epoch) internal view returns (uint256 index) {
+        uint256 taken = membersAt(set, epoch) | set.next.members;
+        if (epoch > 0) taken |= membersAt(set, epoch - 1);
+        while (taken & (1 << index) != 0) ++index;
     }
 
     /// @notice The signers of `bitmap` at `epoch`: their total stake and the sum of their G1 keys, computed as the
@@ -99,7 +135,7 @@ library SignerSet {
         for (uint256 index = 0; missing != 0; ++index) {
             if (missing & 1 != 0) {
                 signedStake -= stakeAt(set, index, epoch);
-                apk = _add(apk, BN254.negate(set.slots[index].pkG1));
+                apk = BN254.add(apk, BN254.negate(set.slots[index].pkG1));
             }
             missing >>= 1;
         }
@@ -113,11 +149,11 @@ library SignerSet {
         internal
     {
         uint96 amount = stake.toUint96();
-        set.slots[index] = Slot(account, pkG1, Stake(amount, amount, 0));
+        set.slots[index] = Slot(account, pkG1, Stake(amount, amount, 0, 0, 0));
         Quorum storage next = set.next;
-        next.members |= uint32(1 << index);
+        next.members |= uint96(1 << index);
         next.totalStake += amount;
-        next.apk = _add(next.apk, pkG1);
+        next.apk = BN254.add(next.apk, pkG1);
         set.current = next;
     }
 
@@ -135,9 +171,9 @@ library SignerSet {
         slot.pkG1 = pkG1;
         _setStake(slot.stake, epoch, stake);
         Quorum storage next = _editNext(set, epoch);
-        next.members |= uint32(1 << index);
+        next.members |= uint96(1 << index);
         next.totalStake += stake.toUint128();
-        next.apk = _add(next.apk, pkG1);
+        next.apk = BN254.add(next.apk, pkG1);
     }
 
     /// @notice Slot `index` gets `amount` more stake from epoch `epoch` + 1 on; returns its new stake.
@@ -155,33 +191,38 @@ library SignerSet {
         stake = slot.stake.next;
         _setStake(slot.stake, epoch, 0);
         Quorum storage next = _editNext(set, epoch);
-        next.members &= ~uint32(1 << index);
+        next.members &= ~uint96(1 << index);
         next.totalStake -= stake.toUint128();
-        next.apk = _add(next.apk, BN254.negate(slot.pkG1));
+        next.apk = BN254.add(next.apk, BN254.negate(slot.pkG1));
     }
 
     // ------------------------------------------------------------------ internals
 
+    function _quorumAt(Set storage set, uint256 epoch) private view returns (Quorum storage) {
+        if (epoch >= set.nextFrom) return set.next;
+        if (epoch >= set.currentFrom) return set.current;
+        return set.previous;
+    }
+
     function _editNext(Set storage set, uint256 epoch) private returns (Quorum storage) {
-        if (epoch >= set.nextFrom) {
+        uint64 nextFrom = set.nextFrom;
+        if (epoch >= nextFrom) {
+            set.previous = set.current;
             set.current = set.next;
+            set.currentFrom = nextFrom;
             set.nextFrom = (epoch + 1).toUint64();
         }
         return set.next;
     }
 
     function _setStake(Stake storage stake, uint256 epoch, uint256 value) private {
-        if (epoch >= stake.nextFrom) {
+        uint64 nextFrom = stake.nextFrom;
+        if (epoch >= nextFrom) {
+            stake.previous = stake.current;
+            stake.currentFrom = nextFrom;
             stake.current = stake.next;
             stake.nextFrom = (epoch + 1).toUint64();
         }
         stake.next = value.toUint96();
-    }
-
-    /// @dev Sums of registered keys: every input was checked to be on the curve, so ecAdd cannot fail.
-    function _add(BN254.G1Point memory a, BN254.G1Point memory b) private view returns (BN254.G1Point memory sum) {
-        bool ok;
-        (ok, sum) = BN254.add(a, b);
-        assert(ok);
     }
 }

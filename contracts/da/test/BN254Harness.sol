@@ -6,11 +6,11 @@ import {BN254} from "../libraries/BN254.sol";
 /// @title BN254Harness
 /// @notice Exposes the BN254 library to the tests that check it against py_ecc. Never deployed by the stack.
 contract BN254Harness {
-    function add(BN254.G1Point calldata a, BN254.G1Point calldata b) external view returns (bool, BN254.G1Point memory) {
+    function add(BN254.G1Point calldata a, BN254.G1Point calldata b) external view returns (BN254.G1Point memory) {
         return BN254.add(a, b);
     }
 
-    function mul(BN254.G1Point calldata p, uint256 s) external view returns (bool, BN254.G1Point memory) {
+    function mul(BN254.G1Point calldata p, uint256 s) external view returns (BN254.G1Point memory) {
         return BN254.mul(p, s);
     }
 

@@ -71,7 +71,7 @@ async def put_columns(
     root: str,
     request: Request,
     runtime: RuntimeDep,
-    epoch: int = Query(ge=0, description="The epoch the client signs for: the current one."),
+    epoch: int = Query(ge=0, description="The epoch signed for: the current one, or the previous in its grace window."),
     quorum: int = Query(default=0, ge=0),
 ) -> AttestationResponse:
     data_root = parse_root(root)
