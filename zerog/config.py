@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     confirmations: int = Field(default=0, ge=0)
     # Seconds between block polls of the event follower.
     poll_interval: float = Field(default=0.5, gt=0)
+    # Every daemon: DNS names (comma-separated) its Host header may carry besides IP addresses and localhost,
+    # and the web origins allowed to call it from a browser (CORS, and state-changing requests); none by default.
+    allowed_hosts: str = ""
+    cors_origins: str = ""
     # Daemons whose event follower finds another chain than the one their data came from (a wiped dev chain)
     # stop and delete nothing; with this on they drop what they synced from the old chain and sync again.
     resync: bool = False
@@ -195,6 +199,9 @@ class Settings(BaseSettings):
     # OP Stack alt-DA server (`zg da server`).
     da_server_host: str = "127.0.0.1"
     da_server_port: int = DEFAULT_DA_SERVER_PORT
+    # Bearer token the alt-DA server requires on puts (they spend its key's blob fees); needed to listen beyond
+    # loopback.
+    da_server_token: SecretStr | None = None
 
     @property
     def storage_port_list(self) -> list[int]:
@@ -202,6 +209,14 @@ class Settings(BaseSettings):
         if len(ports) not in (1, 2, 4):
             raise ValueError(f"storage_ports must list 1, 2 or 4 ports (one shard each), not {len(ports)}")
         return ports
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def indexer_node_urls(self) -> list[str]:

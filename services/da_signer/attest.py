@@ -9,8 +9,8 @@ import json
 import logging
 from dataclasses import dataclass
 
+from services.common.errors import ApiError
 from services.da_signer.core.runtime import SignerRuntime
-from services.da_signer.errors import ApiError
 from zerog.da.contracts import QUORUM_ID, EpochNotAttestableError
 from zerog.da.encoding import EncodingError, verify_columns
 from zerog.da.wire import ColumnBundle, WireError
@@ -34,7 +34,19 @@ def _chain_unavailable(exc: Exception) -> ApiError:
     return ApiError(503, "chain_unavailable", "the signer cannot reach its chain node right now; try again later")
 
 
+def require_paid(runtime: SignerRuntime, data_root: bytes) -> None:
+    """Refuses (409) a data root nobody paid for: checked before its cells are even read."""
+    if runtime.store.upload(data_root) is None:
+        raise ApiError(
+            409,
+            "unknown_data_root",
+            f"no DataUpload of 0x{data_root.hex()} seen (synced through block {runtime.follower.sync_height}): "
+            "pay with DAEntrance.submitOriginalData first, or retry once the signer has synced",
+        )
+
+
 def accept(runtime: SignerRuntime, data_root: bytes, epoch: int, quorum_id: int, body: bytes) -> Attestation:
+    """Verifies and stores the columns in `body` of `data_root` (paid for: `require_paid`) and attests them."""
     root = "0x" + data_root.hex()
     try:
         bundle = ColumnBundle.decode(body, runtime.settings.da_max_blob_size)
@@ -50,13 +62,6 @@ def accept(runtime: SignerRuntime, data_root: bytes, epoch: int, quorum_id: int,
     if quorum_id != QUORUM_ID:
         raise ApiError(400, "unknown_quorum", f"quorum {quorum_id} does not exist; only quorum {QUORUM_ID}")
     store = runtime.store
-    if store.upload(data_root) is None:
-        raise ApiError(
-            409,
-            "unknown_data_root",
-            f"no DataUpload of {root} seen (synced through block {runtime.follower.sync_height}): "
-            "pay with DAEntrance.submitOriginalData first, or retry once the signer has synced",
-        )
     try:
         # The current epoch, or the previous one while DAEntrance still accepts it (a put at an epoch change).
         signer_set = runtime.contracts.attesting_signers(epoch)

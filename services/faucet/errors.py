@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
+from services.common.errors import ApiError
 
-class ApiError(Exception):
-    """Rendered as ``{"error": {"code", "message"[, "retryAfter"]}}``; with `retry_after` (limits, a spent drip
-    budget) also a Retry-After header."""
-
-    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
+__all__ = ["ApiError", "chain_unavailable", "faucet_empty"]
 
 
 def chain_unavailable() -> ApiError:

@@ -12,9 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from services.storage_miner.core.config import P2P_PROTOCOL_VERSION
-from services.storage_miner.flow import ShardConfig, first_segment
-from services.storage_miner.jsonrpc import (
+from services.common.jsonrpc import (
     METHOD_NOT_FOUND,
     Dispatcher,
     Param,
@@ -24,6 +22,8 @@ from services.storage_miner.jsonrpc import (
     parse_hash,
     parse_uint,
 )
+from services.storage_miner.core.config import P2P_PROTOCOL_VERSION
+from services.storage_miner.flow import ShardConfig, first_segment
 from services.storage_miner.segments import (
     UploadedSegment,
     check_proof,

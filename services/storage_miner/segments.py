@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from services.common.jsonrpc import RpcError, invalid_params, parse_base64, parse_hash, parse_uint
 from services.storage_miner.flow import ShardConfig, first_segment
-from services.storage_miner.jsonrpc import RpcError, invalid_params, parse_base64, parse_hash, parse_uint
 from services.storage_miner.store import TxRecord
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE, Proof, next_pow2, segment_root, zero_hash
 

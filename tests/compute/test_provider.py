@@ -17,7 +17,9 @@ import openai
 import pytest
 from web3 import Web3
 
+from services.compute_provider.main import MAX_BODY_BYTES as PROVIDER_MAX_BODY_BYTES
 from tests.compute.provider_fixtures import TEST_MODEL, ProviderDaemon, provider_settings
+from tests.guards import assert_guarded, json_code
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.compute import Compute, PaymentSession, Receipt, ReceiptError
@@ -388,3 +390,8 @@ def test_cli_path__account_json(daemon: ProviderDaemon, deployed_devnet: Setting
     data = json.loads(result.output)
     assert data["user"] == dev_account(4).address
     assert int(data["subAccount"]["settled"]) > 0
+
+
+def test_guard__oversized_foreign_host_and_cross_site_requests_are_refused(daemon: ProviderDaemon) -> None:
+    body = b'{"model": "x", "messages": []}'
+    assert_guarded(daemon.url, "/v1/chat/completions", PROVIDER_MAX_BODY_BYTES, json_code, body=body)

@@ -21,9 +21,11 @@ from web3.types import TxReceipt
 
 from tests.conftest import REPO_ROOT, tool_env
 from tests.da.daemons import DANetwork
+from tests.guards import declared_post
 from zerog.accounts import dev_account
 from zerog.chain import connect
-from zerog.da.altda import decode_commitment
+from zerog.config import load_settings
+from zerog.da.altda import OCTET_STREAM, decode_commitment
 from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.da.encoding import PAYLOAD_BYTES_PER_BLOB
 from zerog.errors import TransactionError
@@ -203,7 +205,7 @@ def altda(da: DANetwork) -> Iterator[str]:
 
 
 def test_altda__generic_and_keccak_commitments_round_trip(altda: str) -> None:
-    http = httpx.Client(base_url=altda, timeout=120)
+    http = httpx.Client(base_url=altda, timeout=120, headers={"content-type": OCTET_STREAM})
     batch = payload(0.3)
     # What op-batcher does in generic mode: POST /put/ with the batch, read the commitment back.
     put = http.post("/put/", content=batch, headers={"content-type": "application/octet-stream"})
@@ -228,3 +230,20 @@ def test_altda__generic_and_keccak_commitments_round_trip(altda: str) -> None:
     for bad in ("/get/0x0148" + "00" * 48, "/get/0x02", "/get/zz", "/get/0x0147"):
         assert http.get(bad).status_code == 400, bad
     assert http.post("/put", content=b"").status_code == 400
+
+
+def test_altda__puts_are_refused_before_any_work(altda: str) -> None:
+    """Every put spends the operator's blob fees: no octet stream, a cross-site page or an oversized batch is
+    refused before the batch is read or paid for."""
+    http = httpx.Client(base_url=altda, timeout=30)
+    batch = b"batch"
+    assert http.post("/put", content=batch).status_code == 415  # no content type
+    form = http.post("/put", content=batch, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415 and form.json()["error"]["code"] == "unsupported_media_type"
+    octet = {"content-type": OCTET_STREAM}
+    page = http.post("/put", content=batch, headers={**octet, "origin": "https://evil.example"})
+    assert page.status_code == 403 and page.json()["error"]["code"] == "cross_site_request"
+    rebound = http.post("/put", content=batch, headers={**octet, "host": "evil.example"})
+    assert rebound.status_code == 403 and rebound.json()["error"]["code"] == "forbidden_host"
+    status, raw = declared_post(altda, "/put", load_settings().da_max_blob_size + 1, octet)
+    assert status == 413 and json.loads(raw)["error"]["code"] == "payload_too_large"

@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from services.da_signer.api.routes.data import max_bundle_bytes
 from services.da_signer.store import SignerStore
 from tests.da.daemons import DANetwork, SignerDaemon
+from tests.guards import assert_guarded, json_code
 from zerog.accounts import dev_account
 from zerog.da import bls, encoding, wire
 from zerog.da.contracts import EpochSigner
@@ -131,10 +133,11 @@ def test_put_columns__refusals_say_why_and_store_nothing(da: DANetwork) -> None:
                     409, "unknown_data_root")  # fmt: skip
     assert "submitOriginalData" in message
 
-    encoded = encode_and_pay(da)
+    encoded, other = encode_and_pay(da), encode_and_pay(da, PAYLOAD_BYTES_PER_BLOB + 7)
     root = encoded.root
     good = wire.bundle(encoded, mine).encode()
-    assert "not to the data root 0x00" in error(post(signer, bytes(32), good), 400, "root_mismatch")
+    mismatch = error(post(signer, other.root, good), 400, "root_mismatch")
+    assert f"not to the data root 0x{other.root.hex()}" in mismatch
     assert error(post(signer, root, good, epoch=7), 409, "epoch_mismatch") == "this is epoch 0, not 7"
     error(post(signer, root, good, quorum=3), 400, "unknown_quorum")
     assert "columns [0]" in error(
@@ -149,7 +152,7 @@ def test_put_columns__refusals_say_why_and_store_nothing(da: DANetwork) -> None:
     # A body declared far over the largest bundle is refused before it is read.
     with socket.create_connection(("127.0.0.1", signer.port), timeout=10) as sock:
         request = (
-            f"POST /v1/data/0x{root.hex()}/columns?epoch=0 HTTP/1.1\r\nHost: x\r\nContent-Length: {10**10}\r\n\r\n"
+            f"POST /v1/data/0x{root.hex()}/columns?epoch=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {10**10}\r\n\r\n"
         )
         sock.sendall(request.encode())
         answer = b""
@@ -238,3 +241,10 @@ def test_store__crash_leftovers_are_cleaned_and_damage_dropped(tmp_path: Path) -
     store = SignerStore.open(tmp_path, account="0xA", deployment_id="d2")
     assert store.payload(encoded.root) is None and not directory.exists()
     store.close()
+
+
+def test_guard__oversized_foreign_host_and_cross_site_posts_are_refused(da: DANetwork) -> None:
+    signer = da.signers[0]
+    path = f"/v1/data/0x{bytes(32).hex()}/columns?epoch=0"
+    limit = max_bundle_bytes(da.settings.da_max_blob_size)
+    assert_guarded(signer.url, path, limit, json_code, headers={"content-type": CONTENT_TYPE})

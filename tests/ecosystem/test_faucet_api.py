@@ -25,8 +25,10 @@ from web3 import Web3
 
 from services.faucet.dripper import Dripper, load_dripper
 from services.faucet.errors import ApiError
+from services.faucet.main import MAX_BODY_BYTES as FAUCET_MAX_BODY_BYTES
 from services.faucet.store import FaucetStore
 from tests.conftest import REPO_ROOT, tool_env
+from tests.guards import assert_guarded, json_code
 from zerog import faucet as faucet_client
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
@@ -538,3 +540,11 @@ def test_claim__empty_faucet_is_503(
         in_process_dripper().send_drip(address)
     assert (info.value.status, info.value.code) == (503, "faucet_empty")
     assert "FaucetEmpty(balance=0" in info.value.message
+
+
+def test_guard__oversized_foreign_host_and_cross_site_claims_are_refused(daemon: FaucetDaemon) -> None:
+    body = b'{"address": "0x000000000000000000000000000000000000dEaD"}'
+    assert_guarded(daemon.url, "/api/claim", FAUCET_MAX_BODY_BYTES, json_code, body=body)
+    # The faucet's own page posts from its own origin: that one passes.
+    own = httpx.post(f"{daemon.url}/api/claim", content=b"{}", headers={"origin": daemon.url})
+    assert own.status_code == 400

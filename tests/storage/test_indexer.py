@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from services.storage_miner.indexer.main import MAX_BODY_BYTES as INDEXER_MAX_BODY_BYTES
+from tests.guards import assert_guarded, jsonrpc_code
 from tests.storage.node_fixtures import Chain, Daemon, File, start_indexer, start_node, wait_for, wait_synced
 from zerog.config import Settings
 from zerog.process import free_port
@@ -153,3 +155,8 @@ def test_config__no_nodes_exits_1(deployed_devnet: Settings) -> None:
     with pytest.raises(pytest.fail.Exception, match="exited with 1"):
         daemon.start()
     assert "ZG_INDEXER_NODES" in daemon.log()
+
+
+def test_guard__oversized_foreign_host_and_cross_site_calls_are_refused(indexer: Daemon) -> None:
+    body = b'{"jsonrpc": "2.0", "method": "indexer_getShardedNodes", "id": 1}'
+    assert_guarded(indexer.url, "/", INDEXER_MAX_BODY_BYTES, jsonrpc_code, body=body)

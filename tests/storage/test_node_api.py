@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from services.storage_miner.main import MAX_BODY_BYTES as NODE_MAX_BODY_BYTES
+from tests.guards import assert_guarded, jsonrpc_code
 from tests.storage.node_fixtures import (
     Chain,
     Daemon,
@@ -442,7 +444,8 @@ def test_rpc__oversized_body_is_refused(node: Daemon) -> None:
 
     assert response.status_code == 413
     error = response.json()["error"]
-    assert error["code"] == -32600 and "too big" in error["message"] and "64 MiB" in error["message"]
+    assert error["code"] == -32600 and error["data"] == "payload_too_large"
+    assert f"limit of {64 * 2**20} bytes" in error["message"]
     assert node.call("zgs_getShardConfig")  # still serving
 
 
@@ -579,3 +582,8 @@ def test_config__no_flow_in_manifest_exits_1(deployed_devnet: Settings, tmp_path
     with pytest.raises(pytest.fail.Exception, match="exited with 1"):
         daemon.start()
     assert "has no Flow contract" in daemon.log()
+
+
+def test_guard__oversized_foreign_host_and_cross_site_calls_are_refused(node: Daemon) -> None:
+    body = b'{"jsonrpc": "2.0", "method": "zgs_getStatus", "id": 1}'
+    assert_guarded(node.url, "/", NODE_MAX_BODY_BYTES, jsonrpc_code, body=body)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from services.common.jsonrpc import Dispatcher, Param, parse_bool, parse_hash, parse_uint
 from services.storage_miner.flow import ShardConfig, Submission, root_from_submission_nodes, shard_segments
-from services.storage_miner.jsonrpc import Dispatcher, Param, parse_bool, parse_hash, parse_uint
 from services.storage_miner.segments import _padding_siblings_empty
 from zerog.storage.merkle import SEGMENT_SIZE, FileLayout, FileTree, zero_hash
 

@@ -119,35 +119,15 @@ def status(ctx: CliContext, root: str) -> None:
 @pass_cli
 def server(ctx: CliContext, host: str | None, port: int | None) -> None:
     """Run the OP Stack alt-DA server (POST /put, GET /get/0x<commitment>) in the foreground."""
-    import uvicorn
+    from services.common.serve import setup_logging
+    from services.da_server.__main__ import serve
 
-    from zerog.da.altda import create_app
-    from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
-    from zerog.process import port_in_use
-
-    settings = ctx.settings
-    host, port = host or settings.da_server_host, port or settings.da_server_port
-    if port_in_use(host, port):
-        raise click.ClickException(f"port {port} on {host} is busy (use --port)")
-    client = _client(ctx, with_account=True)
-
-    def put_data(data: bytes) -> bytes:
-        try:
-            return client.put(data).commitment
-        except BlobTooLargeError as exc:
-            raise ValueError(exc.message) from exc
-
-    def get_data(root: bytes) -> bytes:
-        try:
-            return client.get(root)
-        except DataNotFoundError as exc:
-            raise LookupError(exc.message) from exc
-        except DAError as exc:
-            raise RuntimeError(exc.message) from exc
-
-    app = create_app(put_data, get_data, settings.data_dir / "altda" / "keccak.db", settings.da_max_blob_size)
-    ctx.console.print(f"OP alt-DA server on http://{host}:{port} (Ctrl-C stops it)", highlight=False)
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
-    finally:
-        client.close()
+    setup_logging()
+    settings = ctx.with_overrides(da_server_host=host, da_server_port=port)
+    ctx.console.print(
+        f"OP alt-DA server on http://{settings.da_server_host}:{settings.da_server_port} (Ctrl-C stops it)",
+        highlight=False,
+    )
+    code = serve(settings)
+    if code:
+        raise SystemExit(code)

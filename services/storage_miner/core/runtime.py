@@ -8,9 +8,9 @@ import requests
 from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
+from services.common.jsonrpc import Dispatcher
 from services.storage_miner import mining
 from services.storage_miner.core.config import FLOW_CONTRACT, Settings, db_path, segments_dir, shard_config
-from services.storage_miner.jsonrpc import Dispatcher
 from services.storage_miner.methods import NodeRpc
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower

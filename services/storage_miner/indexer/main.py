@@ -1,17 +1,17 @@
-"""The indexer app: `create_app(settings)`; JSON-RPC at POST / (`indexer_*`), GET /health."""
+"""The indexer app: `create_app(settings)` on the daemon platform; JSON-RPC at POST / (`indexer_*`), GET /health."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-import zerog
+from services.common.app import create_daemon_app
+from services.common.errors import JsonRpcErrors
+from services.common.guard import BodyLimits
+from services.common.jsonrpc import Dispatcher, Param, parse_hash, serve_http
 from services.storage_miner.indexer.directory import NodeDirectory
-from services.storage_miner.jsonrpc import Dispatcher, Param, parse_hash, serve_http
 from zerog.config import Settings, get_settings
 from zerog.errors import ConfigError
 
@@ -31,39 +31,46 @@ def indexer_dispatcher(directory: NodeDirectory) -> Dispatcher:
     return d
 
 
+class IndexerRuntime:
+    """The node directory: nothing to open, its HTTP clients to close."""
+
+    def __init__(self, directory: NodeDirectory) -> None:
+        self.directory = directory
+        self.dispatcher = indexer_dispatcher(directory)
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.directory.close()
+
+
+router = APIRouter()
+
+
+@router.post("/", tags=["json-rpc"])
+async def json_rpc(request: Request) -> Response:
+    return await serve_http(request, request.app.state.runtime.dispatcher)
+
+
+@router.get("/health", tags=["health"])
+async def health(request: Request) -> dict[str, Any]:
+    nodes = await run_in_threadpool(request.app.state.runtime.directory.status)
+    up = sum(n["reachable"] for n in nodes)
+    return {"status": "ok" if up else "degraded", "nodes": nodes}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     urls = settings.indexer_node_urls
     if not urls:
         raise ConfigError("the indexer knows no storage nodes: set ZG_INDEXER_NODES (comma-separated URLs)")
-    directory = NodeDirectory(urls)
-    dispatcher = indexer_dispatcher(directory)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            directory.close()
-
-    app = FastAPI(
+    return create_daemon_app(
         title="0G storage indexer",
         summary="Lists the storage nodes, their shards, and which of them hold a file.",
-        version=zerog.__version__,
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
+        settings=settings,
+        runtime=IndexerRuntime(NodeDirectory(urls)),
+        routers=[router],
+        dialect=JsonRpcErrors(),
+        limits=BodyLimits(MAX_BODY_BYTES),
     )
-    app.state.directory = directory
-
-    @app.post("/", tags=["json-rpc"])
-    async def json_rpc(request: Request) -> Response:
-        return await serve_http(request, dispatcher, MAX_BODY_BYTES)
-
-    @app.get("/health", tags=["health"])
-    async def health() -> dict[str, Any]:
-        nodes = await run_in_threadpool(directory.status)
-        up = sum(n["reachable"] for n in nodes)
-        return {"status": "ok" if up else "degraded", "nodes": nodes}
-
-    return app

@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from services.common.errors import ApiError
 from services.da_signer.api.deps import RuntimeDep
-from services.da_signer.attest import accept
-from services.da_signer.errors import ApiError
+from services.da_signer.attest import accept, require_paid
 from services.da_signer.schemas import AttestationResponse, ErrorResponse, PayloadResponse
 from zerog.da.encoding import BYTES_PER_CELL_WITH_PROOF, blob_count
 from zerog.da.kzg import BYTES_PER_COMMITMENT, CELLS_PER_BLOB
@@ -53,19 +53,6 @@ def max_bundle_bytes(max_length: int) -> int:
     return _BUNDLE_OVERHEAD + blobs * BYTES_PER_COMMITMENT + CELLS_PER_BLOB * blobs * BYTES_PER_CELL_WITH_PROOF
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "payload_too_large", f"a column bundle is at most {limit} bytes, not {declared}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "payload_too_large", f"a column bundle is at most {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post("/{root}/columns", responses=_POST_ERRORS)
 async def put_columns(
     root: str,
@@ -75,7 +62,9 @@ async def put_columns(
     quorum: int = Query(default=0, ge=0),
 ) -> AttestationResponse:
     data_root = parse_root(root)
-    body = await read_body(request, max_bundle_bytes(runtime.settings.da_max_blob_size))
+    # The platform bounds the body (max_bundle_bytes); it is read only for a data root somebody paid for.
+    await run_in_threadpool(require_paid, runtime, data_root)
+    body = await request.body()
     attestation = await run_in_threadpool(accept, runtime, data_root, epoch, quorum, body)
     return AttestationResponse(
         data_root=attestation.data_root,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from services.common.jsonrpc import serve_http
 from services.storage_miner.api.deps import RuntimeDep
-from services.storage_miner.jsonrpc import serve_http
 
 router = APIRouter(tags=["json-rpc"])
 

@@ -1,10 +1,12 @@
 """JSON-RPC 2.0 over HTTP POST, as the official 0G node (jsonrpsee) and indexer speak it.
 
-Shared by the storage node and the indexer. Methods take positional (array) or named (object) params;
+Shared by the storage node and the indexer (and any daemon that speaks JSON-RPC). Methods take positional
+(array) or named (object) params;
 batches (arrays of requests) and notifications (no id) are supported. Errors follow the node's
 conventions, which the official SDK relies on:
 
-* -32700 parse error, -32600 invalid request (also a body over the size limit), -32601 unknown method;
+* -32700 parse error, -32600 invalid request (also a body over the daemon's size limit: HTTP 413), -32601 unknown
+  method;
 * -32602 invalid params: ``message`` is ``"Invalid params: <param>: <detail>"`` and ``data`` is the
   detail alone (the official node puts only ``"Invalid params: <param>"`` in the message; the detail is
   added so that clients showing only the message still say what is wrong). The SDK looks for
@@ -35,9 +37,6 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
-#: Largest request body accepted. The SDK sends one 256 KiB segment (≈350 KB of JSON) per call by
-#: default; a 64 MiB body holds a batch of ~180 segments.
-MAX_BODY_BYTES = 64 * 1024 * 1024
 #: Largest batch (requests in one JSON array).
 MAX_BATCH = 1024
 MAX_UINT64 = 2**64 - 1
@@ -208,29 +207,10 @@ def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
 # ---------------------------------------------------------------- HTTP
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
-    """The request body, or None if it is larger than `limit` (checked before and while reading)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def serve_http(request: Request, dispatcher: Dispatcher, limit: int = MAX_BODY_BYTES) -> Response:
-    """Answer one HTTP POST: body limit, JSON parsing, then the dispatcher in a worker thread."""
-    body = await read_body(request, limit)
-    if body is None:
-        error = RpcError(
-            INVALID_REQUEST, f"Request is too big: the limit is {limit} bytes ({limit // 2**20} MiB)", {"limit": limit}
-        )
-        # The rest of the body is not read: close the connection instead of draining it.
-        return JSONResponse(_error(None, error), status_code=413, headers={"Connection": "close"})
+async def serve_http(request: Request, dispatcher: Dispatcher) -> Response:
+    """Answer one HTTP POST: JSON parsing, then the dispatcher in a worker thread (the daemon platform bounds the
+    body before it is read)."""
+    body = await request.body()
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

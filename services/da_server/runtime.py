@@ -1,0 +1,58 @@
+"""What the alt-DA server holds: the DA client (it pays blob fees with the operator's key) and the keccak index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.da_server.store import KeccakIndex
+from zerog.accounts import load_account
+from zerog.config import Settings
+from zerog.da.client import BlobTooLargeError, DAClient, DAError, DataNotFoundError
+from zerog.errors import ConfigError
+
+
+def index_path(settings: Settings) -> Path:
+    return settings.data_dir / "altda" / "keccak.db"
+
+
+class DAServerRuntime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        if settings.da_server_token is None and settings.da_server_host not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(
+                f"the alt-DA server spends its key's funds on blob fees: listening on {settings.da_server_host} "
+                "needs a bearer token (set ZG_DA_SERVER_TOKEN)"
+            )
+        self.client = DAClient(settings, load_account(settings))
+        self._index: KeccakIndex | None = None
+
+    @property
+    def index(self) -> KeccakIndex:
+        if self._index is None:
+            raise RuntimeError("the alt-DA server is not open")
+        return self._index
+
+    def open(self) -> None:
+        self._index = KeccakIndex(index_path(self.settings))
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self.client.close()
+
+    def put(self, data: bytes) -> bytes:
+        """The generic commitment of `data`, dispersed and attested (ValueError for data DA cannot take)."""
+        try:
+            return self.client.put(data).commitment
+        except BlobTooLargeError as exc:
+            raise ValueError(exc.message) from exc
+
+    def get(self, data_root: bytes) -> bytes:
+        """The data of `data_root` (LookupError when DA does not know it)."""
+        try:
+            return self.client.get(data_root)
+        except DataNotFoundError as exc:
+            raise LookupError(exc.message) from exc
+        except DAError as exc:
+            raise RuntimeError(exc.message) from exc
