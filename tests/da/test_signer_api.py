@@ -6,7 +6,6 @@ recovery."""
 from __future__ import annotations
 
 import random
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from services.da_signer.api.routes.data import max_bundle_bytes
 from services.da_signer.store import SignerStore
 from tests.da.daemons import DANetwork, SignerDaemon
-from tests.guards import assert_guarded, json_code
+from tests.guards import assert_guarded, declared_post, json_code
 from zerog.accounts import dev_account
 from zerog.da import bls, encoding, wire
 from zerog.da.contracts import EpochSigner
@@ -150,15 +149,8 @@ def test_put_columns__refusals_say_why_and_store_nothing(da: DANetwork) -> None:
     error(signer.post("/v1/data/0x1234/columns", params={"epoch": 0}, content=good), 400, "invalid_root")
     error(signer.post(f"/v1/data/0x{root.hex()}/columns", content=good), 400, "invalid_request")  # no epoch
     # A body declared far over the largest bundle is refused before it is read.
-    with socket.create_connection(("127.0.0.1", signer.port), timeout=10) as sock:
-        request = (
-            f"POST /v1/data/0x{root.hex()}/columns?epoch=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {10**10}\r\n\r\n"
-        )
-        sock.sendall(request.encode())
-        answer = b""
-        while b"payload_too_large" not in answer and (chunk := sock.recv(65536)):
-            answer += chunk
-    assert answer.startswith(b"HTTP/1.1 413") and b"payload_too_large" in answer
+    status, answer = declared_post(signer.url, f"/v1/data/0x{root.hex()}/columns?epoch=0", 10**10)
+    assert status == 413 and b"payload_too_large" in answer
 
     # One flipped bit in one cell: refused, and the signer says which column.
     columns = {c: encoded.column(c) for c in mine}
