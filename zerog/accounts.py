@@ -28,6 +28,21 @@ def account_from_key(key: str) -> LocalAccount:
         raise ConfigError("the private key is not a valid 32-byte hex key") from exc
 
 
+def role_account(settings: Settings, setting: str, dev_index: int, role: str) -> LocalAccount:
+    """A daemon's own key, the one loader of them all: the secret setting `setting` (ZG_<SETTING>; empty counts as
+    unset), else — on the local network only — dev account `dev_index`. `role` names the key in the error."""
+    secret = getattr(settings, setting)
+    key = secret.get_secret_value() if secret is not None else ""
+    if key:
+        return account_from_key(key)
+    if settings.is_local:
+        return dev_account(dev_index)
+    raise ConfigError(
+        f"no {role} key for {settings.rpc_url}: set ZG_{setting.upper()} "
+        "(dev accounts are used only on the local network)"
+    )
+
+
 def load_account(settings: Settings, dev_index: int = 0) -> LocalAccount:
     """The account to sign with; dev keys are refused outside the local network."""
     if settings.private_key is not None:

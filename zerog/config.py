@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -268,13 +269,16 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """`settings` as ZG_* variables, for a child process (daemon, `ape run deploy`) that must share them."""
+def settings_env(settings: Settings, secrets: Collection[str] | None = None) -> dict[str, str]:
+    """`settings` as ZG_* variables, for a child process (daemon, `ape run deploy`) that must share them. With
+    `secrets`, of the secret settings (keys, passwords, tokens) only those named there are passed on."""
     env: dict[str, str] = {}
     for name, value in settings.model_dump().items():
         if value is None:
             continue
         if isinstance(value, SecretStr):
+            if secrets is not None and name not in secrets:
+                continue
             value = value.get_secret_value()
         env[f"ZG_{name.upper()}"] = str(value)
     return env

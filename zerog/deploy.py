@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 from zerog.chain import Deployment, connect
@@ -27,10 +28,11 @@ def tool_path() -> str:
     )
 
 
-def child_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """Environment for a child process (ape, a daemon) that must use exactly `settings`."""
+def child_env(settings: Settings, secrets: Collection[str] | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a child process (ape, a daemon) that must use exactly `settings`; with `secrets`, it gets
+    only the secret settings named there (a daemon its own key, never the others')."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZG_")}
-    env.update(settings_env(settings), PATH=tool_path(), **extra)
+    env.update(settings_env(settings, secrets), PATH=tool_path(), **extra)
     return env
 
 

@@ -103,6 +103,7 @@ class EventFollower:
         batch_blocks: int = DEFAULT_BATCH_BLOCKS,
         lock: threading.Lock | None = None,
         resync: bool = False,
+        after_poll: Callable[[], None] | None = None,
     ) -> None:
         if not events:
             raise ValueError("follow at least one event")
@@ -117,6 +118,8 @@ class EventFollower:
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
         self.resync = resync
+        # Called after each poll, committed or not (e.g. to delete files of rolled-back rows outside the transaction).
+        self.after_poll = after_poll
         self._genesis_checked = False
         # Shared with whoever else writes to `conn` (e.g. an API thread).
         self.lock = lock or threading.Lock()
@@ -144,6 +147,13 @@ class EventFollower:
     def poll_once(self) -> int:
         """Handle the logs of the next range of confirmed blocks; returns how many were handled. Raises the
         node's error when it does not answer (nothing changed), FollowerStoppedError when it cannot go on."""
+        try:
+            return self._poll()
+        finally:
+            if self.after_poll is not None:
+                self.after_poll()
+
+    def _poll(self) -> int:
         if not self._genesis_checked:
             self._check_genesis()
             self._genesis_checked = True
@@ -226,6 +236,11 @@ class EventFollower:
 
         self._thread = threading.Thread(target=loop, name=f"follower-{self.name}", daemon=True)
         self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        thread = getattr(self, "_thread", None)
+        return thread is not None and thread.is_alive()
 
     def stop(self, timeout: float = THREAD_JOIN_SECONDS) -> None:
         thread = getattr(self, "_thread", None)

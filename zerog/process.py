@@ -7,6 +7,7 @@ import random
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -78,7 +79,8 @@ def spawn(
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=cwd,
-            preexec_fn=_die_with_parent(death_signal),
+            # The kernel's parent-death signal exists on Linux only; elsewhere `zg up` stops its children itself.
+            preexec_fn=_die_with_parent(death_signal) if sys.platform.startswith("linux") else None,
         )
     finally:
         log_file.close()

@@ -44,6 +44,8 @@ class Daemon:
     proc: subprocess.Popen[bytes] | None = None
     # Seconds it may take to become healthy.
     start_timeout: float = DAEMON_START_TIMEOUT_SECONDS
+    # The secret settings (its own keys) it is given; no daemon sees another's.
+    secrets: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -75,6 +77,7 @@ def daemons(settings: Settings) -> list[Daemon]:
                 # Storage mining: the first node mines its shard (dev account 8 on the local network).
                 "ZG_STORAGE_MINING": "true" if i == 0 else "false",
             },
+            secrets=("storage_mining_private_key",) if i == 0 else (),
         )
         for i, port in enumerate(ports)
     ]
@@ -85,7 +88,9 @@ def daemons(settings: Settings) -> list[Daemon]:
         settings.indexer_port,
         {"ZG_INDEXER_NODES": ",".join(d.url for d in storage)},
     )
-    faucet = Daemon("faucet", "services.faucet", settings.faucet_host, settings.faucet_port)
+    faucet = Daemon(
+        "faucet", "services.faucet", settings.faucet_host, settings.faucet_port, secrets=("faucet_private_key",)
+    )
     # The compute provider trains its model on first use (cached afterwards): allow it the time.
     compute = Daemon(
         "compute-provider",
@@ -93,6 +98,7 @@ def daemons(settings: Settings) -> list[Daemon]:
         settings.compute_host,
         settings.compute_port,
         start_timeout=COMPUTE_START_TIMEOUT_SECONDS,
+        secrets=("compute_provider_private_key", "compute_signer_private_key"),
     )
     # DA signers: signer i listens on da_signer_base_port + i (dev account 3 + i on the local network).
     da_signers = [
@@ -148,7 +154,9 @@ class Network:
         self.deployment, _ = deploy(s)
         for d in daemons(s):
             log(f"starting {d.name} on {d.url}")
-            d.proc = spawn([sys.executable, "-m", d.module], d.log_file(s), env=child_env(s, **d.env), cwd=REPO_ROOT)
+            d.proc = spawn(
+                [sys.executable, "-m", d.module], d.log_file(s), env=child_env(s, d.secrets, **d.env), cwd=REPO_ROOT
+            )
             self.running.append(d)
             if not wait_until(lambda d=d: self._healthy(d), d.start_timeout, 0.2):
                 raise UpError(f"{d.name} did not become healthy; see {d.log_file(s)}")

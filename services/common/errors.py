@@ -9,8 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi.responses import JSONResponse
 
@@ -64,7 +63,10 @@ class ApiError(Exception):
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
 
 
-class ErrorDialect(Protocol):
+class ErrorDialect:
+    """Renders an error (`code` machine-readable, `message` for people) as the daemon's JSON body; subclasses give
+    the body's shape."""
+
     def render(
         self,
         status: int,
@@ -73,8 +75,12 @@ class ErrorDialect(Protocol):
         headers: Mapping[str, str] | None = None,
         param: str | None = None,
     ) -> JSONResponse:
-        """The response for an error `code` (machine-readable) with `message` (for people)."""
-        ...
+        return JSONResponse(self.body(status, code, message, param, headers or {}), status_code=status, headers=headers)
+
+    def body(
+        self, status: int, code: str, message: str, param: str | None, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        raise NotImplementedError
 
 
 def code_for(status: int) -> str:
@@ -91,51 +97,28 @@ def describe_validation(errors: Sequence[Any]) -> tuple[str, str | None]:
     return (f"{param}: {error.get('msg', 'invalid value')}" if param else str(error.get("msg"))), param
 
 
-@dataclass(frozen=True)
-class JsonErrors:
-    def render(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-        param: str | None = None,
-    ) -> JSONResponse:
+class JsonErrors(ErrorDialect):
+    def body(
+        self, status: int, code: str, message: str, param: str | None, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
         error: dict[str, Any] = {"code": code, "message": message}
-        retry_after = (headers or {}).get("Retry-After")
+        retry_after = headers.get("Retry-After")
         if retry_after is not None and retry_after.isdigit():
             error["retryAfter"] = int(retry_after)
-        return JSONResponse({"error": error}, status_code=status, headers=headers)
+        return {"error": error}
 
 
-@dataclass(frozen=True)
-class OpenAIErrors:
-    def render(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-        param: str | None = None,
-    ) -> JSONResponse:
-        return JSONResponse(openai_body(status, code, message, param), status_code=status, headers=headers)
+class OpenAIErrors(ErrorDialect):
+    def body(
+        self, status: int, code: str, message: str, param: str | None, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        kind = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+        return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def openai_body(status: int, code: str | None, message: str, param: str | None = None) -> dict[str, Any]:
-    kind = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
-
-
-@dataclass(frozen=True)
-class JsonRpcErrors:
-    def render(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-        param: str | None = None,
-    ) -> JSONResponse:
+class JsonRpcErrors(ErrorDialect):
+    def body(
+        self, status: int, code: str, message: str, param: str | None, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
         rpc_code = JSONRPC_INTERNAL_ERROR if status >= 500 else JSONRPC_INVALID_REQUEST
-        body = {"jsonrpc": "2.0", "id": None, "error": {"code": rpc_code, "message": message, "data": code}}
-        return JSONResponse(body, status_code=status, headers=headers)
+        return {"jsonrpc": "2.0", "id": None, "error": {"code": rpc_code, "message": message, "data": code}}

@@ -116,6 +116,15 @@ class Billing:
             )
         return voucher, signature
 
+    def precheck(self, headers: Mapping[str, str], body: bytes) -> None:
+        """The cheap refusals, before the request is parsed or tokenised: a voucher signed for this body by its
+        user, a nonce not used yet, and a sub-account that can still pay what the voucher promises so far. `admit`
+        checks everything again once the request's cost is known."""
+        voucher, _ = self.verify(headers, body)
+        chain = self.sub_account(voucher.user)
+        self._check_nonce(voucher, self.store.account(voucher.user), chain)
+        self._check_funds(voucher, chain, 0)
+
     def admit(self, headers: Mapping[str, str], body: bytes, input_tokens: int, max_tokens: int) -> Ticket:
         voucher, signature = self.verify(headers, body)
         max_cost = self.prices.fee(input_tokens, max_tokens)

@@ -121,7 +121,9 @@ def _check_model(runtime: ProviderRuntime, parsed: Any) -> None:
 
 async def handle(runtime: ProviderRuntime, request: Request, kind: str) -> JSONResponse | StreamingResponse:
     started = time.perf_counter()
-    body = await request.body()
+    body = await request.body()  # bounded by the platform's body limit
+    # Nothing is parsed or tokenised for a request nobody can pay for.
+    await run_in_threadpool(runtime.billing.precheck, request.headers, body)
     if kind == "chat":
         parsed = parse_body(body, schemas.ChatCompletionRequest)
         _check_model(runtime, parsed)

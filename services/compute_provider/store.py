@@ -9,11 +9,11 @@ exceed SQLite's 64-bit integers.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common.store import SqliteStore
 from zerog.compute.protocol import Receipt, Voucher
 from zerog.follower import open_store
 
@@ -90,23 +90,18 @@ class StoredReceipt:
     signature: str
 
 
-class ProviderStore:
+class ProviderStore(SqliteStore):
     """One SQLite connection shared by the API threads and the settler; `lock` serializes its use."""
 
+    SCHEMA = _SCHEMA
+
     def __init__(self, conn: sqlite3.Connection, provider: str) -> None:
-        self.conn = conn
+        super().__init__(conn)
         self.provider = provider
-        self.lock = threading.Lock()
-        with self.lock:
-            conn.executescript(_SCHEMA)
 
     @classmethod
-    def open(cls, path: Path, provider: str) -> ProviderStore:
+    def open(cls, path: Path, provider: str) -> ProviderStore:  # type: ignore[override]
         return cls(open_store(path), provider)
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
 
     def _row(self, row: sqlite3.Row | None, user: str) -> AccountRow:
         if row is None:

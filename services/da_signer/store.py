@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 import shutil
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common.store import TMP_SUFFIX, SqliteStore, atomic_write, fsync_dir
 from zerog.da.encoding import BYTES_PER_CELL_WITH_PROOF
 from zerog.da.kzg import BYTES_PER_COMMITMENT
 from zerog.errors import ConfigError
@@ -31,7 +29,6 @@ from zerog.follower import open_store
 log = logging.getLogger(__name__)
 
 COLUMN_SUFFIX = ".col"
-TMP_SUFFIX = ".tmp"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -99,19 +96,18 @@ def root_hex(data_root: bytes) -> str:
     return "0x" + data_root.hex()
 
 
-class SignerStore:
+class SignerStore(SqliteStore):
     """SQLite + column files under one directory; thread-safe (one lock around the connection)."""
 
+    SCHEMA = _SCHEMA
+
     def __init__(self, directory: Path) -> None:
+        super().__init__(open_store(directory / "signer.db"))
         self.directory = directory
         self.cells_dir = directory / "cells"
-        self.conn = open_store(directory / "signer.db")
-        self.lock = threading.Lock()
-        with self.lock:
-            self.conn.executescript(_SCHEMA)
 
     @classmethod
-    def open(cls, directory: Path, *, account: str, deployment_id: str) -> SignerStore:
+    def open(cls, directory: Path, *, account: str, deployment_id: str) -> SignerStore:  # type: ignore[override]
         """Open (and recover) the store of signer `account` for the DA deployment `deployment_id`. A data dir of
         another account is refused; one of another deployment (a fresh chain) is emptied."""
         store = cls(directory)
@@ -122,9 +118,6 @@ class SignerStore:
             store.close()
             raise
         return store
-
-    def close(self) -> None:
-        self.conn.close()
 
     def _meta(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
@@ -249,16 +242,10 @@ class SignerStore:
         directory = self.cells_dir / key.removeprefix("0x")
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)
-            _fsync_dir(self.cells_dir)
+            fsync_dir(self.cells_dir)
         for column, data in columns.items():
-            path = self.column_path(key, column)
-            tmp = path.with_name(f".{column}.{secrets.token_hex(6)}{TMP_SUFFIX}")
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        _fsync_dir(directory)
+            atomic_write(self.column_path(key, column), data, sync_dir=False)
+        fsync_dir(directory)  # once for the whole bundle
         now = time.time()
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -306,11 +293,3 @@ class SignerStore:
                 "VALUES (?, ?, ?, ?, ?)",
                 (root_hex(data_root), epoch, signature, json.dumps(columns), time.time()),
             )
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

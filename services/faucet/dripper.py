@@ -24,9 +24,9 @@ from web3.types import TxReceipt
 from services.faucet.core.config import Settings
 from services.faucet.errors import ApiError, chain_unavailable, faucet_empty
 from services.faucet.store import FaucetStore
-from zerog.accounts import account_from_key, dev_account
+from zerog.accounts import role_account
 from zerog.chain import Deployment, send_transaction
-from zerog.errors import ConfigError, TransactionError
+from zerog.errors import TransactionError
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,8 @@ _AVAILABLE_AT = re.compile(r"availableAt=(\d+)")
 
 
 def load_dripper(settings: Settings) -> LocalAccount:
-    """The hot key: ZG_FAUCET_PRIVATE_KEY, or dev account 1 on the local network only."""
-    if settings.faucet_private_key is not None:
-        return account_from_key(settings.faucet_private_key.get_secret_value())
-    if settings.is_local:
-        return dev_account(DEV_DRIPPER_INDEX)
-    raise ConfigError(
-        f"no faucet key for {settings.rpc_url}: set ZG_FAUCET_PRIVATE_KEY to the key holding DRIPPER_ROLE "
-        "(the dev key is used only on the local network)"
-    )
+    """The hot key holding DRIPPER_ROLE: ZG_FAUCET_PRIVATE_KEY, or dev account 1 on the local network only."""
+    return role_account(settings, "faucet_private_key", DEV_DRIPPER_INDEX, "faucet (DRIPPER_ROLE)")
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from web3.types import EventData
 
-from zerog.follower import open_store
+from services.common.store import SqliteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -54,22 +52,10 @@ class Drip:
     timestamp: int | None
 
 
-class FaucetStore:
-    """One SQLite connection shared by the API threads and the follower; `lock` serializes its use."""
+class FaucetStore(SqliteStore):
+    """Claims (service limits) and the drips the follower saw, shared by the API threads and the follower."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.lock = threading.Lock()
-        with self.lock:
-            conn.executescript(_SCHEMA)
-
-    @classmethod
-    def open(cls, path: Path) -> FaucetStore:
-        return cls(open_store(path))
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+    SCHEMA = _SCHEMA
 
     # ------------------------------------------------------------ service limits
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 import shutil
 import sqlite3
 import threading
@@ -23,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.common.store import TMP_SUFFIX, SqliteStore, atomic_write, fsync_dir
 from services.storage_miner.flow import ShardConfig, Submission, shard_segments
 from zerog.errors import ConfigError
 from zerog.follower import open_store
@@ -31,7 +30,6 @@ from zerog.storage.merkle import FileLayout
 log = logging.getLogger(__name__)
 
 SEGMENT_SUFFIX = ".seg"
-TMP_SUFFIX = ".tmp"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -130,20 +128,21 @@ class TxRecord:
 _TX_COLUMNS = "uid, seq, root, start_entry, size, tags, nodes, block_number, needed, stored, finalized"
 
 
-class NodeStore:
+class NodeStore(SqliteStore):
     """One SQLite connection shared by the API threads and the follower; `lock` serializes its use."""
 
+    SCHEMA = _SCHEMA
+
     def __init__(self, conn: sqlite3.Connection, segments_dir: Path, shard: ShardConfig) -> None:
-        self.conn = conn
+        super().__init__(conn)
         self.segments_dir = segments_dir
         self.shard = shard
-        self.lock = threading.Lock()
         self._garbage = threading.Event()
-        with self.lock:
-            conn.executescript(_SCHEMA)
 
     @classmethod
-    def open(cls, db: Path, segments_dir: Path, shard: ShardConfig, flow: str, chain_id: int) -> NodeStore:
+    def open(  # type: ignore[override]
+        cls, db: Path, segments_dir: Path, shard: ShardConfig, flow: str, chain_id: int
+    ) -> NodeStore:
         """`flow` identifies the deployment (address and deploy block hash): files of another are forgotten."""
         store = cls(open_store(db), segments_dir, shard)
         try:
@@ -153,10 +152,6 @@ class NodeStore:
             store.close()
             raise
         return store
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
 
     # ------------------------------------------------------------ identity and recovery
 
@@ -333,19 +328,12 @@ class NodeStore:
         """Store a verified segment durably, then index it; True if the file is finalized afterwards.
         Raises TxDroppedError if the submission was rolled back meanwhile."""
         path = self.segment_path(tx, index)
-        tmp = path.with_name(f".{index}.{secrets.token_hex(6)}{TMP_SUFFIX}")
         try:
             if not path.parent.is_dir():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _fsync_dir(path.parent.parent)
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
+                fsync_dir(path.parent.parent)
+            atomic_write(path, data)
         except FileNotFoundError as exc:  # the directory was collected: the submission is gone
-            tmp.unlink(missing_ok=True)
             raise TxDroppedError(tx.seq) from exc
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -400,11 +388,3 @@ class NodeStore:
 def _uid_of(name: str) -> int | None:
     _, sep, uid = name.partition("_")
     return int(uid) if sep and uid.isdigit() else None
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

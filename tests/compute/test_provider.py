@@ -69,7 +69,12 @@ def voucher_post(
     url: str, user: Compute, body: dict[str, Any], amount: int, nonce: int, path: str = "/v1/chat/completions"
 ) -> httpx.Response:
     """A request with a hand-made voucher (what a client other than the SDK would send)."""
-    raw = json.dumps(body).encode()
+    return raw_voucher_post(url, user, json.dumps(body).encode(), amount, nonce, path)
+
+
+def raw_voucher_post(
+    url: str, user: Compute, raw: bytes, amount: int, nonce: int, path: str = "/v1/chat/completions"
+) -> httpx.Response:
     voucher = Voucher(user.address, PROVIDER.address, amount, nonce, request_hash(raw))
     headers = {"content-type": "application/json", **voucher.headers(voucher.sign(user.account, user.domain))}
     return httpx.post(url + path, content=raw, headers=headers, timeout=30)
@@ -242,8 +247,8 @@ def test_underfunded_and_unacknowledged__refused(daemon: ProviderDaemon, deploye
 
 
 def test_malformed_requests__400_and_404(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
-    user = Compute(deployed_devnet, dev_account(3))
-    url = daemon.url + "/v1/chat/completions"
+    user = funded_user(deployed_devnet, 3)
+    fresh_nonce = 10**6  # a malformed request uses no nonce: the same one serves every case
     for content, param in [
         (b"{not json", None),
         (b"[]", None),
@@ -254,7 +259,7 @@ def test_malformed_requests__400_and_404(daemon: ProviderDaemon, deployed_devnet
         (json.dumps({"model": TEST_MODEL, "messages": MESSAGES, "temperature": 9}).encode(), "temperature"),
         (json.dumps({"model": TEST_MODEL, "messages": [{"role": "tool", "content": "x"}]}).encode(), None),
     ]:
-        response = httpx.post(url, content=content, headers={"content-type": "application/json"})
+        response = raw_voucher_post(daemon.url, user, content, 0, fresh_nonce)
         error = assert_openai_error(response, 400, response.json()["error"]["code"])
         assert error["type"] == "invalid_request_error"
         if param:
@@ -395,3 +400,11 @@ def test_cli_path__account_json(daemon: ProviderDaemon, deployed_devnet: Setting
 def test_guard__oversized_foreign_host_and_cross_site_requests_are_refused(daemon: ProviderDaemon) -> None:
     body = b'{"model": "x", "messages": []}'
     assert_guarded(daemon.url, "/v1/chat/completions", PROVIDER_MAX_BODY_BYTES, json_code, body=body)
+
+
+def test_cheap_checks__nothing_is_parsed_for_a_request_nobody_pays_for(daemon: ProviderDaemon) -> None:
+    """The voucher is checked before the body is parsed or tokenised: garbage without one is a 401, not a 400."""
+    url = daemon.url + "/v1/chat/completions"
+    for content in (b"{not json", b"[]", b"x" * 100_000):
+        response = httpx.post(url, content=content, headers={"content-type": "application/json"})
+        assert_openai_error(response, 401, "missing_voucher")

@@ -11,7 +11,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from zerog.accounts import account_from_key, dev_account
+from zerog.accounts import role_account
 from zerog.config import Settings
 from zerog.da.bls import KeyPair, derive_secret_key
 from zerog.da.contracts import proof_of_possession
@@ -29,21 +29,14 @@ def signer_keys(account: LocalAccount) -> KeyPair:
 def signer_account(settings: Settings, index: int | None = None) -> LocalAccount:
     """ZG_DA_SIGNER_PRIVATE_KEY, else (local network only) dev account 3 + the signer index. An empty key counts
     as none (`zg up` clears it, so its signers are the deployment's genesis signers)."""
-    key = settings.da_signer_private_key.get_secret_value() if settings.da_signer_private_key else ""
-    if key:
-        return account_from_key(key)
     index = settings.da_signer_index if index is None else index
-    if not settings.is_local:
-        raise ConfigError(
-            f"no key for DA signer {index} on {settings.rpc_url}: set ZG_DA_SIGNER_PRIVATE_KEY "
-            "(dev accounts are used only on the local network)"
-        )
-    if SIGNER_DEV_ACCOUNT_OFFSET + index >= settings.dev_accounts:
+    has_key = settings.da_signer_private_key is not None and settings.da_signer_private_key.get_secret_value()
+    if not has_key and settings.is_local and SIGNER_DEV_ACCOUNT_OFFSET + index >= settings.dev_accounts:
         raise ConfigError(
             f"DA signer {index} would use dev account {SIGNER_DEV_ACCOUNT_OFFSET + index}, but the chain has "
             f"{settings.dev_accounts}: set ZG_DA_SIGNER_PRIVATE_KEY"
         )
-    return dev_account(SIGNER_DEV_ACCOUNT_OFFSET + index)
+    return role_account(settings, "da_signer_private_key", SIGNER_DEV_ACCOUNT_OFFSET + index, f"DA signer {index}")
 
 
 def signer_socket(settings: Settings, index: int | None = None) -> str:

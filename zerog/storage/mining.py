@@ -36,9 +36,8 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_canonical_address
 
-from zerog.accounts import account_from_key, dev_account
+from zerog.accounts import role_account
 from zerog.config import Settings
-from zerog.errors import ConfigError
 from zerog.storage import _merkle
 from zerog.storage.merkle import CHUNK_SIZE, HASH_SIZE, SEGMENT_CHUNKS, keccak256, zero_hash
 
@@ -79,14 +78,7 @@ def miner_id_of(owner: str, salt: bytes) -> bytes:
 
 def miner_account(settings: Settings) -> LocalAccount:
     """The miner's key: ZG_STORAGE_MINING_PRIVATE_KEY, or dev account 8 on the local network."""
-    if settings.storage_mining_private_key is not None:
-        return account_from_key(settings.storage_mining_private_key.get_secret_value())
-    if settings.is_local:
-        return dev_account(MINER_DEV_INDEX)
-    raise ConfigError(
-        f"mining on {settings.rpc_url} needs a key: set ZG_STORAGE_MINING_PRIVATE_KEY "
-        "(dev accounts are used only on the local network)"
-    )
+    return role_account(settings, "storage_mining_private_key", MINER_DEV_INDEX, "mining")
 
 
 def miner_salt(settings: Settings) -> bytes:

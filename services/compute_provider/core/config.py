@@ -6,9 +6,8 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
-from zerog.accounts import account_from_key, dev_account
+from zerog.accounts import account_from_key, role_account
 from zerog.config import Settings, get_settings
-from zerog.errors import ConfigError
 
 __all__ = ["Settings", "get_settings", "db_path", "provider_url", "model_path", "load_provider", "load_signer"]
 
@@ -38,14 +37,7 @@ def model_path(settings: Settings) -> Path:
 def load_provider(settings: Settings) -> LocalAccount:
     """The provider's key (registers, settles, is paid): ZG_COMPUTE_PROVIDER_PRIVATE_KEY, or dev account 2 on
     the local network only."""
-    if settings.compute_provider_private_key is not None:
-        return account_from_key(settings.compute_provider_private_key.get_secret_value())
-    if settings.is_local:
-        return dev_account(DEV_PROVIDER_INDEX)
-    raise ConfigError(
-        f"no compute provider key for {settings.rpc_url}: set ZG_COMPUTE_PROVIDER_PRIVATE_KEY "
-        "(the dev key is used only on the local network)"
-    )
+    return role_account(settings, "compute_provider_private_key", DEV_PROVIDER_INDEX, "compute provider")
 
 
 def load_signer(settings: Settings) -> LocalAccount:

@@ -35,9 +35,9 @@ def resolve(settings: Settings, deployment: Deployment) -> MinerConfig | None:
 
 def start(config: MinerConfig, store: NodeStore, rpc_url: str, deployment: Deployment) -> Miner:
     """Start mining with `store`'s data."""
-    from services.storage_miner.core.runtime import node_web3
+    from services.common.runtime import daemon_web3
     from services.storage_miner.mining.miner import Miner
 
-    miner = Miner(config, store, node_web3(rpc_url), node_web3(rpc_url), deployment.error_decoder())
+    miner = Miner(config, store, daemon_web3(rpc_url), daemon_web3(rpc_url), deployment.error_decoder())
     miner.start()
     return miner

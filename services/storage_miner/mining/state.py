@@ -10,15 +10,13 @@ rolled back with a reorg.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from web3.types import EventData
 
-from zerog.follower import open_store
+from services.common.store import SqliteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -109,22 +107,10 @@ class AnswerRow:
     tx_hash: str | None
 
 
-class MinerState:
-    """One connection shared by the miner's threads and its follower; `lock` serializes its use."""
+class MinerState(SqliteStore):
+    """The miner's progress, shared by its threads and its follower."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.lock = threading.Lock()
-        with self.lock:
-            conn.executescript(_SCHEMA)
-
-    @classmethod
-    def open(cls, path: Path) -> MinerState:
-        return cls(open_store(path))
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+    SCHEMA = _SCHEMA
 
     # ------------------------------------------------------------ identity
 
