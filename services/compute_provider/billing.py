@@ -122,7 +122,9 @@ class Billing:
         checks everything again once the request's cost is known."""
         voucher, _ = self.verify(headers, body)
         chain = self.sub_account(voucher.user)
-        self._check_nonce(voucher, self.store.account(voucher.user), chain)
+        row = self.store.account(voucher.user)
+        if row.inflight_nonce is None:  # else `admit` answers 409 request_in_flight, as it always did
+            self._check_nonce(voucher, row, chain)
         self._check_funds(voucher, chain, 0)
 
     def admit(self, headers: Mapping[str, str], body: bytes, input_tokens: int, max_tokens: int) -> Ticket:
