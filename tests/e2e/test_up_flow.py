@@ -22,6 +22,10 @@ ZG = str(Path(sys.executable).parent / "zg")
 UP_TIMEOUT_SECONDS = 180
 #: A user who uploads a file on the default `zg up` sees the miner earn within this long.
 MINER_EARNS_SECONDS = 120
+#: Longer than the daemons' RPC timeout (30 s), as the review asked: every follower sees its calls time out.
+FREEZE_SECONDS = 45
+#: What a follower logs when it rolls back: must never appear after an outage.
+ROLLBACK_MARKERS = ("reorg detected", "rolling back", "resync: dropping")
 
 
 def children_of(pid: int) -> set[int]:
@@ -47,6 +51,28 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def anvil_pid(up_pid: int) -> int:
+    """The chain process among `zg up`'s descendants."""
+    for pid in children_of(up_pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline and cmdline[0].endswith(b"anvil"):
+            return pid
+    raise AssertionError("no anvil process under zg up")
+
+
+def rollbacks_in(logs: list[Path]) -> list[str]:
+    """Lines of daemon logs that say a follower rolled something back."""
+    found = []
+    for log in logs:
+        for line in log.read_text(errors="replace").splitlines():
+            if any(marker in line for marker in ROLLBACK_MARKERS):
+                found.append(f"{log.name}: {line}")
+    return found
 
 
 def start_up(settings: Settings) -> subprocess.Popen[str]:
@@ -123,6 +149,34 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
             return mined.get("answers", {}).get("accepted", 0) > 0 and int(mined.get("rewardsWei", 0)) > 0
 
         assert wait_until(earned, MINER_EARNS_SECONDS - (time.monotonic() - uploaded_at), 2), "the miner earned nothing"
+
+        # An outage is not a reorg: the whole network through a chain frozen longer than the RPC timeout keeps
+        # every file, blob and drip, no daemon dies, and every daemon follows the chain again afterwards.
+        blob = tmp_path / "blob.bin"
+        blob.write_bytes(os.urandom(5000))
+        put = zg(settings, "--json", "da", "put", str(blob))
+        assert put.returncode == 0, put.stdout + put.stderr
+        data_root = json.loads(put.stdout)["dataRoot"]
+        running = children_of(proc.pid)
+        chain = anvil_pid(proc.pid)
+        os.kill(chain, signal.SIGSTOP)
+        try:
+            time.sleep(FREEZE_SECONDS)
+        finally:
+            os.kill(chain, signal.SIGCONT)
+        assert proc.poll() is None and running <= children_of(proc.pid), "a daemon died during the outage"
+        again = tmp_path / "again.bin"
+        assert zg(settings, "storage", "download", root, str(again)).returncode == 0
+        assert again.read_bytes() == original.read_bytes()
+        nodes = json.loads(zg(settings, "--json", "storage", "info", root).stdout)
+        assert [row["info"]["finalized"] for row in nodes] == [True, True]
+        blob_copy = tmp_path / "blob-copy.bin"
+        fetched = zg(settings, "da", "get", data_root, str(blob_copy))
+        assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+        assert blob_copy.read_bytes() == blob.read_bytes()
+        after = zg(settings, "faucet", "claim", Account.create().address)  # caught up: the same daemons serve
+        assert after.returncode == 0, after.stdout + after.stderr
+        assert rollbacks_in(sorted((settings.data_dir / "logs").glob("*.log"))) == []
 
         status = zg(settings, "--json", "chain", "status")
         assert json.loads(status.stdout)["chainId"] == settings.chain_id
