@@ -20,7 +20,9 @@ Used by tests/faults/test_fuzz.py with small budgets, and by benches with bigger
 
 `run_fuzz(urls, budget_seconds)` takes network.json's keys (``faucet``, ``compute-provider``, ``da-signer-0``,
 ``storage-0``, ``indexer``; ``altda`` for the alt-DA server; missing ones are skipped) and returns a `Tally` per
-daemon (inputs tried, 5xx seen, findings). Each daemon gets an equal share of the budget; `max_examples` bounds
+daemon (inputs tried, 5xx seen, findings; a Tally unpacks as ``tried, server_errors``). With the alt-DA server it
+first puts one small batch (paid from the dev account) so that the DA signer's columns endpoint is fuzzed past
+its "paid for?" check too. Each daemon gets an equal share of the budget; `max_examples` bounds
 the examples per operation (schemathesis) or per property (JSON-RPC).
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,11 +53,13 @@ MAX_FINDINGS = 20
 
 @dataclass
 class Tally:
-    """What fuzzing one daemon found: inputs tried, 5xx answers, and a description of each finding."""
+    """What fuzzing one daemon found: inputs tried, 5xx answers, a description of each finding, and how many
+    answers had each HTTP status (to see how deep the inputs went)."""
 
     tried: int = 0
     server_errors: int = 0
     findings: list[str] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
 
     def find(self, what: str) -> None:
         if len(self.findings) < MAX_FINDINGS:
@@ -124,6 +129,7 @@ Dialect = Callable[[Any], bool]
 def check_http(tally: Tally, dialect: Dialect, what: str, status: int, content: bytes) -> None:
     """Count one answer: a 5xx, or an error (4xx) whose body is not in `dialect`, is a finding."""
     tally.tried += 1
+    tally.statuses[status] += 1
     if status >= 500:
         tally.server_errors += 1
         tally.find(f"{what} -> {status} {content[:300]!r}")
@@ -359,6 +365,7 @@ def post_rpc(client: httpx.Client, tally: Tally, payload: Any, raw: bytes | None
     if response is None:
         return
     tally.tried += 1
+    tally.statuses[response.status_code] += 1
     if response.status_code >= 500:
         tally.server_errors += 1
         tally.find(f"{what} -> {response.status_code} {response.content[:300]!r}")
@@ -455,8 +462,25 @@ def rpc_status_ok(url: str) -> bool:
     return isinstance(answer.get("result"), dict)
 
 
-def _completion_bodies(model: str) -> st.SearchStrategy[tuple[str, str, Mapping[str, str], bytes]]:
-    """Bodies for the completions endpoints, often with the served `model` so that validation goes deeper."""
+def _voucher_headers(provider: str, body: bytes) -> st.SearchStrategy[dict[str, str]]:
+    """Some or all of the X-0G-* voucher headers, malformed or half right (the real provider, the body's hash)."""
+    from zerog.compute.protocol import VOUCHER_HEADERS, request_hash
+
+    # Header values without the leading or trailing blanks that HTTP clients refuse to send.
+    ascii_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80).map(str.strip)
+    value = st.one_of(
+        ascii_text,
+        HUGE_INTS.map(str),
+        st.integers().map(str),
+        st.binary(max_size=70).map(lambda b: "0x" + b.hex()),
+        st.sampled_from([provider, request_hash(body), "0x" + "00" * 32, "0x" + "00" * 20]),
+    )
+    return st.dictionaries(st.sampled_from(VOUCHER_HEADERS), value, max_size=len(VOUCHER_HEADERS))
+
+
+def _completion_bodies(model: str, provider: str) -> st.SearchStrategy[tuple[str, str, Mapping[str, str], bytes]]:
+    """Bodies for the completions endpoints, often with the served `model` so that validation goes deeper, and
+    malformed voucher headers."""
     fields = st.fixed_dictionaries(
         {},
         optional={
@@ -472,8 +496,21 @@ def _completion_bodies(model: str) -> st.SearchStrategy[tuple[str, str, Mapping[
     )
     body = st.one_of(fields.map(lambda b: json.dumps(b).encode()), JSON.map(lambda b: json.dumps(b).encode()), NOT_JSON)
     path = st.sampled_from(["/v1/chat/completions", "/v1/completions"])
-    headers = st.fixed_dictionaries({"content-type": st.sampled_from(["application/json", "text/plain", ""])})
-    return st.tuples(st.just("POST"), path, headers, body)
+    kind = st.fixed_dictionaries({"content-type": st.sampled_from(["application/json", "text/plain", ""])})
+
+    valid = {
+        "/v1/chat/completions": {"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
+        "/v1/completions": {"model": model, "prompt": "hi", "max_tokens": 2},
+    }
+
+    @st.composite
+    def request(draw: st.DrawFn) -> tuple[str, str, Mapping[str, str], bytes]:
+        where = draw(path)
+        # A valid body half the time, so that the voucher checks behind validation are reached.
+        content = draw(st.one_of(st.just(json.dumps(valid[where]).encode()), body))
+        return "POST", where, {**draw(kind), **draw(_voucher_headers(provider, content))}, content
+
+    return request()
 
 
 def _claim_bodies() -> st.SearchStrategy[tuple[str, str, Mapping[str, str], bytes]]:
@@ -496,6 +533,31 @@ def _signer_bodies() -> st.SearchStrategy[tuple[str, str, Mapping[str, str], byt
     )
     headers = st.just({"content-type": "application/octet-stream"})
     return st.tuples(st.just("POST"), path, headers, st.binary(max_size=4096))
+
+
+def _signer_paid_bodies(root: str, bundle: bytes) -> st.SearchStrategy[tuple[str, str, Mapping[str, str], bytes]]:
+    """Columns of a paid data root: its real bundle cut, flipped, extended or replaced, at odd epochs and quorums
+    (a root nobody paid for is refused before its body is read)."""
+    cut = st.integers(0, len(bundle)).map(lambda i: bundle[:i])
+    flipped = st.tuples(st.integers(0, len(bundle) - 1), st.integers(1, 255)).map(
+        lambda f: bundle[: f[0]] + bytes([bundle[f[0]] ^ f[1]]) + bundle[f[0] + 1 :]
+    )
+    extended = st.binary(min_size=1, max_size=64).map(lambda b: bundle + b)
+    body = st.one_of(st.just(bundle), cut, flipped, extended, st.binary(max_size=512))
+    number = st.one_of(st.integers(0, 3), st.integers(-3, -1), HUGE_INTS, st.text(max_size=4))
+    path = st.tuples(number, st.one_of(st.just(0), number)).map(
+        lambda q: f"/v1/data/{root}/columns?epoch={quote(str(q[0]), safe='')}&quorum={quote(str(q[1]), safe='')}"
+    )
+    return st.tuples(st.just("POST"), path, st.just({"content-type": "application/octet-stream"}), body)
+
+
+def paid_root(altda_url: str) -> str:
+    """Puts one small batch through the alt-DA server (paid, attested by the signers): its data root."""
+    from zerog.da.altda import OCTET_STREAM, decode_commitment
+
+    put = httpx.post(f"{altda_url}/put", content=b"fuzz" * 300, headers={"content-type": OCTET_STREAM}, timeout=120)
+    put.raise_for_status()
+    return "0x" + decode_commitment(put.content)[0].hex()
 
 
 def _altda_bodies() -> st.SearchStrategy[tuple[str, str, Mapping[str, str], bytes]]:
@@ -526,9 +588,16 @@ def _altda_bodies() -> st.SearchStrategy[tuple[str, str, Mapping[str, str], byte
 
 
 def fuzz_daemon(
-    name: str, url: str, budget_seconds: float, *, max_examples: int = 25, rpc_examples: int = 150
+    name: str,
+    url: str,
+    budget_seconds: float,
+    *,
+    max_examples: int = 25,
+    rpc_examples: int = 150,
+    root: str | None = None,
 ) -> Tally:
-    """Fuzz one daemon (`name` as in network.json, or "altda") for at most about `budget_seconds`."""
+    """Fuzz one daemon (`name` as in network.json, or "altda") for at most about `budget_seconds`. A DA signer
+    given the data `root` of a batch it attested (`paid_root`) also gets that root's columns, mangled."""
     tally = Tally()
     budget = Budget(budget_seconds)
     if name.startswith("storage-") or name == "indexer":
@@ -542,11 +611,17 @@ def fuzz_daemon(
         fuzz_bodies(url, json_dialect, tally, budget, _claim_bodies(), max_examples=rpc_examples)
         fuzz_openapi(url, json_dialect, tally, budget, max_examples=max_examples)
     elif name == "compute-provider":
-        model = httpx.get(f"{url}/v1/models", timeout=REQUEST_TIMEOUT).json()["data"][0]["id"]
-        fuzz_bodies(url, openai_dialect, tally, budget, _completion_bodies(model), max_examples=rpc_examples)
+        served = httpx.get(f"{url}/v1/models", timeout=REQUEST_TIMEOUT).json()["data"][0]
+        requests = _completion_bodies(served["id"], served["owned_by"])
+        fuzz_bodies(url, openai_dialect, tally, budget, requests, max_examples=rpc_examples)
         fuzz_openapi(url, openai_dialect, tally, budget, max_examples=max_examples)
     elif name.startswith("da-signer-"):
         fuzz_bodies(url, json_dialect, tally, budget, _signer_bodies(), max_examples=max_examples)
+        if root is not None:
+            bundle = httpx.get(f"{url}/v1/data/{root}/columns", timeout=REQUEST_TIMEOUT)
+            bundle.raise_for_status()
+            paid = _signer_paid_bodies(root, bundle.content)
+            fuzz_bodies(url, json_dialect, tally, budget, paid, max_examples=rpc_examples)
         fuzz_openapi(url, json_dialect, tally, budget, max_examples=max_examples)
     elif name == "altda":
         fuzz_bodies(url, json_dialect, tally, budget, _altda_bodies(), max_examples=rpc_examples)
@@ -574,4 +649,8 @@ def run_fuzz(
     """Fuzz each daemon of `daemons` found in `urls` with an equal share of `budget_seconds`."""
     present = [d for d in daemons if urls.get(d)]
     share = budget_seconds / max(1, len(present))
-    return {d: fuzz_daemon(d, urls[d], share, max_examples=max_examples, rpc_examples=rpc_examples) for d in present}
+    root = paid_root(urls["altda"]) if urls.get("altda") else None
+    return {
+        d: fuzz_daemon(d, urls[d], share, max_examples=max_examples, rpc_examples=rpc_examples, root=root)
+        for d in present
+    }

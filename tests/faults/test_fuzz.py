@@ -61,7 +61,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 
 def fuzz(network: dict[str, str], daemon: str) -> Tally:
     tally = fuzz_daemon(daemon, network[daemon], BUDGET_SECONDS, max_examples=MAX_EXAMPLES, rpc_examples=RPC_EXAMPLES)
-    print(f"\nfuzz {daemon}: {tally.tried} inputs tried, {tally.server_errors} 5xx/internal errors")  # noqa: T201
+    statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
+    print(f"\nfuzz {daemon}: {tally.tried} inputs tried, {tally.server_errors} 5xx/internal errors ({statuses})")  # noqa: T201
     return tally
 
 
