@@ -16,11 +16,11 @@ import pytest
 
 from tests.conftest import REPO_ROOT, make_settings, tool_env
 from tests.e2e.test_up_flow import start_up, stop_up, wait_network
-from tests.faults.fuzzing import Tally, fuzz_daemon
+from tests.faults.fuzzing import Tally, fuzz_daemon, paid_root
 from zerog.process import free_port, wait_until
 
 #: Seconds of fuzzing per daemon (the examples bounds below usually end it sooner).
-BUDGET_SECONDS = 10
+BUDGET_SECONDS = 8
 #: Examples per OpenAPI operation, and per JSON-RPC property.
 MAX_EXAMPLES = 20
 RPC_EXAMPLES = 120
@@ -28,7 +28,8 @@ RPC_EXAMPLES = 120
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """`zg up` with free ports plus the alt-DA server on it: network.json's endpoints and "altda"."""
+    """`zg up` with free ports plus the alt-DA server on it: network.json's endpoints, "altda", and "root": the
+    data root of a batch put through it (so that the DA signer's columns endpoint is fuzzed past "paid for?")."""
     settings = make_settings(tmp_path_factory.mktemp("fuzz"))
     proc = start_up(settings)
     altda = None
@@ -49,7 +50,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
                 return altda.poll() is not None
 
         assert wait_until(up, 60, 0.1) and altda.poll() is None, (settings.data_dir / "altda.log").read_text()
-        yield {**info, "altda": url}
+        yield {**info, "altda": url, "root": paid_root(url)}
     finally:
         if altda is not None:
             altda.send_signal(signal.SIGINT)
@@ -60,9 +61,17 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
 
 
 def fuzz(network: dict[str, str], daemon: str) -> Tally:
-    tally = fuzz_daemon(daemon, network[daemon], BUDGET_SECONDS, max_examples=MAX_EXAMPLES, rpc_examples=RPC_EXAMPLES)
+    tally = fuzz_daemon(
+        daemon,
+        network[daemon],
+        BUDGET_SECONDS,
+        max_examples=MAX_EXAMPLES,
+        rpc_examples=RPC_EXAMPLES,
+        root=network["root"],
+    )
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
-    print(f"\nfuzz {daemon}: {tally.tried} inputs tried, {tally.server_errors} 5xx/internal errors ({statuses})")  # noqa: T201
+    summary = f"{tally.tried} inputs tried, {tally.server_errors} 5xx/internal errors (HTTP statuses {statuses})"
+    print(f"\nfuzz {daemon}: {summary}")  # noqa: T201
     return tally
 
 
