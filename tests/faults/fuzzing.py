@@ -252,9 +252,11 @@ def _segment_like(values: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str,
     return st.dictionaries(st.sampled_from(keys), values, max_size=7)
 
 
-def _params(names: list[str]) -> st.SearchStrategy[Any]:
-    """Params for a method taking `names`: positional or named, too few, too many, or not params at all."""
-    value = st.one_of(JSON, _segment_like(JSON), st.lists(_segment_like(JSON), max_size=3))
+def _params(names: list[str], known: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Params for a method taking `names`: positional or named, too few, too many, or not params at all; values
+    are random JSON or `known` ones (a real file root, so that lookups find something)."""
+    field = st.one_of(JSON, known)
+    value = st.one_of(field, _segment_like(field), st.lists(_segment_like(field), max_size=3))
     named_keys = st.sampled_from(names) if names else st.text(max_size=8)
     return st.one_of(
         st.lists(value, max_size=len(names) + 2),
@@ -270,9 +272,11 @@ IDS = st.one_of(
 BAD_IDS = st.one_of(st.booleans(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.none()))
 
 
-def rpc_requests(methods: Mapping[str, list[str]]) -> st.SearchStrategy[Any]:
-    """A JSON-RPC request object: a registered method with random params, an unknown method, or a malformed one."""
+def rpc_requests(methods: Mapping[str, list[str]], known: Iterable[Any] = ()) -> st.SearchStrategy[Any]:
+    """A JSON-RPC request object: a registered method with random params, an unknown method, or a malformed one.
+    Params are sometimes among the `known` values."""
     names = sorted(methods)
+    known_values = st.sampled_from([*known, 0, 1]) if known else st.sampled_from([0, 1])
 
     @st.composite
     def request(draw: st.DrawFn) -> Any:
@@ -284,7 +288,7 @@ def rpc_requests(methods: Mapping[str, list[str]]) -> st.SearchStrategy[Any]:
         if ident is not MISSING:
             req["id"] = ident
         param_names = methods.get(name, []) if isinstance(name, str) else []
-        params = draw(st.one_of(_params(param_names), st.just(MISSING)))
+        params = draw(st.one_of(_params(param_names, known_values), st.just(MISSING)))
         if params is not MISSING:
             req["params"] = params
         if draw(st.integers(0, 9)) == 0:
@@ -395,10 +399,17 @@ def post_rpc(client: httpx.Client, tally: Tally, payload: Any, raw: bytes | None
 
 
 def fuzz_jsonrpc(
-    url: str, methods: Mapping[str, list[str]], tally: Tally, budget: Budget, *, max_examples: int
+    url: str,
+    methods: Mapping[str, list[str]],
+    tally: Tally,
+    budget: Budget,
+    *,
+    max_examples: int,
+    known: Iterable[Any] = (),
 ) -> None:
-    """Single requests, batches and non-JSON bodies against the JSON-RPC endpoint at POST /."""
-    requests = rpc_requests(methods)
+    """Single requests, batches and non-JSON bodies against the JSON-RPC endpoint at POST /; `known` values (a
+    real file's root) are mixed into the params."""
+    requests = rpc_requests(methods, known)
     share = max(1, max_examples // 3)
     with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT) as client:
 
@@ -595,14 +606,17 @@ def fuzz_daemon(
     max_examples: int = 25,
     rpc_examples: int = 150,
     root: str | None = None,
+    file_root: str | None = None,
 ) -> Tally:
     """Fuzz one daemon (`name` as in network.json, or "altda") for at most about `budget_seconds`. A DA signer
-    given the data `root` of a batch it attested (`paid_root`) also gets that root's columns, mangled."""
+    given the data `root` of a batch it attested (`paid_root`) also gets that root's columns, mangled; the storage
+    node and indexer given the `file_root` of an uploaded file get it among their params."""
     tally = Tally()
     budget = Budget(budget_seconds)
     if name.startswith("storage-") or name == "indexer":
         methods = storage_methods() if name.startswith("storage-") else indexer_methods()
-        fuzz_jsonrpc(url, methods, tally, budget, max_examples=rpc_examples)
+        known = [file_root] if file_root else []
+        fuzz_jsonrpc(url, methods, tally, budget, max_examples=rpc_examples, known=known)
         fuzz_openapi(url, jsonrpc_dialect, tally, budget, max_examples=max_examples)
         if not (rpc_status_ok(url) if name.startswith("storage-") else healthy(url)):
             tally.find("the daemon no longer answers after fuzzing")
@@ -645,12 +659,16 @@ def run_fuzz(
     daemons: Iterable[str] = DAEMONS,
     max_examples: int = 25,
     rpc_examples: int = 150,
+    file_root: str | None = None,
 ) -> dict[str, Tally]:
-    """Fuzz each daemon of `daemons` found in `urls` with an equal share of `budget_seconds`."""
+    """Fuzz each daemon of `daemons` found in `urls` with an equal share of `budget_seconds` (`file_root`: the
+    root of a file uploaded to the storage nodes, if any)."""
     present = [d for d in daemons if urls.get(d)]
     share = budget_seconds / max(1, len(present))
     root = paid_root(urls["altda"]) if urls.get("altda") else None
     return {
-        d: fuzz_daemon(d, urls[d], share, max_examples=max_examples, rpc_examples=rpc_examples, root=root)
+        d: fuzz_daemon(
+            d, urls[d], share, max_examples=max_examples, rpc_examples=rpc_examples, root=root, file_root=file_root
+        )
         for d in present
     }

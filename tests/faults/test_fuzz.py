@@ -5,6 +5,8 @@ answer JSON-RPC 2.0, and every daemon still answers afterwards (tests/faults/fuz
 
 from __future__ import annotations
 
+import json
+import random
 import signal
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT, make_settings, tool_env
 from tests.e2e.test_up_flow import start_up, stop_up, wait_network
+from tests.e2e.test_up_flow import zg as zg_cli
 from tests.faults.fuzzing import Tally, fuzz_daemon, paid_root
 from zerog.process import free_port, wait_until
 
@@ -28,8 +31,9 @@ RPC_EXAMPLES = 120
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """`zg up` with free ports plus the alt-DA server on it: network.json's endpoints, "altda", and "root": the
-    data root of a batch put through it (so that the DA signer's columns endpoint is fuzzed past "paid for?")."""
+    """`zg up` with free ports plus the alt-DA server on it: network.json's endpoints, "altda", "root": the data
+    root of a batch put through it (so that the DA signer's columns endpoint is fuzzed past "paid for?"), and
+    "file": the root of a file uploaded to the storage nodes (so that lookups find something)."""
     settings = make_settings(tmp_path_factory.mktemp("fuzz"))
     proc = start_up(settings)
     altda = None
@@ -50,7 +54,11 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
                 return altda.poll() is not None
 
         assert wait_until(up, 60, 0.1) and altda.poll() is None, (settings.data_dir / "altda.log").read_text()
-        yield {**info, "altda": url, "root": paid_root(url)}
+        sample = settings.data_dir / "sample.bin"
+        sample.write_bytes(random.Random(7).randbytes(5000))
+        uploaded = zg_cli(settings, "--json", "storage", "upload", str(sample))
+        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+        yield {**info, "altda": url, "root": paid_root(url), "file": json.loads(uploaded.stdout)["root"]}
     finally:
         if altda is not None:
             altda.send_signal(signal.SIGINT)
@@ -68,6 +76,7 @@ def fuzz(network: dict[str, str], daemon: str) -> Tally:
         max_examples=MAX_EXAMPLES,
         rpc_examples=RPC_EXAMPLES,
         root=network["root"],
+        file_root=network["file"],
     )
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
     summary = f"{tally.tried} inputs tried, {tally.server_errors} 5xx/internal errors (HTTP statuses {statuses})"
