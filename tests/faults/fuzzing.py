@@ -576,7 +576,7 @@ def _altda_bodies() -> st.SearchStrategy[tuple[str, str, Mapping[str, str], byte
     hexes = st.binary(max_size=80).map(lambda b: "0x" + b.hex())
     kinds = st.sampled_from(["application/octet-stream", "application/json", "text/plain", ""])
     # A keccak commitment the body does not hash to, a commitment that is not keccak, or no hex at all.
-    put_paths = st.one_of(hexes, st.text(max_size=40)).map(lambda c: f"/put/{quote(c, safe='')}")
+    put_paths = st.one_of(hexes, st.text(min_size=1, max_size=40)).map(lambda c: f"/put/{quote(c, safe='')}")
     put_headers = st.fixed_dictionaries({"content-type": kinds})
     put = st.tuples(st.just("POST"), put_paths, put_headers, st.binary(max_size=2048))
     wrong_kind = st.tuples(
