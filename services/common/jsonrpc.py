@@ -20,6 +20,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -178,7 +179,11 @@ class Dispatcher:
         if not isinstance(request, dict):
             return _error(None, RpcError(INVALID_REQUEST, "Invalid request: expected a JSON-RPC request object"))
         request_id = request.get("id")
-        if request_id is not None and (isinstance(request_id, bool) or not isinstance(request_id, int | str | float)):
+        if request_id is not None and (
+            isinstance(request_id, bool)
+            or not isinstance(request_id, int | str | float)
+            or (isinstance(request_id, float) and not math.isfinite(request_id))  # 1e999: no JSON number echoes it
+        ):
             return _error(None, RpcError(INVALID_REQUEST, "Invalid request: id must be a number, a string or null"))
         if request.get("jsonrpc") != "2.0":
             return _error(request_id, RpcError(INVALID_REQUEST, 'Invalid request: "jsonrpc" must be "2.0"'))
@@ -207,14 +212,21 @@ def _error(request_id: Any, error: RpcError) -> dict[str, Any]:
 # ---------------------------------------------------------------- HTTP
 
 
+def _not_json(constant: str) -> Any:
+    """Python's json module reads NaN and Infinity; JSON has no such numbers (nor can an answer echo them)."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 async def serve_http(request: Request, dispatcher: Dispatcher) -> Response:
     """Answer one HTTP POST: JSON parsing, then the dispatcher in a worker thread (the daemon platform bounds the
     body before it is read)."""
     body = await request.body()
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError) as exc:
         return JSONResponse(_error(None, RpcError(PARSE_ERROR, f"Parse error: {exc}")))
+    except RecursionError:
+        return JSONResponse(_error(None, RpcError(PARSE_ERROR, "Parse error: nested too deeply")))
     answer = await run_in_threadpool(dispatcher.handle, payload)
     if answer is None:
         return Response(status_code=204)

@@ -64,6 +64,8 @@ def parse_body(body: bytes, model_cls: type[schemas._SamplingFields]) -> Any:
         data = json.loads(body)
     except ValueError as exc:
         raise bad_request(f"request body is not valid JSON: {exc}", None, "invalid_json") from exc
+    except RecursionError as exc:
+        raise bad_request("request body is nested too deeply", None, "invalid_json") from exc
     if not isinstance(data, dict):
         raise bad_request("request body must be a JSON object", None, "invalid_json")
     try:

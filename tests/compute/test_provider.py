@@ -272,6 +272,15 @@ def test_malformed_requests__400_and_404(daemon: ProviderDaemon, deployed_devnet
     assert_openai_error(httpx.get(daemon.url + "/v1/nothing"), 404, "not_found")
 
 
+def test_deeply_nested_body__400_not_500(daemon: ProviderDaemon) -> None:
+    """Found by fuzzing (tests/faults/test_fuzz.py): JSON nested past Python's recursion limit was a 500."""
+    for path in ("/v1/chat/completions", "/v1/completions"):
+        for content in (b"[" * 100_000, b'{"model":' * 5000):
+            response = httpx.post(daemon.url + path, content=content, headers={"content-type": "application/json"})
+            assert_openai_error(response, 400, "invalid_json")
+    assert httpx.get(daemon.url + "/v1/models").status_code == 200
+
+
 def test_sdk_rejects_a_receipt_not_signed_by_the_service(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
     user = Compute(deployed_devnet, dev_account(3))
     session = PaymentSession(user.account, user.service(PROVIDER.address), user.domain)

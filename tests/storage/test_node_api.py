@@ -415,6 +415,27 @@ def test_rpc__parse_error_and_invalid_request(node: Daemon) -> None:
     assert node.post([]).json()["error"]["code"] == -32600
 
 
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[" * 100_000, -32700),  # deeper than Python's recursion limit
+        (b'{"a":' * 5000, -32700),
+        (b'{"jsonrpc": "2.0", "method": "zgs_getStatus", "id": NaN}', -32700),  # not JSON, though Python reads it
+        (b'{"jsonrpc": "2.0", "method": "zgs_getStatus", "id": -Infinity}', -32700),
+        (b'[{"jsonrpc": "2.0", "method": "zgs_getStatus", "id": 1e999}]', -32600),  # JSON, but no answer can echo it
+    ],
+)
+def test_rpc__unparseable_or_unechoable_input_is_an_error_not_500(node: Daemon, body: bytes, code: int) -> None:
+    """Found by fuzzing (tests/faults/test_fuzz.py): these were HTTP 500s that also dropped the connection."""
+    response = httpx.post(node.url, content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    answer = answer[0] if isinstance(answer, list) else answer
+    assert answer["id"] is None and answer["error"]["code"] == code
+    assert node.call("zgs_getShardConfig")  # still serving
+
+
 def test_rpc__batch(node: Daemon) -> None:
     answers = node.post(
         [
