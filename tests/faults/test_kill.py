@@ -23,11 +23,13 @@ from eth_account import Account
 from tests.faults.network import BLOCKS_PER_EPOCH, DRIP_WEI, MODEL, PROVIDER, FaultNetwork, record
 from tests.storage.node_fixtures import wait_for
 from tests.storage.test_miner import accepted_on_chain, miner_id
+from zerog.accounts import dev_account
 from zerog.compute import Compute
 from zerog.da.client import DAClient, DAError
 from zerog.errors import ZeroGError
 from zerog.storage.client import download, upload
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
+from zerog.storage.mining import MINER_DEV_INDEX
 
 #: Every wait of this module is bounded by this.
 WAIT_SECONDS = 30
@@ -111,7 +113,16 @@ def test_kill_storage_node__mid_upload_resumes_without_paying_twice(fault_net: F
     assert paid == 1 and lost == 0
 
 
-def test_kill_miner__mid_submit_no_answer_counted_twice(fault_net: FaultNetwork, tmp_path: Path) -> None:
+@pytest.fixture
+def stored_file(fault_net: FaultNetwork, tmp_path: Path) -> str:
+    """Something for the miner to mine, whatever ran before."""
+    path = tmp_path / "mined.bin"
+    path.write_bytes(os.urandom(3 * SEGMENT_SIZE + 1))
+    nodes, deployment = fault_net.nodes(), fault_net.net.deployment
+    return upload(path, nodes, fault_net.w3, fault_net.fresh_account(), deployment, timeout=WAIT_SECONDS).root
+
+
+def test_kill_miner__mid_submit_no_answer_counted_twice(fault_net: FaultNetwork, stored_file: str) -> None:
     """The node is killed as soon as its miner logs an answer found (its submit is on the way), restarted, and
     mines on: every accepted answer on chain is unique, no epoch takes more than its target, rewards match."""
     node, net = fault_net.node, fault_net.net
@@ -142,6 +153,41 @@ def test_kill_miner__mid_submit_no_answer_counted_twice(fault_net: FaultNetwork,
            double_payments=doubles)  # fmt: skip
     assert doubles == 0
     assert max(per_epoch.values()) <= fault_net.settings.storage_mining_target_answers
+
+
+def test_kill_miner__submit_still_in_the_mempool_is_counted_when_it_lands(
+    fault_net: FaultNetwork, stored_file: str
+) -> None:
+    """Blocks not mined on their own (automine off): the node is killed while its answer's transaction waits in the
+    chain's mempool, restarted, and then the block comes. The restarted miner must not write that answer off as
+    "not sent": its own count (accepted, not failed) matches the chain's."""
+    node, net, w3 = fault_net.node, fault_net.net, fault_net.w3
+    ident = miner_id(fault_net.settings, "node")
+    owner = dev_account(MINER_DEV_INDEX).address
+
+    def pending() -> bool:
+        return w3.eth.get_transaction_count(owner, "pending") > w3.eth.get_transaction_count(owner, "latest")
+
+    found = node.log(tail=10**7).count("found an answer")
+    w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        net.mine(BLOCKS_PER_EPOCH)  # a new epoch; the miner's makeContext waits in the mempool...
+        wait_for(pending, WAIT_SECONDS, "the miner's makeContext")
+        net.mine(1)  # ...lands, and its first answer's submit waits in the mempool
+        wait_for(lambda: node.log(tail=10**7).count("found an answer") > found and pending(), WAIT_SECONDS, "submit")
+        node.kill()
+        node.start()
+        time.sleep(1)  # the restarted miner has looked at the answers of its previous run
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+    net.mine(1)  # the submit lands
+    assert not pending()
+
+    def counts() -> tuple[int, int]:
+        answers = httpx.get(f"{node.url}/mining", timeout=10).json()["answers"]
+        return answers["accepted"], len(accepted_on_chain(net, ident, 0))
+
+    wait_for(lambda: counts()[0] == counts()[1], WAIT_SECONDS // 3, f"the miner's count to match the chain {counts()}")
 
 
 def test_kill_da_signer__mid_put_completes_or_fails_clearly_paid_once(fault_net: FaultNetwork) -> None:
