@@ -31,6 +31,8 @@ from zerog.storage.client import download, upload
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
 from zerog.storage.mining import MINER_DEV_INDEX
 
+#: The faucet's dev account (DEV_DRIPPER_INDEX).
+DRIPPER_DEV_INDEX = 1
 #: Every wait of this module is bounded by this.
 WAIT_SECONDS = 30
 #: How long a freeze lasts: a few seconds, below every client's RPC timeout (the 45 s one is test_chain_outage).
@@ -239,6 +241,40 @@ def test_kill_faucet__mid_drip_drips_at_most_once(fault_net: FaultNetwork, delay
            double_payments=max(0, drips - 1))  # fmt: skip
     assert drips == 1
     assert fault_net.w3.eth.get_balance(address) == DRIP_WEI
+
+
+def test_kill_faucet__drip_still_in_the_mempool_is_not_sent_twice(fault_net: FaultNetwork) -> None:
+    """Blocks not mined on their own: the faucet dies with its drip waiting in the mempool (nothing recorded yet),
+    is restarted, and the user claims again before the block comes: one drip on chain, whatever the answers."""
+    faucet, w3 = fault_net.faucet, fault_net.w3
+    dripper = dev_account(DRIPPER_DEV_INDEX).address
+    address = Account.create().address
+    url = f"{faucet.url}/api/claim"
+
+    def pending() -> bool:
+        return w3.eth.get_transaction_count(dripper, "pending") > w3.eth.get_transaction_count(dripper, "latest")
+
+    w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        first = Background(lambda: httpx.post(url, json={"address": address}, timeout=WAIT_SECONDS))
+        wait_for(pending, WAIT_SECONDS, "the drip in the mempool")
+        faucet.kill()
+        first.join()
+        faucet.start()
+        retry = Background(lambda: httpx.post(url, json={"address": address}, timeout=WAIT_SECONDS))
+        time.sleep(1)
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+    fault_net.net.mine(1)
+    retry.join()
+    assert retry.error is None, repr(retry.error)
+    assert retry.result.status_code in (200, 429), retry.result.text
+    fault_net.net.mine(1)
+    drips = drips_to(fault_net, address)
+    record("fault", daemon="faucet", fault="kill -9 with the drip in the mempool", survived=drips == 1,
+           bytes_lost=0, double_payments=max(0, drips - 1))  # fmt: skip
+    assert drips == 1
+    assert w3.eth.get_balance(address) == DRIP_WEI
 
 
 # ---------------------------------------------------------------- a chain frozen for a few seconds
