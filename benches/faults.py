@@ -89,10 +89,12 @@ def main() -> None:
         f"load: pytest exit {load_code} in {load_seconds:.0f} s"
     )
     print()
-    print(f"{'fault':<48} {'survived':>8} {'bytes lost':>10} {'double paid':>11}")
+    # "cut": the client's call itself failed (the kill hit mid-request); "-": the kill came after the answer.
+    print(f"{'fault':<48} {'survived':>8} {'bytes lost':>10} {'double paid':>11} {'client cut':>10}")
     for r in faults:
+        cut = {True: "yes", False: "-"}.get(r.get("mid"), "n/a")
         print(f"{r['daemon'] + ': ' + r['fault']:<48} {'yes' if r['survived'] else 'NO':>8} "
-              f"{r['bytes_lost']:>10} {r['double_payments']:>11}")  # fmt: skip
+              f"{r['bytes_lost']:>10} {r['double_payments']:>11} {cut:>10}")  # fmt: skip
     if provider_id is not None:
         ok = kills[provider_id]
         print(f"{'compute provider: kill -9 mid-stream (SSE)':<48} {'yes' if ok else 'NO':>8} {'0':>10} "

@@ -212,6 +212,7 @@ def test_kill_da_signer__mid_put_completes_or_fails_clearly_paid_once(fault_net:
     assert uploads_of(fault_net, result.data_root) == 1  # paid once, retry or not
     assert DAClient(da.settings).get(result.data_root) == data
     record("fault", daemon="DA signer", fault="kill -9 mid-put", survived=True, bytes_lost=0,
+           mid=first.error is not None,
            double_payments=uploads_of(fault_net, result.data_root) - 1)  # fmt: skip
     client.close()
 
@@ -238,6 +239,7 @@ def test_kill_faucet__mid_drip_drips_at_most_once(fault_net: FaultNetwork, delay
     assert retry.status_code in (200, 429), retry.text
     drips = drips_to(fault_net, address)
     record("fault", daemon="faucet", fault=f"kill -9 {delay}s into a claim", survived=drips == 1, bytes_lost=0,
+           mid=first.error is not None,
            double_payments=max(0, drips - 1))  # fmt: skip
     assert drips == 1
     assert fault_net.w3.eth.get_balance(address) == DRIP_WEI
