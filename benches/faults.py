@@ -37,7 +37,11 @@ def run_tests(targets: list[str], report: Path, junit: Path, env: dict[str, str]
     ape = str(Path(sys.executable).parent / "ape")
     cmd = [ape, "test", *targets, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
     started = time.monotonic()
-    full = {**os.environ, "ZG_FAULTS_REPORT": str(report), "PYTHONPATH": str(REPO_ROOT), **env}
+    # The venv's tools and the bundled anvil (node_modules/.bin) first, as `make test` has them.
+    path = os.pathsep.join(
+        [str(Path(sys.executable).parent), str(REPO_ROOT / "node_modules" / ".bin"), os.environ["PATH"]]
+    )
+    full = {**os.environ, "PATH": path, "ZG_FAULTS_REPORT": str(report), "PYTHONPATH": str(REPO_ROOT), **env}
     done = subprocess.run(cmd, cwd=REPO_ROOT, env=full, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
     if done.returncode != 0:
         print(done.stdout[-3000:], file=sys.stderr)
