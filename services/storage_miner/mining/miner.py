@@ -47,7 +47,7 @@ from services.storage_miner.mining.data import (
 )
 from services.storage_miner.mining.sealed import SealedFile
 from services.storage_miner.mining.search import EMPTY, HELD, MISSING, Plan, SearchResult, init_worker, search
-from services.storage_miner.mining.state import ACCEPTED, FAILED, FOUND, REJECTED, SENT, MinerState
+from services.storage_miner.mining.state import ACCEPTED, FAILED, FOUND, REJECTED, SENT, AnswerRow, MinerState
 from services.storage_miner.store import NodeStore
 from zerog.chain import ErrorDecoder, send_transaction
 from zerog.errors import TransactionError
@@ -126,6 +126,8 @@ class Miner:
         # (when, hashed, tried, seconds) of recent search results.
         self._rates: deque[tuple[float, int, int, float]] = deque()
         self._balance_read = 0.0
+        # Answers a previous run had sent whose transaction may still be in the chain's mempool.
+        self._orphans: list[AnswerRow] = []
         self.follower: EventFollower | None = None
         # What status() reports.
         self._status: dict[str, Any] = {"state": "starting"}
@@ -272,6 +274,7 @@ class Miner:
         self._ensure_registered()
         context = self._context()
         self._set(epoch=context.epoch, contextDigest="0x" + context.digest.hex(), flowLength=context.flow_length)
+        self._recheck_orphans(context)
         sealed_any = self._refresh_data()
         self._read_balance()
         plan, reason = self._plan_for(context)
@@ -609,11 +612,33 @@ class Miner:
             log.exception("could not settle the answers of the previous run")
 
     def _settle_previous_answers(self) -> None:
-        """Answers found or sent before a restart: accepted if the contract has them, else failed."""
+        """Answers found or sent before a restart: accepted if the contract has them; found and never sent: failed;
+        sent: their transaction may still land (it waits in the chain's mempool), rechecked by `_recheck_orphans`."""
         assert self.state is not None
         for row in self.state.answers_in(FOUND, SENT):
             done = self.mine.functions.isAnswered(row.epoch, self.config.miner_id, row.nonce).call()
             if done:
                 self.state.update_answer(row.id, ACCEPTED)
+            elif row.status == SENT:
+                self._orphans.append(row)
             else:
                 self.state.update_answer(row.id, FAILED, error="not sent before the miner stopped")
+
+    def _recheck_orphans(self, context: MiningContext) -> None:
+        """Answers sent by a previous run: accepted once the contract has them; failed once their epoch is over and
+        nothing of ours waits in the mempool any more (until then they count as pending for their epoch)."""
+        if not self._orphans:
+            return
+        assert self.state is not None
+        owner = self.config.account.address
+        idle = self.w3.eth.get_transaction_count(owner, "pending") <= self.w3.eth.get_transaction_count(owner)
+        left = []
+        for row in self._orphans:
+            if self.mine.functions.isAnswered(row.epoch, self.config.miner_id, row.nonce).call():
+                self.state.update_answer(row.id, ACCEPTED)
+                log.info("answer of the previous run accepted: epoch %d nonce %d", row.epoch, row.nonce)
+            elif idle and context.epoch > row.epoch:
+                self.state.update_answer(row.id, FAILED, error="sent before the miner stopped; never landed")
+            else:
+                left.append(row)
+        self._orphans = left
