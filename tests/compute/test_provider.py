@@ -272,11 +272,12 @@ def test_malformed_requests__400_and_404(daemon: ProviderDaemon, deployed_devnet
     assert_openai_error(httpx.get(daemon.url + "/v1/nothing"), 404, "not_found")
 
 
-def test_deeply_nested_body__400_not_500(daemon: ProviderDaemon) -> None:
+def test_deeply_nested_body__400_not_500(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
     """Found by fuzzing (tests/faults/test_fuzz.py): JSON nested past Python's recursion limit was a 500."""
+    user = funded_user(deployed_devnet, 3)
     for path in ("/v1/chat/completions", "/v1/completions"):
         for content in (b"[" * 100_000, b'{"model":' * 5000):
-            response = httpx.post(daemon.url + path, content=content, headers={"content-type": "application/json"})
+            response = raw_voucher_post(daemon.url, user, content, 0, 10**6, path)  # paid for: it gets parsed
             assert_openai_error(response, 400, "invalid_json")
     assert httpx.get(daemon.url + "/v1/models").status_code == 200
 

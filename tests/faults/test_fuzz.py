@@ -1,11 +1,11 @@
-"""Malformed input against every daemon of one `zg up` network and the alt-DA server: property-based fuzzing of
-each HTTP API from its own OpenAPI schema (schemathesis) and of every JSON-RPC method (hypothesis), bounded so the
-module stays around a minute and a half on two cores. No 5xx, every error in the daemon's dialect, every JSON-RPC
-answer JSON-RPC 2.0, and every daemon still answers afterwards (tests/faults/fuzzing.py; benches run it longer)."""
+"""Malformed input against every daemon of the shared fault network (tests/faults/network.py, plus an indexer)
+and the alt-DA server: property-based fuzzing of each HTTP API from its own OpenAPI schema (schemathesis) and of
+every JSON-RPC method (hypothesis), bounded so the module stays around a minute on two cores. No 5xx, every error in
+the daemon's dialect, every JSON-RPC answer JSON-RPC 2.0, and every daemon still answers afterwards
+(tests/faults/fuzzing.py; benches run it longer)."""
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
@@ -16,11 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, make_settings, tool_env
-from tests.e2e.test_up_flow import start_up, stop_up, wait_network
-from tests.e2e.test_up_flow import zg as zg_cli
+from tests.conftest import REPO_ROOT, tool_env
 from tests.faults.fuzzing import Tally, fuzz_daemon, paid_root
+from tests.faults.network import FaultNetwork
+from tests.storage.node_fixtures import start_indexer
+from zerog.chain import Deployment
 from zerog.process import free_port, wait_until
+from zerog.storage.client import upload
 
 #: Seconds of fuzzing per daemon (the examples bounds below usually end it sooner).
 BUDGET_SECONDS = 8
@@ -30,42 +32,46 @@ RPC_EXAMPLES = 120
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """`zg up` with free ports plus the alt-DA server on it: network.json's endpoints, "altda", "root": the data
-    root of a batch put through it (so that the DA signer's columns endpoint is fuzzed past "paid for?"), and
-    "file": the root of a file uploaded to the storage nodes (so that lookups find something)."""
-    settings = make_settings(tmp_path_factory.mktemp("fuzz"))
-    proc = start_up(settings)
-    altda = None
-    log = None
+def network(fault_net: FaultNetwork) -> Iterator[dict[str, str]]:
+    """The shared fault network plus an indexer and the alt-DA server on it: each daemon's URL, "root": the data
+    root of a batch put through the alt-DA server (so that the DA signer's columns endpoint is fuzzed past "paid
+    for?"), and "file": the root of a file uploaded to the storage node (so that lookups find something)."""
+    settings = fault_net.settings
+    indexer = start_indexer(settings, [fault_net.node.url])
+    port = free_port()
+    log = (settings.data_dir / "altda.log").open("wb")
+    zg = str(Path(sys.executable).parent / "zg")
+    altda = subprocess.Popen([zg, "da", "server", "--port", str(port)], cwd=REPO_ROOT, env=tool_env(settings),
+                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return altda.poll() is not None
+
     try:
-        info = wait_network(proc, settings)
-        port = free_port()
-        log = (settings.data_dir / "altda.log").open("wb")
-        zg = str(Path(sys.executable).parent / "zg")
-        altda = subprocess.Popen([zg, "da", "server", "--port", str(port)], cwd=REPO_ROOT, env=tool_env(settings),
-                                 stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{url}/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return altda.poll() is not None
-
         assert wait_until(up, 60, 0.1) and altda.poll() is None, (settings.data_dir / "altda.log").read_text()
         sample = settings.data_dir / "sample.bin"
         sample.write_bytes(random.Random(7).randbytes(5000))
-        uploaded = zg_cli(settings, "--json", "storage", "upload", str(sample))
-        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
-        yield {**info, "altda": url, "root": paid_root(url), "file": json.loads(uploaded.stdout)["root"]}
+        deployment = Deployment.for_settings(settings, fault_net.w3.eth.chain_id)
+        uploaded = upload(sample, fault_net.nodes(), fault_net.w3, fault_net.fresh_account(), deployment)
+        yield {
+            "faucet": fault_net.faucet.url,
+            "compute-provider": fault_net.provider.url,
+            "da-signer-0": fault_net.da.signers[0].url,
+            "storage-0": fault_net.node.url,
+            "indexer": indexer.url,
+            "altda": url,
+            "root": paid_root(url),
+            "file": uploaded.root,
+        }
     finally:
-        if altda is not None:
-            altda.send_signal(signal.SIGINT)
-            altda.wait(30)
-        if log is not None:
-            log.close()
-        stop_up(proc)
+        altda.send_signal(signal.SIGINT)
+        altda.wait(30)
+        log.close()
+        indexer.stop()
 
 
 def fuzz(network: dict[str, str], daemon: str) -> Tally:
