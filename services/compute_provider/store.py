@@ -163,32 +163,26 @@ class ProviderStore(SqliteStore):
 
     def complete(self, receipt: Receipt, signature: str) -> None:
         """The request of `receipt` finished: the user owes its cumulative; nothing runs for it any more."""
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO receipts (user, nonce, request_hash, input_tokens, output_tokens, fee, "
-                    "cumulative, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        receipt.user,
-                        receipt.nonce,
-                        receipt.request_hash,
-                        receipt.input_tokens,
-                        receipt.output_tokens,
-                        str(receipt.fee),
-                        str(receipt.cumulative),
-                        signature,
-                        time.time(),
-                    ),
-                )
-                self.conn.execute(
-                    "UPDATE accounts SET owed = ?, inflight_nonce = NULL, updated_at = ? WHERE user = ?",
-                    (str(receipt.cumulative), time.time(), receipt.user),
-                )
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO receipts (user, nonce, request_hash, input_tokens, output_tokens, fee, "
+                "cumulative, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    receipt.user,
+                    receipt.nonce,
+                    receipt.request_hash,
+                    receipt.input_tokens,
+                    receipt.output_tokens,
+                    str(receipt.fee),
+                    str(receipt.cumulative),
+                    signature,
+                    time.time(),
+                ),
+            )
+            self.conn.execute(
+                "UPDATE accounts SET owed = ?, inflight_nonce = NULL, updated_at = ? WHERE user = ?",
+                (str(receipt.cumulative), time.time(), receipt.user),
+            )
 
     def release(self, user: str, nonce: int) -> None:
         """The request `nonce` failed before producing anything: nothing charged, the user may send again."""

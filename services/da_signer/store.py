@@ -247,22 +247,16 @@ class SignerStore(SqliteStore):
             atomic_write(self.column_path(key, column), data, sync_dir=False)
         fsync_dir(directory)  # once for the whole bundle
         now = time.time()
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO payloads (data_root, length, blobs, commitments, stored_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (key, length, len(commitments), b"".join(commitments), now),
-                )
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO columns (data_root, col, size, stored_at) VALUES (?, ?, ?, ?)",
-                    [(key, c, len(d), now) for c, d in columns.items()],
-                )
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO payloads (data_root, length, blobs, commitments, stored_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, length, len(commitments), b"".join(commitments), now),
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO columns (data_root, col, size, stored_at) VALUES (?, ?, ?, ?)",
+                [(key, c, len(d), now) for c, d in columns.items()],
+            )
 
     def read_columns(self, data_root: bytes, columns: list[int]) -> dict[int, bytes]:
         """The stored data of `columns` (each checked against its indexed size); missing ones are left out."""
