@@ -15,6 +15,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from zerog.config import Settings, load_settings
 from zerog.errors import ZeroGError
 from zerog.process import port_in_use
 
@@ -70,3 +71,16 @@ def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_se
         return EXIT_STARTUP
     log.info("%s stopped", name)
     return _exit_code or 0
+
+
+def serve_settings(name: str, create_app: Callable[[Settings], FastAPI], settings: Settings, component: str) -> int:
+    """`serve` a daemon whose address is the `<component>_host` / `<component>_port` settings."""
+    host, port = getattr(settings, f"{component}_host"), getattr(settings, f"{component}_port")
+    return serve(name, lambda: create_app(settings), host, port, f"ZG_{component.upper()}_PORT")
+
+
+def main(name: str | Callable[[Settings], str], create_app: Callable[[Settings], FastAPI], component: str) -> int:
+    """A daemon's `python -m` entry point: logging to stdout, the process settings, `serve_settings`."""
+    setup_logging()
+    settings = load_settings()
+    return serve_settings(name(settings) if callable(name) else name, create_app, settings, component)

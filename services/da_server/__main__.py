@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import sys
 
-from services.common import serve as common
+from services.common.serve import main, serve_settings
 from services.da_server.main import create_app
-from zerog.config import Settings, load_settings
+from zerog.config import Settings
+
+NAME = "alt-DA server"
 
 
 def serve(settings: Settings) -> int:
-    return common.serve(
-        "alt-DA server", lambda: create_app(settings), settings.da_server_host, settings.da_server_port,
-        "ZG_DA_SERVER_PORT",
-    )  # fmt: skip
-
-
-def main() -> int:
-    common.setup_logging()
-    return serve(load_settings())
+    return serve_settings(NAME, create_app, settings, "da_server")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(NAME, create_app, "da_server"))

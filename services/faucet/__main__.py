@@ -8,16 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from services.common.serve import serve, setup_logging
+from services.common.serve import main
 from services.faucet.main import create_app
-from zerog.config import load_settings
-
-
-def main() -> int:
-    setup_logging()
-    settings = load_settings()
-    return serve("faucet", lambda: create_app(settings), settings.faucet_host, settings.faucet_port, "ZG_FAUCET_PORT")
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("faucet", create_app, "faucet"))
