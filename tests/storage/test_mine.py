@@ -397,7 +397,8 @@ def test_submit__one_shard_of_two_recalls_only_its_segments(mining: Mining) -> N
         answer = mining.answer(context, view, nonce, shard_id=1, num_shard=2)
         assert (answer.recall_position // SEGMENT_CHUNKS) % 2 == 1
 
-    good = mining.find(context, view, lambda a: a.quality <= MAX_UINT256 // 2, shard_id=1, num_shard=2)
+    target = mining.range(context, shard_id=1, num_shard=2).target(mining.mine.target())  # about 0.43 of the max
+    good = mining.find(context, view, lambda a: a.quality <= target, shard_id=1, num_shard=2)
 
     mining.submit(good)
 
