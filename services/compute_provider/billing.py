@@ -116,19 +116,20 @@ class Billing:
             )
         return voucher, signature
 
-    def precheck(self, headers: Mapping[str, str], body: bytes) -> None:
+    def precheck(self, headers: Mapping[str, str], body: bytes) -> tuple[Voucher, str]:
         """The cheap refusals, before the request is parsed or tokenised: a voucher signed for this body by its
-        user, a nonce not used yet, and a sub-account that can still pay what the voucher promises so far. `admit`
-        checks everything again once the request's cost is known."""
-        voucher, _ = self.verify(headers, body)
+        user, a nonce not used yet, and a sub-account that can still pay what the voucher promises so far. Returns
+        the verified voucher and signature for `admit`, which checks the state again once the cost is known."""
+        voucher, signature = self.verify(headers, body)
         chain = self.sub_account(voucher.user)
         row = self.store.account(voucher.user)
         if row.inflight_nonce is None:  # else `admit` answers 409 request_in_flight, as it always did
             self._check_nonce(voucher, row, chain)
         self._check_funds(voucher, chain, 0)
+        return voucher, signature
 
-    def admit(self, headers: Mapping[str, str], body: bytes, input_tokens: int, max_tokens: int) -> Ticket:
-        voucher, signature = self.verify(headers, body)
+    def admit(self, voucher: Voucher, signature: str, input_tokens: int, max_tokens: int) -> Ticket:
+        """Admits the request of a voucher `precheck` verified, now that its cost is bounded."""
         max_cost = self.prices.fee(input_tokens, max_tokens)
         with self._user_lock(voucher.user):
             row = self.store.account(voucher.user)

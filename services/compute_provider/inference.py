@@ -125,7 +125,7 @@ async def handle(runtime: ProviderRuntime, request: Request, kind: str) -> JSONR
     started = time.perf_counter()
     body = await request.body()  # bounded by the platform's body limit
     # Nothing is parsed or tokenised for a request nobody can pay for.
-    await run_in_threadpool(runtime.billing.precheck, request.headers, body)
+    voucher, signature = await run_in_threadpool(runtime.billing.precheck, request.headers, body)
     if kind == "chat":
         parsed = parse_body(body, schemas.ChatCompletionRequest)
         _check_model(runtime, parsed)
@@ -140,7 +140,7 @@ async def handle(runtime: ProviderRuntime, request: Request, kind: str) -> JSONR
     parsed_at = time.perf_counter()
     # Admission reads the chain (when its cache is stale) and commits to SQLite: off the event loop.
     ticket = await run_in_threadpool(
-        runtime.billing.admit, request.headers, body, completion.generation.prompt_tokens, completion.max_tokens
+        runtime.billing.admit, voucher, signature, completion.generation.prompt_tokens, completion.max_tokens
     )
     completion.timing["parse"] = parsed_at - started
     completion.timing["auth"] = time.perf_counter() - parsed_at

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from zerog.chain import connect
 from zerog.config import Settings
 from zerog.da.client import DAClient
 from zerog.da.contracts import DAContracts
-from zerog.process import free_port, spawn, stop
+from zerog.process import free_port, spawn, stop, wait_until
 
 START_TIMEOUT_SECONDS = 60
 ZG = str(Path(sys.executable).parent / "zg")
@@ -136,3 +138,25 @@ def start_network(settings: Settings, count: int = 4) -> DANetwork:
 
 def env_without(prefix: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
+
+
+@contextmanager
+def altda_server(settings: Settings) -> Iterator[str]:
+    """`zg da server` on a free port for `settings`' DA network, as an operator runs it; its URL, until exit."""
+    port = free_port()
+    log_path = settings.data_dir / "altda.log"
+    proc = spawn([str(Path(sys.executable).parent / "zg"), "da", "server", "--port", str(port)], log_path,
+                 env=tool_env(settings), cwd=REPO_ROOT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return proc.poll() is not None
+
+    try:
+        assert wait_until(up, 60, 0.1) and proc.poll() is None, log_path.read_text()
+        yield url
+    finally:
+        stop(proc, signal.SIGINT, timeout=30)

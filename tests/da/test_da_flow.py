@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +16,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.types import TxReceipt
 
-from tests.conftest import REPO_ROOT, tool_env
-from tests.da.daemons import DANetwork
+from tests.da.daemons import DANetwork, altda_server
 from tests.guards import declared_post
 from zerog.accounts import dev_account
 from zerog.chain import connect
@@ -29,7 +25,6 @@ from zerog.da.altda import OCTET_STREAM, decode_commitment
 from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.da.encoding import PAYLOAD_BYTES_PER_BLOB
 from zerog.errors import TransactionError
-from zerog.process import free_port, wait_until
 
 rng = random.Random(2024)
 
@@ -182,26 +177,8 @@ def test_put__over_the_size_limit_fails_before_paying(da: DANetwork, tmp_path: P
 
 @pytest.fixture
 def altda(da: DANetwork) -> Iterator[str]:
-    port = free_port()
-    log = (da.settings.data_dir / "altda.log").open("wb")
-    zg = str(Path(sys.executable).parent / "zg")
-    proc = subprocess.Popen([zg, "da", "server", "--port", str(port)], cwd=REPO_ROOT, env=tool_env(da.settings),
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return proc.poll() is not None
-
-    try:
-        assert wait_until(up, 60, 0.1) and proc.poll() is None, (da.settings.data_dir / "altda.log").read_text()
+    with altda_server(da.settings) as url:
         yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
-        log.close()
 
 
 def test_altda__generic_and_keccak_commitments_round_trip(altda: str) -> None:

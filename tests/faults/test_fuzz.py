@@ -7,21 +7,15 @@ the daemon's dialect, every JSON-RPC answer JSON-RPC 2.0, and every daemon still
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, tool_env
+from tests.da.daemons import altda_server
 from tests.faults.fuzzing import Tally, fuzz_daemon, paid_root
 from tests.faults.network import FaultNetwork
 from tests.storage.node_fixtures import start_indexer
 from zerog.chain import Deployment
-from zerog.process import free_port, wait_until
 from zerog.storage.client import upload
 
 #: Seconds of fuzzing per daemon (the examples bounds below usually end it sooner).
@@ -38,39 +32,23 @@ def network(fault_net: FaultNetwork) -> Iterator[dict[str, str]]:
     for?"), and "file": the root of a file uploaded to the storage node (so that lookups find something)."""
     settings = fault_net.settings
     indexer = start_indexer(settings, [fault_net.node.url])
-    port = free_port()
-    log = (settings.data_dir / "altda.log").open("wb")
-    zg = str(Path(sys.executable).parent / "zg")
-    altda = subprocess.Popen([zg, "da", "server", "--port", str(port)], cwd=REPO_ROOT, env=tool_env(settings),
-                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return altda.poll() is not None
-
     try:
-        assert wait_until(up, 60, 0.1) and altda.poll() is None, (settings.data_dir / "altda.log").read_text()
-        sample = settings.data_dir / "sample.bin"
-        sample.write_bytes(random.Random(7).randbytes(5000))
-        deployment = Deployment.for_settings(settings, fault_net.w3.eth.chain_id)
-        uploaded = upload(sample, fault_net.nodes(), fault_net.w3, fault_net.fresh_account(), deployment)
-        yield {
-            "faucet": fault_net.faucet.url,
-            "compute-provider": fault_net.provider.url,
-            "da-signer-0": fault_net.da.signers[0].url,
-            "storage-0": fault_net.node.url,
-            "indexer": indexer.url,
-            "altda": url,
-            "root": paid_root(url),
-            "file": uploaded.root,
-        }
+        with altda_server(settings) as url:
+            sample = settings.data_dir / "sample.bin"
+            sample.write_bytes(random.Random(7).randbytes(5000))
+            deployment = Deployment.for_settings(settings, fault_net.w3.eth.chain_id)
+            uploaded = upload(sample, fault_net.nodes(), fault_net.w3, fault_net.fresh_account(), deployment)
+            yield {
+                "faucet": fault_net.faucet.url,
+                "compute-provider": fault_net.provider.url,
+                "da-signer-0": fault_net.da.signers[0].url,
+                "storage-0": fault_net.node.url,
+                "indexer": indexer.url,
+                "altda": url,
+                "root": paid_root(url),
+                "file": uploaded.root,
+            }
     finally:
-        altda.send_signal(signal.SIGINT)
-        altda.wait(30)
-        log.close()
         indexer.stop()
 
 
