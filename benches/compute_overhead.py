@@ -30,14 +30,15 @@ import httpx  # noqa: E402
 import torch  # noqa: E402
 
 from chain_node import ChainNode  # noqa: E402
+from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
 from services.compute_provider.core.config import model_path  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.compute import Compute  # noqa: E402
 from zerog.compute.model.generate import SamplingParams, TextGenerator  # noqa: E402
 from zerog.compute.model.train import ensure_model  # noqa: E402
 from zerog.config import load_settings  # noqa: E402
-from zerog.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
-from zerog.process import free_port, spawn, stop, wait_until  # noqa: E402
+from zerog.devnet.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
+from zerog.devnet.settings import NetworkSettings  # noqa: E402
 
 PROMPT = "What is the chain id of the local network?"
 WARMUP = 10
@@ -64,6 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port, compute_port = free_port(), free_port()
         settings = load_settings(
+            NetworkSettings,
             data_dir=Path(tmp) / "data",
             deployments_dir=Path(tmp) / "deployments",
             chain_port=port,

@@ -23,12 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from chain_node import ChainNode  # noqa: E402
+from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.config import load_settings  # noqa: E402
 from zerog.da import kzg  # noqa: E402
 from zerog.da.client import DAClient  # noqa: E402
-from zerog.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
-from zerog.process import free_port, spawn, stop, wait_until  # noqa: E402
+from zerog.devnet.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
+from zerog.devnet.settings import NetworkSettings  # noqa: E402
 
 MIB = 1 << 20
 SIGNERS = 4
@@ -49,6 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         settings = load_settings(
+            NetworkSettings,
             data_dir=Path(tmp) / "data",
             deployments_dir=Path(tmp) / "deployments",
             chain_port=port,

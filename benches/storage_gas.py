@@ -29,11 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eth_utils import keccak  # noqa: E402
 
 from chain_node import ChainNode  # noqa: E402
+from chain_node.process import free_port  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import connect, send_transaction  # noqa: E402
 from zerog.config import load_settings  # noqa: E402
-from zerog.deploy import deploy  # noqa: E402
-from zerog.process import free_port  # noqa: E402
+from zerog.devnet.deploy import deploy  # noqa: E402
+from zerog.devnet.settings import NetworkSettings  # noqa: E402
 from zerog.storage.client import CONTEXT_GAS_RESERVE  # noqa: E402
 
 SECTOR = 256
@@ -68,6 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         settings = load_settings(
+            NetworkSettings,
             data_dir=Path(tmp) / "data",
             deployments_dir=Path(tmp) / "deployments",
             chain_port=port,

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chain_node.process import wait_until  # noqa: E402
 from tests.conftest import REPO_ROOT, make_settings, tool_env  # noqa: E402
 from tests.storage.sdk import official_sdk  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import Deployment, connect  # noqa: E402
-from zerog.process import wait_until  # noqa: E402
 from zerog.storage.client import download, nodes_from_indexer, upload  # noqa: E402
 
 MB = 1_000_000

@@ -6,11 +6,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from zerog.config import DEV_MNEMONIC, Settings
+from chain_node.process import port_in_use, spawn, stop, wait_until
+from chain_node.settings import ChainNodeSettings
+from zerog.config import DEV_MNEMONIC
 from zerog.errors import ZeroGError
-from zerog.process import port_in_use, spawn, stop, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Seconds between state dumps, so even a kill -9 loses at most this much chain history.
@@ -36,7 +39,7 @@ def find_anvil() -> str:
 class ChainNode:
     """One anvil process. State lives in `<data_dir>/chain/state.json` and survives restarts."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ChainNodeSettings) -> None:
         self.settings = settings
         self.dir = settings.data_dir / "chain"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -104,3 +107,16 @@ class ChainNode:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def run_until_signal(settings: ChainNodeSettings, ready: Callable[[ChainNode], None]) -> None:
+    """Run the chain in the foreground: `ready(node)` once it answers, then until SIGINT/SIGTERM (a clean stop,
+    state written) or until anvil dies (ChainNodeError)."""
+    stop_event = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop_event.set())
+    with ChainNode(settings) as node:
+        ready(node)
+        while not stop_event.wait(0.5):
+            if node.proc is not None and node.proc.poll() is not None:
+                raise ChainNodeError(f"anvil exited with code {node.proc.returncode}; see {node.log_file}")

@@ -21,8 +21,9 @@ from ape.api import AccountAPI
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from zerog.accounts import dev_account, load_account
-from zerog.config import Settings, load_settings
-from zerog.da.keys import genesis_signers
+from zerog.config import load_settings
+from zerog.devnet.genesis import genesis_signers
+from zerog.devnet.settings import NetworkSettings
 
 FAUCET_DRIPPER_DEV_INDEX = 1
 MANIFEST_VERSION = 1
@@ -37,13 +38,13 @@ MANIFEST_CONTRACTS = frozenset(
 )  # fmt: skip
 
 
-def _ape_account(settings: Settings) -> AccountAPI:
+def _ape_account(settings: NetworkSettings) -> AccountAPI:
     """The deployer as an ape account, signing locally with the configured key."""
     local = load_account(settings)
     return accounts.init_test_account(0, local.address, local.key.to_0x_hex())
 
 
-def _faucet_dripper(settings: Settings) -> str:
+def _faucet_dripper(settings: NetworkSettings) -> str:
     if settings.faucet_private_key is not None:
         return load_account(settings.model_copy(update={"private_key": settings.faucet_private_key})).address
     return dev_account(FAUCET_DRIPPER_DEV_INDEX).address
@@ -217,7 +218,7 @@ def _record(name: str, instance: Any, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def deploy_all(settings: Settings, deployer: AccountAPI) -> dict[str, Any]:
+def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any]:
     """Deploys the contracts and returns the manifest (not yet written)."""
     faucet_args = {
         "initialDripAmount": settings.faucet_drip_wei,
@@ -271,7 +272,7 @@ def deploy_all(settings: Settings, deployer: AccountAPI) -> dict[str, Any]:
     }
 
 
-def deploy(settings: Settings) -> tuple[dict[str, Any], bool]:
+def deploy(settings: NetworkSettings) -> tuple[dict[str, Any], bool]:
     """Deploy unless the manifest already describes this chain; returns (manifest, deployed_now)."""
     path = settings.manifest_path(chain.chain_id)
     if path.exists():
@@ -295,7 +296,7 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    settings = load_settings(chain_id=chain.chain_id, rpc_url=chain.provider.http_uri)
+    settings = load_settings(NetworkSettings, chain_id=chain.chain_id, rpc_url=chain.provider.http_uri)
     manifest, deployed = deploy(settings)
     path = settings.manifest_path(chain.chain_id)
     if not deployed:

@@ -12,21 +12,22 @@ from pathlib import Path
 import pytest
 
 from chain_node import ChainNode
+from chain_node.process import free_port, free_port_block, wait_until
 from zerog.chain import Deployment, connect
-from zerog.config import Settings, load_settings
-from zerog.deploy import child_env, run_deploy
-from zerog.process import free_port, free_port_block, wait_until
+from zerog.config import load_settings
+from zerog.devnet.deploy import child_env, run_deploy
+from zerog.devnet.settings import NetworkSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 UP_TIMEOUT_SECONDS = 180
 
 
-def tool_env(settings: Settings, **extra: str) -> dict[str, str]:
+def tool_env(settings: NetworkSettings, **extra: str) -> dict[str, str]:
     """Environment for a subprocess (`ape`, `zg`, a daemon) that must use `settings`."""
     return child_env(settings, **extra)
 
 
-def make_settings(tmp: Path, **overrides: object) -> Settings:
+def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
     port, faucet_port, indexer_port = free_port(), free_port(), free_port()
     storage_ports = [free_port(), free_port()]
     compute_port, da_signer_base = free_port(), free_port_block(4)
@@ -49,11 +50,11 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "block_time": 0,
     }
     values.update(overrides)
-    return load_settings(**values)
+    return load_settings(NetworkSettings, **values)
 
 
 @pytest.fixture
-def devnet(tmp_path: Path) -> Iterator[Settings]:
+def devnet(tmp_path: Path) -> Iterator[NetworkSettings]:
     """A fresh bundled chain for one test; yields settings that point at it."""
     settings = make_settings(tmp_path)
     with ChainNode(settings):
@@ -61,7 +62,7 @@ def devnet(tmp_path: Path) -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="module")
-def deployed_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def deployed_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSettings]:
     """A bundled chain with every contract deployed, shared by the tests of one module."""
     settings = make_settings(tmp_path_factory.mktemp("deployed"))
     with ChainNode(settings):
@@ -71,12 +72,12 @@ def deployed_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
 
 
 @pytest.fixture
-def deployment(deployed_devnet: Settings) -> Deployment:
+def deployment(deployed_devnet: NetworkSettings) -> Deployment:
     return Deployment.for_settings(deployed_devnet, connect(deployed_devnet.rpc_url).eth.chain_id)
 
 
 @pytest.fixture(scope="module")
-def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSettings]:
     """The whole local network as `zg up` runs it (chain, contracts, faucet, two storage shards, indexer),
     on free ports; yields settings whose endpoints point at it."""
     settings = make_settings(tmp_path_factory.mktemp("up"))

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import zerog
 from services.common.errors import ApiError, ErrorDialect, code_for, describe_validation
 from services.common.guard import BodyLimits, GuardMiddleware
-from zerog.config import Settings
+from services.common.settings import DaemonSettings
 
 log = logging.getLogger("services")
 
@@ -45,7 +45,7 @@ def create_daemon_app(
     *,
     title: str,
     summary: str,
-    settings: Settings,
+    settings: DaemonSettings,
     runtime: Runtime,
     routers: Sequence[APIRouter],
     dialect: ErrorDialect,

@@ -11,9 +11,9 @@ from web3 import Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from services.common.follower import DaemonFollower
+from services.common.settings import DaemonSettings
 from services.common.store import SqliteStore
 from zerog.chain import Deployment, connect
-from zerog.config import Settings
 from zerog.errors import ConfigError
 
 log = logging.getLogger("services")
@@ -47,7 +47,7 @@ class DaemonRuntime(Generic[StoreT, FollowerT]):
     #: How the daemon calls itself in messages ("the faucet is not running").
     name = "daemon"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DaemonSettings) -> None:
         self.settings = settings
         self.deployment = Deployment.for_settings(settings)
         self.chain_id = self.deployment.chain_id

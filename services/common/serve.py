@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
 from zerog.config import Settings, load_settings
 from zerog.errors import ZeroGError
-from zerog.process import port_in_use
+
+S = TypeVar("S", bound=Settings)
 
 EXIT_CONFIG = 1
 EXIT_STARTUP = 3
@@ -38,6 +41,17 @@ def stop_daemon(reason: str) -> None:
         _server.should_exit = True
 
 
+def _port_busy(host: str, port: int) -> bool:
+    """True when something else holds the address (checked before a long build, for a clear message)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def setup_logging() -> None:
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -45,7 +59,7 @@ def setup_logging() -> None:
 def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_setting: str) -> int:
     """Build the app (which may take long: a model to train) and serve it until SIGINT/SIGTERM."""
     log = logging.getLogger("services")
-    if port_in_use(host, port):
+    if _port_busy(host, port):
         log.error("%s cannot start: port %d on %s is busy (set %s)", name, port, host, port_setting)
         return EXIT_CONFIG
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the previous handler:
@@ -73,14 +87,16 @@ def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_se
     return _exit_code or 0
 
 
-def serve_settings(name: str, create_app: Callable[[Settings], FastAPI], settings: Settings, component: str) -> int:
+def serve_settings(name: str, create_app: Callable[[S], FastAPI], settings: S, component: str) -> int:
     """`serve` a daemon whose address is the `<component>_host` / `<component>_port` settings."""
     host, port = getattr(settings, f"{component}_host"), getattr(settings, f"{component}_port")
     return serve(name, lambda: create_app(settings), host, port, f"ZG_{component.upper()}_PORT")
 
 
-def main(name: str | Callable[[Settings], str], create_app: Callable[[Settings], FastAPI], component: str) -> int:
-    """A daemon's `python -m` entry point: logging to stdout, the process settings, `serve_settings`."""
+def main(
+    name: str | Callable[[S], str], create_app: Callable[[S], FastAPI], settings_class: type[S], component: str
+) -> int:
+    """A daemon's `python -m` entry point: logging to stdout, its settings class loaded, `serve_settings`."""
     setup_logging()
-    settings = load_settings()
+    settings = load_settings(settings_class)
     return serve_settings(name(settings) if callable(name) else name, create_app, settings, component)

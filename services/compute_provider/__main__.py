@@ -13,9 +13,10 @@ import sys
 from fastapi import FastAPI
 
 from services.common import serve as common
+from services.compute_provider.core.config import ProviderSettings
 from services.compute_provider.core.runtime import ProviderRuntime
 from services.compute_provider.main import create_app
-from zerog.config import Settings, load_settings
+from zerog.config import load_settings
 
 log = logging.getLogger("services.compute_provider")
 
@@ -27,7 +28,7 @@ def _progress(step: int, steps: int, loss: float) -> None:
         log.info("training: step %d/%d, loss %.3f", step, steps, loss)
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: ProviderSettings) -> int:
     def build() -> FastAPI:
         runtime = ProviderRuntime(settings)
         runtime.prepare(_progress)
@@ -38,7 +39,7 @@ def serve(settings: Settings) -> int:
 
 def main() -> int:
     common.setup_logging()
-    return serve(load_settings())
+    return serve(load_settings(ProviderSettings))
 
 
 if __name__ == "__main__":

@@ -13,17 +13,18 @@ from services.common.app import create_daemon_app
 from services.common.errors import OpenAIErrors
 from services.common.guard import BodyLimits
 from services.compute_provider.api.main import api_router
-from services.compute_provider.core.config import Settings, get_settings
+from services.compute_provider.core.config import ProviderSettings
 from services.compute_provider.core.runtime import ProviderRuntime
+from zerog.config import get_settings
 
 #: A request is a prompt for a model with a context of a few thousand bytes: 256 KiB is far beyond any valid one.
 MAX_BODY_BYTES = 256 * 1024
 
 
-def create_app(settings: Settings | None = None, runtime: ProviderRuntime | None = None) -> FastAPI:
+def create_app(settings: ProviderSettings | None = None, runtime: ProviderRuntime | None = None) -> FastAPI:
     """The app around `runtime` (default: a new one for `settings`, not yet prepared: /health answers 503
     until `runtime.prepare()` has loaded the model and registered the service)."""
-    settings = settings or (runtime.settings if runtime else get_settings())
+    settings = settings or (runtime.settings if runtime else get_settings(ProviderSettings))
     return create_daemon_app(
         title="0G compute provider",
         summary="OpenAI-compatible inference, paid per token with EIP-712 vouchers.",

@@ -8,15 +8,15 @@ from __future__ import annotations
 import sys
 
 from services.common.serve import main, serve_settings
+from services.da_server.config import DAServerSettings
 from services.da_server.main import create_app
-from zerog.config import Settings
 
 NAME = "alt-DA server"
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: DAServerSettings) -> int:
     return serve_settings(NAME, create_app, settings, "da_server")
 
 
 if __name__ == "__main__":
-    sys.exit(main(NAME, create_app, "da_server"))
+    sys.exit(main(NAME, create_app, DAServerSettings, "da_server"))

@@ -26,8 +26,9 @@ from fastapi.concurrency import run_in_threadpool
 from services.common.app import create_daemon_app
 from services.common.errors import ApiError, JsonErrors
 from services.common.guard import BodyLimits
+from services.da_server.config import DAServerSettings
 from services.da_server.runtime import DAServerRuntime
-from zerog.config import Settings, get_settings
+from zerog.config import get_settings
 from zerog.da.altda import (
     KECCAK_COMMITMENT,
     KECCAK_COMMITMENT_LENGTH,
@@ -137,8 +138,8 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: DAServerSettings | None = None) -> FastAPI:
+    settings = settings or get_settings(DAServerSettings)
     return create_daemon_app(
         title="0G DA: OP Stack alt-DA server",
         summary="OP Stack alt-DA commitments over 0G DA: POST /put, GET /get/0x<commitment>.",

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.da_server.config import DAServerSettings
 from services.da_server.store import KeccakIndex
 from zerog.accounts import load_account
-from zerog.config import Settings
 from zerog.da.client import BlobTooLargeError, DAClient, DAError, DataNotFoundError
 from zerog.errors import ConfigError
 
 
-def index_path(settings: Settings) -> Path:
+def index_path(settings: DAServerSettings) -> Path:
     return settings.data_dir / "altda" / "keccak.db"
 
 
 class DAServerRuntime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DAServerSettings) -> None:
         self.settings = settings
         if settings.da_server_token is None and settings.da_server_host not in ("127.0.0.1", "localhost", "::1"):
             raise ConfigError(

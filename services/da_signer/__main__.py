@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 from services.common.serve import main
+from services.da_signer.core.config import DASignerSettings
 from services.da_signer.main import create_app
 
 if __name__ == "__main__":
-    sys.exit(main(lambda s: f"DA signer {s.da_signer_index}", create_app, "da_signer"))
+    sys.exit(main(lambda s: f"DA signer {s.da_signer_index}", create_app, DASignerSettings, "da_signer"))

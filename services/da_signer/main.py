@@ -13,14 +13,15 @@ from services.common.errors import JsonErrors
 from services.common.guard import BodyLimits
 from services.da_signer.api.main import api_router
 from services.da_signer.api.routes.data import max_bundle_bytes
-from services.da_signer.core.config import Settings, get_settings
+from services.da_signer.core.config import DASignerSettings
 from services.da_signer.core.runtime import SignerRuntime
+from zerog.config import get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: DASignerSettings | None = None) -> FastAPI:
     """The signer app for `settings` (default: the process settings). Fails fast (ConfigError) on bad
     configuration: no key, no DA contracts in the manifest, another chain, another signer's data dir."""
-    settings = settings or get_settings()
+    settings = settings or get_settings(DASignerSettings)
     runtime = SignerRuntime(settings)
     runtime.check_chain()
     runtime.prepare()

@@ -21,7 +21,7 @@ from web3.exceptions import ProviderConnectionError, Web3RPCError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from services.faucet.core.config import Settings
+from services.faucet.core.config import FaucetDaemonSettings
 from services.faucet.errors import ApiError, chain_unavailable, faucet_empty
 from services.faucet.store import FaucetStore
 from zerog.accounts import role_account
@@ -37,7 +37,7 @@ DRIPPER_ROLE = Web3.keccak(text="DRIPPER_ROLE")
 _AVAILABLE_AT = re.compile(r"availableAt=(\d+)")
 
 
-def load_dripper(settings: Settings) -> LocalAccount:
+def load_dripper(settings: FaucetDaemonSettings) -> LocalAccount:
     """The hot key holding DRIPPER_ROLE: ZG_FAUCET_PRIVATE_KEY, or dev account 1 on the local network only."""
     return role_account(settings, "faucet_private_key", DEV_DRIPPER_INDEX, "faucet (DRIPPER_ROLE)")
 
@@ -64,7 +64,12 @@ class Dripper:
     """Sends drips for the API. Raises ApiError for everything a client should hear about."""
 
     def __init__(
-        self, settings: Settings, w3: Web3, deployment: Deployment, account: LocalAccount, store: FaucetStore
+        self,
+        settings: FaucetDaemonSettings,
+        w3: Web3,
+        deployment: Deployment,
+        account: LocalAccount,
+        store: FaucetStore,
     ) -> None:
         self.settings = settings
         self.w3 = w3

@@ -9,7 +9,7 @@ from web3 import Web3
 from web3.types import EventData
 
 from services.common.follower import DaemonFollower
-from services.faucet.core.config import Settings
+from services.faucet.core.config import FaucetDaemonSettings
 from services.faucet.store import FaucetStore
 from zerog.chain import Deployment
 
@@ -21,7 +21,7 @@ FOLLOWER_NAME = "faucet-drips"
 class DripFollower(DaemonFollower):
     """Dripped logs into the store (the drips the API lists)."""
 
-    def __init__(self, settings: Settings, w3: Web3, deployment: Deployment, store: FaucetStore) -> None:
+    def __init__(self, settings: FaucetDaemonSettings, w3: Web3, deployment: Deployment, store: FaucetStore) -> None:
         self.w3 = w3
         contract = deployment.contract(w3, "Faucet")
         super().__init__(

@@ -16,18 +16,19 @@ from services.common.app import create_daemon_app
 from services.common.errors import JsonErrors
 from services.common.guard import BodyLimits
 from services.faucet.api.main import api_router
-from services.faucet.core.config import Settings, get_settings
+from services.faucet.core.config import FaucetDaemonSettings
 from services.faucet.core.runtime import FaucetRuntime
+from zerog.config import get_settings
 
 _CLAIM_EXAMPLE = '{"address": "0x..."}'
 #: A claim is one address: anything much larger is not a claim.
 MAX_BODY_BYTES = 4096
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: FaucetDaemonSettings | None = None) -> FastAPI:
     """The faucet app for `settings` (default: the process settings). Fails fast on bad configuration
     (no deployment manifest, no dripper key, node on another chain); the store opens on startup."""
-    settings = settings or get_settings()
+    settings = settings or get_settings(FaucetDaemonSettings)
     runtime = FaucetRuntime(settings)
     runtime.check_chain()
     return create_daemon_app(

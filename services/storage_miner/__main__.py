@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 from services.common.serve import main
+from services.storage_miner.core.config import StorageNodeSettings
 from services.storage_miner.main import create_app
 
 if __name__ == "__main__":
-    sys.exit(main(lambda s: f"storage node {s.storage_name}", create_app, "storage"))
+    sys.exit(main(lambda s: f"storage node {s.storage_name}", create_app, StorageNodeSettings, "storage"))

@@ -12,11 +12,11 @@ import pytest
 
 import chain_node.node
 from chain_node import ChainNode, ChainNodeError
+from chain_node.process import port_in_use, wait_until
 from tests.conftest import REPO_ROOT, make_settings, tool_env
 from zerog.accounts import dev_account
 from zerog.chain import connect, send_transaction
 from zerog.config import ETHER, LOCAL_CHAIN_ID
-from zerog.process import port_in_use, wait_until
 
 
 def test_start__serves_chain_id_and_funded_dev_accounts(devnet) -> None:

@@ -7,9 +7,9 @@ import json
 from click.testing import CliRunner
 
 from chain_node import ChainNode
+from chain_node.process import free_port
 from tests.conftest import make_settings, tool_env
 from zerog.cli import cli
-from zerog.process import free_port
 
 
 def invoke(settings, *args: str, **env: str):

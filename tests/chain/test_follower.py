@@ -15,19 +15,19 @@ from web3 import Web3
 from web3.types import EventData
 
 from chain_node import ChainNode
+from chain_node.process import wait_until
 from tests.conftest import make_settings
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
-from zerog.config import Settings
-from zerog.deploy import run_deploy
+from zerog.devnet.deploy import run_deploy
+from zerog.devnet.settings import NetworkSettings
 from zerog.follower import ChainReplacedError, EventFollower, open_store
-from zerog.process import wait_until
 
 DRIPPER = 1
 
 
 @pytest.fixture
-def net(tmp_path: Path) -> Iterator[tuple[Settings, Web3, Deployment]]:
+def net(tmp_path: Path) -> Iterator[tuple[NetworkSettings, Web3, Deployment]]:
     """Fresh chain + deployment per test: reorg tests rewrite history."""
     settings = make_settings(tmp_path, faucet_cooldown=0)
     with ChainNode(settings):

@@ -10,9 +10,9 @@ from eth_account import Account
 
 from tests.conftest import make_settings
 from zerog.accounts import dev_account, role_account
-from zerog.deploy import child_env
+from zerog.devnet.deploy import child_env
+from zerog.devnet.network import daemons
 from zerog.errors import ConfigError
-from zerog.up import daemons
 
 KEYS = {
     "private_key": Account.create().key.hex(),

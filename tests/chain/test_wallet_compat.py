@@ -10,7 +10,7 @@ from eth_account import Account
 from zerog.accounts import dev_account
 from zerog.chain import connect
 from zerog.config import ETHER
-from zerog.deploy import tool_path
+from zerog.devnet.deploy import tool_path
 
 
 def cast(*args: str) -> str:

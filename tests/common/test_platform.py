@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from services.common.app import create_daemon_app
 from services.common.errors import ApiError, JsonErrors, JsonRpcErrors, OpenAIErrors
 from services.common.guard import BodyLimits, is_allowed_host
+from services.common.settings import DaemonSettings
 from zerog.config import load_settings
 
 LIMIT = 1000
@@ -65,7 +66,7 @@ def make_client(tmp_path: Path, dialect: Any = None, **settings: Any) -> Iterato
     app = create_daemon_app(
         title="test daemon",
         summary="",
-        settings=load_settings(data_dir=tmp_path, **settings),
+        settings=load_settings(DaemonSettings, data_dir=tmp_path, **settings),
         runtime=runtime,
         routers=[router],
         dialect=dialect or JsonErrors(),

@@ -14,11 +14,11 @@ import httpx
 import pytest
 import torch
 
+from chain_node.process import free_port, spawn, stop
 from tests.conftest import REPO_ROOT, tool_env
 from zerog.compute.model.checkpoint import save_checkpoint
 from zerog.compute.model.network import EOT, ByteLM, ModelConfig
-from zerog.config import Settings
-from zerog.process import free_port, spawn, stop
+from zerog.devnet.settings import NetworkSettings
 
 START_TIMEOUT_SECONDS = 120
 #: The model the shared daemon trains on its first start (a few seconds).
@@ -28,7 +28,7 @@ TEST_MODEL = "zg-bytelm-test"
 class ProviderDaemon:
     """One provider process; its log is in `<data_dir>/provider.log`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: NetworkSettings) -> None:
         self.settings = settings
         self.url = f"http://127.0.0.1:{settings.compute_port}"
         self.log_path = settings.data_dir / "provider.log"
@@ -70,7 +70,7 @@ class ProviderDaemon:
         return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
 
 
-def provider_settings(settings: Settings, data_dir: Path, **overrides: Any) -> Settings:
+def provider_settings(settings: NetworkSettings, data_dir: Path, **overrides: Any) -> NetworkSettings:
     port = free_port()
     values: dict[str, Any] = {
         "data_dir": data_dir,

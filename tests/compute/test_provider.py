@@ -24,7 +24,7 @@ from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.compute import Compute, PaymentSession, Receipt, ReceiptError
 from zerog.compute.protocol import HEADER_RECEIPT, HEADER_RECEIPT_SIGNATURE, Voucher, request_hash
-from zerog.config import Settings
+from zerog.devnet.settings import NetworkSettings
 
 FUNDS = 10**16
 PROVIDER = dev_account(2)
@@ -32,7 +32,7 @@ MESSAGES = [{"role": "user", "content": "What is the chain id of the local netwo
 
 
 @pytest.fixture(scope="module")
-def daemon(deployed_devnet: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProviderDaemon]:
+def daemon(deployed_devnet: NetworkSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProviderDaemon]:
     settings = provider_settings(deployed_devnet, tmp_path_factory.mktemp("provider"))
     provider = ProviderDaemon(settings).start()
     yield provider
@@ -40,16 +40,16 @@ def daemon(deployed_devnet: Settings, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def w3(deployed_devnet: Settings) -> Web3:
+def w3(deployed_devnet: NetworkSettings) -> Web3:
     return connect(deployed_devnet.rpc_url)
 
 
 @pytest.fixture(scope="module")
-def manifest(deployed_devnet: Settings, w3: Web3) -> Deployment:
+def manifest(deployed_devnet: NetworkSettings, w3: Web3) -> Deployment:
     return Deployment.for_settings(deployed_devnet, w3.eth.chain_id)
 
 
-def funded_user(settings: Settings, index: int, amount: int = FUNDS, acknowledge: bool = True) -> Compute:
+def funded_user(settings: NetworkSettings, index: int, amount: int = FUNDS, acknowledge: bool = True) -> Compute:
     """Dev account `index` with `amount` in its sub-account with the provider (and the signer acknowledged)."""
     user = Compute(settings, dev_account(index))
     user.transfer(PROVIDER.address, amount, acknowledge=acknowledge)
@@ -83,7 +83,7 @@ def raw_voucher_post(
 # ---------------------------------------------------------------- start, registration, models
 
 
-def test_start__registers_service_on_chain(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_start__registers_service_on_chain(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     health = httpx.get(daemon.url + "/health").json()
     assert health["status"] == "ok" and health["model"] == TEST_MODEL
     [service] = Compute(deployed_devnet, dev_account(0)).services()
@@ -97,7 +97,7 @@ def test_start__registers_service_on_chain(daemon: ProviderDaemon, deployed_devn
     assert (daemon.settings.compute_model_dir / f"{TEST_MODEL}.pt").is_file()  # trained on first start
 
 
-def test_models__lists_the_served_model_free(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_models__lists_the_served_model_free(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     client = openai.OpenAI(base_url=daemon.url + "/v1", api_key="none")
     assert [m.id for m in client.models.list()] == [TEST_MODEL]
     assert client.models.retrieve(TEST_MODEL).id == TEST_MODEL
@@ -108,7 +108,9 @@ def test_models__lists_the_served_model_free(daemon: ProviderDaemon, deployed_de
 # ---------------------------------------------------------------- the openai client, paid
 
 
-def test_openai_chat__non_streaming_is_paid_and_verified(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_openai_chat__non_streaming_is_paid_and_verified(
+    daemon: ProviderDaemon, deployed_devnet: NetworkSettings
+) -> None:
     user = funded_user(deployed_devnet, 3)
     session = user.session(PROVIDER.address)
     client = session.openai_client()
@@ -129,7 +131,7 @@ def test_openai_chat__non_streaming_is_paid_and_verified(daemon: ProviderDaemon,
     assert session.owed == receipt.fee == receipt.cumulative
 
 
-def test_openai_chat__streaming_is_paid_and_verified(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_openai_chat__streaming_is_paid_and_verified(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     user = funded_user(deployed_devnet, 4)
     session = user.session(PROVIDER.address)
     client = session.openai_client()
@@ -153,7 +155,7 @@ def test_openai_chat__streaming_is_paid_and_verified(daemon: ProviderDaemon, dep
     assert session.owed == sum(r.fee for r in session.receipts)
 
 
-def test_openai_completions__both_modes(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_openai_completions__both_modes(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     user = funded_user(deployed_devnet, 5)
     session = user.session(PROVIDER.address)
     client = session.openai_client()
@@ -168,7 +170,7 @@ def test_openai_completions__both_modes(daemon: ProviderDaemon, deployed_devnet:
 
 
 def test_new_session__resumes_from_the_providers_account_view(
-    daemon: ProviderDaemon, deployed_devnet: Settings
+    daemon: ProviderDaemon, deployed_devnet: NetworkSettings
 ) -> None:
     """A new process (no local state) checks the provider's view and goes on paying exactly what is owed."""
     user = funded_user(deployed_devnet, 6)
@@ -195,7 +197,7 @@ def test_no_voucher__401_in_openai_shape(daemon: ProviderDaemon) -> None:
     assert error["type"] == "authentication_error"
 
 
-def test_bad_vouchers__401(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_bad_vouchers__401(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     user = funded_user(deployed_devnet, 7)
     body = {"model": TEST_MODEL, "messages": MESSAGES, "max_tokens": 4}
     raw = json.dumps(body).encode()
@@ -221,7 +223,7 @@ def test_bad_vouchers__401(daemon: ProviderDaemon, deployed_devnet: Settings) ->
     assert_openai_error(post(good.headers(signature)), 401, "voucher_replayed")
 
 
-def test_voucher_below_owed__402(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_voucher_below_owed__402(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     user = funded_user(deployed_devnet, 8)
     body = {"model": TEST_MODEL, "messages": MESSAGES, "max_tokens": 4}
     first = voucher_post(daemon.url, user, body, 0, 1)
@@ -233,7 +235,7 @@ def test_voucher_below_owed__402(daemon: ProviderDaemon, deployed_devnet: Settin
     assert voucher_post(daemon.url, user, body, fee, 3).status_code == 200
 
 
-def test_underfunded_and_unacknowledged__refused(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_underfunded_and_unacknowledged__refused(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     body = {"model": TEST_MODEL, "messages": MESSAGES, "max_tokens": 200}
     poor = funded_user(deployed_devnet, 9, amount=10**9)
     error = assert_openai_error(voucher_post(daemon.url, poor, body, 0, 1), 402, "insufficient_balance")
@@ -246,7 +248,7 @@ def test_underfunded_and_unacknowledged__refused(daemon: ProviderDaemon, deploye
     assert httpx.get(f"{daemon.url}/v1/account/{poor.address}").json()["nonce"] == 0  # nothing recorded
 
 
-def test_malformed_requests__400_and_404(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_malformed_requests__400_and_404(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     user = funded_user(deployed_devnet, 3)
     fresh_nonce = 10**6  # a malformed request uses no nonce: the same one serves every case
     for content, param in [
@@ -272,7 +274,7 @@ def test_malformed_requests__400_and_404(daemon: ProviderDaemon, deployed_devnet
     assert_openai_error(httpx.get(daemon.url + "/v1/nothing"), 404, "not_found")
 
 
-def test_deeply_nested_body__400_not_500(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_deeply_nested_body__400_not_500(daemon: ProviderDaemon, deployed_devnet: NetworkSettings) -> None:
     """Found by fuzzing (tests/faults/test_fuzz.py): JSON nested past Python's recursion limit was a 500."""
     user = funded_user(deployed_devnet, 3)
     for path in ("/v1/chat/completions", "/v1/completions"):
@@ -282,7 +284,9 @@ def test_deeply_nested_body__400_not_500(daemon: ProviderDaemon, deployed_devnet
     assert httpx.get(daemon.url + "/v1/models").status_code == 200
 
 
-def test_sdk_rejects_a_receipt_not_signed_by_the_service(daemon: ProviderDaemon, deployed_devnet: Settings) -> None:
+def test_sdk_rejects_a_receipt_not_signed_by_the_service(
+    daemon: ProviderDaemon, deployed_devnet: NetworkSettings
+) -> None:
     user = Compute(deployed_devnet, dev_account(3))
     session = PaymentSession(user.account, user.service(PROVIDER.address), user.domain)
     body = b'{"model": "x"}'
@@ -297,7 +301,7 @@ def test_sdk_rejects_a_receipt_not_signed_by_the_service(daemon: ProviderDaemon,
 
 
 def test_receipt_headers__verify_against_the_chain(
-    daemon: ProviderDaemon, deployed_devnet: Settings, w3: Web3, manifest: Deployment
+    daemon: ProviderDaemon, deployed_devnet: NetworkSettings, w3: Web3, manifest: Deployment
 ) -> None:
     """The receipt's EIP-712 digest as the contract computes it is what the provider's signer signed."""
     user = Compute(deployed_devnet, dev_account(5))
@@ -315,7 +319,7 @@ def test_receipt_headers__verify_against_the_chain(
 # ---------------------------------------------------------------- the CLI
 
 
-def zg(settings: Settings, tmp_path: Path, key_index: int, *args: str) -> Any:
+def zg(settings: NetworkSettings, tmp_path: Path, key_index: int, *args: str) -> Any:
     from click.testing import CliRunner
 
     from zerog.cli import cli
@@ -329,7 +333,7 @@ def zg(settings: Settings, tmp_path: Path, key_index: int, *args: str) -> Any:
 
 
 def test_cli__ls_deposit_transfer_chat_refund(
-    daemon: ProviderDaemon, deployed_devnet: Settings, tmp_path: Path
+    daemon: ProviderDaemon, deployed_devnet: NetworkSettings, tmp_path: Path
 ) -> None:
     listed = zg(deployed_devnet, tmp_path, 9, "--json", "compute", "ls")
     assert listed.exit_code == 0, listed.output
@@ -372,7 +376,7 @@ def test_cli__ls_deposit_transfer_chat_refund(
 
 
 def test_shutdown__settles_exactly_the_signed_amounts(
-    daemon: ProviderDaemon, deployed_devnet: Settings, w3: Web3, manifest: Deployment
+    daemon: ProviderDaemon, deployed_devnet: NetworkSettings, w3: Web3, manifest: Deployment
 ) -> None:
     """Runs last in this module: stopping the daemon settles every user's latest voucher, paying exactly its
     amount (the fees of every request but each user's last, whose fee the next voucher would carry)."""
@@ -398,7 +402,7 @@ def test_shutdown__settles_exactly_the_signed_amounts(
     assert httpx.get(daemon.url + "/health").json()["unsettled"] == 0
 
 
-def test_cli_path__account_json(daemon: ProviderDaemon, deployed_devnet: Settings, tmp_path: Path) -> None:
+def test_cli_path__account_json(daemon: ProviderDaemon, deployed_devnet: NetworkSettings, tmp_path: Path) -> None:
     """`zg compute account` reads the same sub-account the provider settled against."""
     result = zg(deployed_devnet, tmp_path, 4, "--json", "compute", "account", PROVIDER.address)
     assert result.exit_code == 0, result.output

@@ -14,13 +14,13 @@ import openai
 import pytest
 from web3 import Web3
 
+from chain_node.process import wait_until
 from tests.compute.provider_fixtures import ProviderDaemon, provider_settings, slow_checkpoint
 from tests.conftest import REPO_ROOT, tool_env
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.compute import Compute
-from zerog.config import Settings
-from zerog.process import wait_until
+from zerog.devnet.settings import NetworkSettings
 
 PROVIDER = dev_account(2)
 MODEL = "slow-test"
@@ -28,21 +28,21 @@ MESSAGES = [{"role": "user", "content": "Hello"}]
 
 
 @pytest.fixture(scope="module")
-def settings(deployed_devnet: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(deployed_devnet: NetworkSettings, tmp_path_factory: pytest.TempPathFactory) -> NetworkSettings:
     data_dir = tmp_path_factory.mktemp("restart")
     checkpoint = slow_checkpoint(data_dir / "slow.pt")
     return provider_settings(deployed_devnet, data_dir, compute_model_path=checkpoint, compute_model_name=MODEL)
 
 
 @pytest.fixture
-def daemon(settings: Settings) -> Iterator[ProviderDaemon]:
+def daemon(settings: NetworkSettings) -> Iterator[ProviderDaemon]:
     provider = ProviderDaemon(settings).start()
     yield provider
     provider.stop()
 
 
 def test_kill_mid_stream__received_vouchers_settle_after_restart(
-    daemon: ProviderDaemon, settings: Settings, tmp_path: Path
+    daemon: ProviderDaemon, settings: NetworkSettings, tmp_path: Path
 ) -> None:
     user = Compute(settings, dev_account(3))
     user.transfer(PROVIDER.address, 10**17)
@@ -84,7 +84,7 @@ def test_kill_mid_stream__received_vouchers_settle_after_restart(
     assert (account[1], account[2]) == (first_fee, 2)  # the last voucher promised nothing new: no transaction
 
 
-def test_restart__keeps_registration_and_is_idempotent(daemon: ProviderDaemon, settings: Settings) -> None:
+def test_restart__keeps_registration_and_is_idempotent(daemon: ProviderDaemon, settings: NetworkSettings) -> None:
     w3: Web3 = connect(settings.rpc_url)
     serving = Deployment.for_settings(settings, w3.eth.chain_id).contract(w3, "InferenceServing")
     registered = serving.events.ServiceRegistered().get_logs(from_block=0)
@@ -96,7 +96,7 @@ def test_restart__keeps_registration_and_is_idempotent(daemon: ProviderDaemon, s
 
 
 def test_client_drops_stream__charged_for_computed_tokens_and_session_resyncs(
-    daemon: ProviderDaemon, settings: Settings
+    daemon: ProviderDaemon, settings: NetworkSettings
 ) -> None:
     user = Compute(settings, dev_account(4))
     user.transfer(PROVIDER.address, 10**17)
@@ -126,7 +126,7 @@ def test_client_drops_stream__charged_for_computed_tokens_and_session_resyncs(
     assert session.owed == sum(r.fee for r in session.receipts)
 
 
-def test_start__settle_interval_not_below_refund_lock_is_refused(settings: Settings, tmp_path: Path) -> None:
+def test_start__settle_interval_not_below_refund_lock_is_refused(settings: NetworkSettings, tmp_path: Path) -> None:
     refund_lock = settings.compute_refund_lock
     bad = provider_settings(settings, tmp_path, compute_settle_interval=refund_lock)
     proc = subprocess.run(

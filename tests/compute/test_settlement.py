@@ -14,7 +14,7 @@ from services.compute_provider.store import ProviderStore
 from zerog.accounts import dev_account
 from zerog.compute import Compute, Voucher
 from zerog.compute.client import SkipReason, service_params
-from zerog.config import Settings
+from zerog.devnet.settings import NetworkSettings
 
 FUNDS = 10**16
 BATCH = 10
@@ -23,7 +23,7 @@ INTERVAL = 3600
 
 
 @pytest.fixture(scope="module")
-def provider(deployed_devnet: Settings) -> Compute:
+def provider(deployed_devnet: NetworkSettings) -> Compute:
     compute = Compute(deployed_devnet, dev_account(2))
     compute.register(service_params("http://127.0.0.1:8700", "m", 1, 1, compute.address), 10**18)
     return compute
@@ -44,7 +44,7 @@ def admit(store: ProviderStore, provider: Compute, index: int, amount: int, nonc
 
 
 def test_settle_once__skipped_voucher_is_marked_and_the_others_settle(
-    deployed_devnet: Settings, provider: Compute, store: ProviderStore
+    deployed_devnet: NetworkSettings, provider: Compute, store: ProviderStore
 ) -> None:
     for index in (3, 4, 5):
         Compute(deployed_devnet, dev_account(index)).transfer(provider.address, FUNDS, acknowledge=False)

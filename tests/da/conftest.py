@@ -15,7 +15,7 @@ from tests.conftest import make_settings
 from tests.da.daemons import DANetwork, start_network
 from zerog.da.bls import G1, G2, KeyPair, aggregate_g1, aggregate_g2, derive_secret_key
 from zerog.da.contracts import attestation_digest, proof_of_possession
-from zerog.deploy import run_deploy
+from zerog.devnet.deploy import run_deploy
 
 EPOCH_BLOCKS = 20
 GRACE_BLOCKS = 5

@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
+from chain_node.process import free_port, spawn, stop, wait_until
 from tests.conftest import REPO_ROOT, tool_env
 from zerog.accounts import dev_account
 from zerog.chain import connect
-from zerog.config import Settings
 from zerog.da.client import DAClient
 from zerog.da.contracts import DAContracts
-from zerog.process import free_port, spawn, stop, wait_until
+from zerog.devnet.settings import NetworkSettings
 
 START_TIMEOUT_SECONDS = 60
 ZG = str(Path(sys.executable).parent / "zg")
@@ -32,7 +32,7 @@ ZG = str(Path(sys.executable).parent / "zg")
 class SignerDaemon:
     """One `python -m services.da_signer` process; its log is `<data_dir>/da-signer-<index>.log`."""
 
-    def __init__(self, settings: Settings, index: int, **env: str) -> None:
+    def __init__(self, settings: NetworkSettings, index: int, **env: str) -> None:
         self.settings = settings
         self.index = index
         self.port = free_port()
@@ -98,7 +98,7 @@ class SignerDaemon:
 
 @dataclass
 class DANetwork:
-    settings: Settings
+    settings: NetworkSettings
     signers: list[SignerDaemon]
     extra: list[SignerDaemon] = field(default_factory=list)
 
@@ -129,7 +129,7 @@ class DANetwork:
             signer.stop()
 
 
-def start_network(settings: Settings, count: int = 4) -> DANetwork:
+def start_network(settings: NetworkSettings, count: int = 4) -> DANetwork:
     signers = [SignerDaemon(settings, i).spawn() for i in range(count)]
     for signer in signers:
         signer.wait_healthy()
@@ -141,7 +141,7 @@ def env_without(prefix: str) -> dict[str, str]:
 
 
 @contextmanager
-def altda_server(settings: Settings) -> Iterator[str]:
+def altda_server(settings: NetworkSettings) -> Iterator[str]:
     """`zg da server` on a free port for `settings`' DA network, as an operator runs it; its URL, until exit."""
     port = free_port()
     log_path = settings.data_dir / "altda.log"

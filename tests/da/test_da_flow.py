@@ -24,6 +24,7 @@ from zerog.config import load_settings
 from zerog.da.altda import OCTET_STREAM, decode_commitment
 from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.da.encoding import PAYLOAD_BYTES_PER_BLOB
+from zerog.da.settings import DASettings
 from zerog.errors import TransactionError
 
 rng = random.Random(2024)
@@ -222,5 +223,5 @@ def test_altda__puts_are_refused_before_any_work(altda: str) -> None:
     assert page.status_code == 403 and page.json()["error"]["code"] == "cross_site_request"
     rebound = http.post("/put", content=batch, headers={**octet, "host": "evil.example"})
     assert rebound.status_code == 403 and rebound.json()["error"]["code"] == "forbidden_host"
-    status, raw = declared_post(altda, "/put", load_settings().da_max_blob_size + 1, octet)
+    status, raw = declared_post(altda, "/put", load_settings(DASettings).da_max_blob_size + 1, octet)
     assert status == 413 and json.loads(raw)["error"]["code"] == "payload_too_large"

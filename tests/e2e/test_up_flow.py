@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 from eth_account import Account
 
+from chain_node.process import port_in_use, wait_until
 from tests.conftest import REPO_ROOT, make_settings, tool_env
 from zerog.chain import connect
-from zerog.config import Settings
-from zerog.process import port_in_use, wait_until
+from zerog.devnet.settings import NetworkSettings
 
 ZG = str(Path(sys.executable).parent / "zg")
 UP_TIMEOUT_SECONDS = 180
@@ -75,7 +75,7 @@ def rollbacks_in(logs: list[Path]) -> list[str]:
     return found
 
 
-def start_up(settings: Settings) -> subprocess.Popen[str]:
+def start_up(settings: NetworkSettings) -> subprocess.Popen[str]:
     # Only the data dir and ports: every other setting comes from defaults.
     cmd = [ZG, "up", "--data-dir", str(settings.data_dir), "--port", str(settings.chain_port)]
     cmd += ["--faucet-port", str(settings.faucet_port), "--storage-ports", settings.storage_ports]
@@ -86,7 +86,7 @@ def start_up(settings: Settings) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def wait_network(proc: subprocess.Popen[str], settings: Settings) -> dict:
+def wait_network(proc: subprocess.Popen[str], settings: NetworkSettings) -> dict:
     ready = wait_until(lambda: settings.network_file.exists() or proc.poll() is not None, UP_TIMEOUT_SECONDS, 0.2)
     if not ready or proc.poll() is not None:
         proc.kill()
@@ -100,7 +100,7 @@ def stop_up(proc: subprocess.Popen[str]) -> str:
     return output
 
 
-def zg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def zg(settings: NetworkSettings, *args: str) -> subprocess.CompletedProcess[str]:
     """`zg` with no settings but the data dir: it must find the network on its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZG_")}
     env["ZG_DATA_DIR"] = str(settings.data_dir)

@@ -23,6 +23,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from chain_node.process import free_port, spawn, stop
 from services.faucet.dripper import Dripper, load_dripper
 from services.faucet.errors import ApiError
 from services.faucet.main import MAX_BODY_BYTES as FAUCET_MAX_BODY_BYTES
@@ -32,8 +33,7 @@ from tests.guards import assert_guarded, json_code
 from zerog import faucet as faucet_client
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
-from zerog.config import Settings
-from zerog.process import free_port, spawn, stop
+from zerog.devnet.settings import NetworkSettings
 
 START_TIMEOUT_SECONDS = 30
 #: The shared daemon's per-IP limit: high, so only the dedicated IP test runs into it.
@@ -45,7 +45,7 @@ REJECTING_CODE = "0x60006000fd"
 class FaucetDaemon:
     """One `python -m services.faucet` process; its log is in `<data_dir>/faucet.log`."""
 
-    def __init__(self, settings: Settings, **env: str) -> None:
+    def __init__(self, settings: NetworkSettings, **env: str) -> None:
         self.settings = settings
         self.env = env
         self.url = f"http://127.0.0.1:{settings.faucet_port}"
@@ -90,7 +90,7 @@ class FaucetDaemon:
         return response.json()
 
 
-def _daemon_settings(settings: Settings, data_dir: Path, **overrides: Any) -> Settings:
+def _daemon_settings(settings: NetworkSettings, data_dir: Path, **overrides: Any) -> NetworkSettings:
     """`settings` with its own data dir (so its own store) and port: a second, independent faucet."""
     port = free_port()
     values = {"data_dir": data_dir, "faucet_port": port, "faucet_url": f"http://127.0.0.1:{port}", **overrides}
@@ -113,17 +113,17 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
 
 
 @pytest.fixture(scope="module")
-def w3(deployed_devnet: Settings) -> Web3:
+def w3(deployed_devnet: NetworkSettings) -> Web3:
     return connect(deployed_devnet.rpc_url)
 
 
 @pytest.fixture(scope="module")
-def manifest(deployed_devnet: Settings, w3: Web3) -> Deployment:
+def manifest(deployed_devnet: NetworkSettings, w3: Web3) -> Deployment:
     return Deployment.for_settings(deployed_devnet, w3.eth.chain_id)
 
 
 @pytest.fixture(scope="module")
-def daemon(deployed_devnet: Settings) -> Iterator[FaucetDaemon]:
+def daemon(deployed_devnet: NetworkSettings) -> Iterator[FaucetDaemon]:
     """The module's faucet, on the deployed chain's own data dir."""
     faucet = FaucetDaemon(deployed_devnet, ZG_FAUCET_IP_LIMIT=str(SHARED_IP_LIMIT)).start()
     yield faucet
@@ -131,7 +131,7 @@ def daemon(deployed_devnet: Settings) -> Iterator[FaucetDaemon]:
 
 
 @pytest.fixture
-def other_daemon(deployed_devnet: Settings, tmp_path: Path) -> Iterator[Callable[..., FaucetDaemon]]:
+def other_daemon(deployed_devnet: NetworkSettings, tmp_path: Path) -> Iterator[Callable[..., FaucetDaemon]]:
     """Factory: another faucet on the same chain, with a store of its own."""
     started: list[FaucetDaemon] = []
 
@@ -147,7 +147,7 @@ def other_daemon(deployed_devnet: Settings, tmp_path: Path) -> Iterator[Callable
 
 
 @pytest.fixture
-def in_process_dripper(deployed_devnet: Settings, tmp_path: Path) -> Iterator[Callable[..., Dripper]]:
+def in_process_dripper(deployed_devnet: NetworkSettings, tmp_path: Path) -> Iterator[Callable[..., Dripper]]:
     """Factory: the service's Dripper in this process (own store), to drive its revert mapping directly."""
     stores: list[FaucetStore] = []
 
@@ -200,7 +200,7 @@ def test_health__reports_chain_and_follower(daemon: FaucetDaemon, manifest: Depl
 
 
 def test_info__shows_parameters_and_balance(
-    daemon: FaucetDaemon, deployed_devnet: Settings, manifest: Deployment, w3: Web3
+    daemon: FaucetDaemon, deployed_devnet: NetworkSettings, manifest: Deployment, w3: Web3
 ) -> None:
     info = daemon.info()
 
@@ -220,7 +220,7 @@ def test_info__shows_parameters_and_balance(
 
 
 def test_claim__sends_drip_on_chain(
-    first_claim: dict[str, Any], deployed_devnet: Settings, manifest: Deployment, w3: Web3
+    first_claim: dict[str, Any], deployed_devnet: NetworkSettings, manifest: Deployment, w3: Web3
 ) -> None:
     answer, address = first_claim["answer"], first_claim["address"]
 
@@ -394,7 +394,9 @@ def test_info__lists_drips_seen_by_follower(daemon: FaucetDaemon, first_claim: d
     assert abs(drip["timestamp"] - first_claim["claimed_at"]) < 60
 
 
-def test_restart__limits_survive(daemon: FaucetDaemon, first_claim: dict[str, Any], deployed_devnet: Settings) -> None:
+def test_restart__limits_survive(
+    daemon: FaucetDaemon, first_claim: dict[str, Any], deployed_devnet: NetworkSettings
+) -> None:
     assert daemon.stop(signal.SIGTERM) == 0, daemon.log()
     daemon.start()
 
@@ -489,7 +491,7 @@ def _advance_chain(w3: Web3, seconds: int) -> None:
 
 def test_claim__budget_exhausted_is_503_with_retry_after(
     daemon: FaucetDaemon,
-    deployed_devnet: Settings,
+    deployed_devnet: NetworkSettings,
     manifest: Deployment,
     w3: Web3,
     in_process_dripper: Callable[..., Dripper],

@@ -24,8 +24,8 @@ from tests.da.daemons import DANetwork, start_network
 from tests.storage.node_fixtures import Chain, Daemon, start_node
 from zerog.accounts import dev_account
 from zerog.chain import send_transaction
-from zerog.config import Settings
-from zerog.deploy import run_deploy
+from zerog.devnet.deploy import run_deploy
+from zerog.devnet.settings import NetworkSettings
 from zerog.storage.client import Node, connect_nodes
 
 #: Where the tests append their figures (one JSON object a line); unset: nothing is written.
@@ -52,14 +52,14 @@ def record(kind: str, **fields: Any) -> None:
 
 @dataclass
 class FaultNetwork:
-    settings: Settings
+    settings: NetworkSettings
     chain: ChainNode
     net: Chain
     node: Daemon
     faucet: Daemon
     da: DANetwork
     provider: ProviderDaemon
-    provider_settings: Settings
+    provider_settings: NetworkSettings
     _funded: int = field(default=0)
 
     @property

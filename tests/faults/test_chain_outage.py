@@ -12,12 +12,12 @@ import httpx
 from eth_account import Account
 
 from chain_node import ChainNode
+from chain_node.process import free_port, wait_until
 from tests.conftest import make_settings
 from tests.da.daemons import SignerDaemon
 from tests.e2e.test_up_flow import rollbacks_in
 from tests.storage.node_fixtures import Chain, Daemon, File, download, start_node, wait_for, wait_synced
-from zerog.deploy import run_deploy
-from zerog.process import free_port, wait_until
+from zerog.devnet.deploy import run_deploy
 from zerog.storage.merkle import SEGMENT_SIZE
 
 

@@ -19,11 +19,11 @@ import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
+from chain_node.process import free_port, spawn, stop
 from tests.conftest import REPO_ROOT, tool_env
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
-from zerog.config import Settings
-from zerog.process import free_port, spawn, stop
+from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_SIZE, FileTree
 
 START_TIMEOUT_SECONDS = 30
@@ -53,7 +53,7 @@ class RpcReply:
 class Daemon:
     """One `python -m <module>` process on its own port; its log is `<data_dir>/<name>.log`."""
 
-    def __init__(self, module: str, settings: Settings, name: str, port: int, env: dict[str, str]) -> None:
+    def __init__(self, module: str, settings: NetworkSettings, name: str, port: int, env: dict[str, str]) -> None:
         self.module = module
         self.settings = settings
         self.name = name
@@ -119,7 +119,7 @@ class Daemon:
         return self.rpc(method, *params).result
 
 
-def node_settings(settings: Settings, name: str, shard_id: int = 0, num_shard: int = 1) -> dict[str, str]:
+def node_settings(settings: NetworkSettings, name: str, shard_id: int = 0, num_shard: int = 1) -> dict[str, str]:
     """Env of a storage node: its own port and name (so its own store), and its shard."""
     return {
         "ZG_STORAGE_PORT": str(free_port()),
@@ -130,12 +130,12 @@ def node_settings(settings: Settings, name: str, shard_id: int = 0, num_shard: i
     }
 
 
-def start_node(settings: Settings, name: str, shard_id: int = 0, num_shard: int = 1, **extra: str) -> Daemon:
+def start_node(settings: NetworkSettings, name: str, shard_id: int = 0, num_shard: int = 1, **extra: str) -> Daemon:
     env = {**node_settings(settings, name, shard_id, num_shard), **extra}
     return Daemon("services.storage_miner", settings, name, int(env["ZG_STORAGE_PORT"]), env).start()
 
 
-def start_indexer(settings: Settings, node_urls: list[str]) -> Daemon:
+def start_indexer(settings: NetworkSettings, node_urls: list[str]) -> Daemon:
     port = free_port()
     env = {"ZG_INDEXER_PORT": str(port), "ZG_INDEXER_NODES": ",".join(node_urls)}
     return Daemon("services.storage_miner.indexer", settings, "indexer", port, env).start()
@@ -146,12 +146,12 @@ def start_indexer(settings: Settings, node_urls: list[str]) -> Daemon:
 
 @dataclass
 class Chain:
-    settings: Settings
+    settings: NetworkSettings
     w3: Web3
     deployment: Deployment
 
     @classmethod
-    def of(cls, settings: Settings) -> Chain:
+    def of(cls, settings: NetworkSettings) -> Chain:
         w3 = connect(settings.rpc_url)
         return cls(settings, w3, Deployment.for_settings(settings, w3.eth.chain_id))
 
@@ -245,5 +245,5 @@ def download(node: Daemon, seq: int, size: int) -> bytes:
     return out[:size]
 
 
-def node_dir(settings: Settings, name: str) -> Path:
+def node_dir(settings: NetworkSettings, name: str) -> Path:
     return settings.data_dir / name

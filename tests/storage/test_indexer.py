@@ -11,21 +11,21 @@ from typing import Any
 import httpx
 import pytest
 
+from chain_node.process import free_port
 from services.storage_miner.indexer.main import MAX_BODY_BYTES as INDEXER_MAX_BODY_BYTES
 from tests.guards import assert_guarded, jsonrpc_code
 from tests.storage.node_fixtures import Chain, Daemon, File, start_indexer, start_node, wait_for, wait_synced
-from zerog.config import Settings
-from zerog.process import free_port
+from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import SEGMENT_SIZE
 
 
 @pytest.fixture(scope="module")
-def net(deployed_devnet: Settings) -> Chain:
+def net(deployed_devnet: NetworkSettings) -> Chain:
     return Chain.of(deployed_devnet)
 
 
 @pytest.fixture(scope="module")
-def shards(deployed_devnet: Settings) -> Iterator[list[Daemon]]:
+def shards(deployed_devnet: NetworkSettings) -> Iterator[list[Daemon]]:
     nodes = [start_node(deployed_devnet, f"ix-shard-{i}", shard_id=i, num_shard=2) for i in range(2)]
     yield nodes
     for node in nodes:
@@ -38,7 +38,7 @@ def dead_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def indexer(deployed_devnet: Settings, shards: list[Daemon], dead_port: int) -> Iterator[Daemon]:
+def indexer(deployed_devnet: NetworkSettings, shards: list[Daemon], dead_port: int) -> Iterator[Daemon]:
     daemon = start_indexer(deployed_devnet, [node.url for node in shards] + [f"http://127.0.0.1:{dead_port}"])
     yield daemon
     assert daemon.stop(signal.SIGTERM) == 0, daemon.log()
@@ -62,7 +62,7 @@ def test_sharded_nodes__lists_live_nodes_with_their_shards(indexer: Daemon, shar
 
 
 def test_sharded_nodes__a_node_that_comes_up_is_listed(
-    indexer: Daemon, deployed_devnet: Settings, dead_port: int
+    indexer: Daemon, deployed_devnet: NetworkSettings, dead_port: int
 ) -> None:
     late = start_node(deployed_devnet, "ix-late", ZG_STORAGE_PORT=str(dead_port))
     try:
@@ -148,7 +148,7 @@ def test_health__lists_node_reachability(indexer: Daemon, shards: list[Daemon], 
     }
 
 
-def test_config__no_nodes_exits_1(deployed_devnet: Settings) -> None:
+def test_config__no_nodes_exits_1(deployed_devnet: NetworkSettings) -> None:
     env = {"ZG_INDEXER_PORT": str(free_port()), "ZG_INDEXER_NODES": ""}
     daemon = Daemon("services.storage_miner.indexer", deployed_devnet, "indexer-empty", 1, env)
 

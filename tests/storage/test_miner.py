@@ -26,8 +26,8 @@ from services.storage_miner.mining.config import miner_beneficiary
 from tests.conftest import REPO_ROOT, make_settings, tool_env
 from tests.storage.node_fixtures import Chain, Daemon, File, node_dir, start_node, wait_for, wait_synced
 from zerog.accounts import dev_account
-from zerog.config import Settings
-from zerog.deploy import run_deploy
+from zerog.devnet.deploy import run_deploy
+from zerog.devnet.settings import NetworkSettings
 from zerog.errors import ConfigError
 from zerog.storage.merkle import SEGMENT_CHUNKS, SEGMENT_SIZE
 from zerog.storage.mining import MINER_DEV_INDEX, miner_account, miner_id_of, miner_salt
@@ -44,7 +44,7 @@ MINER_NAME = "miner"
 
 
 @pytest.fixture(scope="module")
-def mining_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def mining_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSettings]:
     """A chain with the contracts deployed for quick tests: difficulty 1, short epochs, a fast release."""
     settings = make_settings(
         tmp_path_factory.mktemp("mining"),
@@ -61,16 +61,16 @@ def mining_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
 
 
 @pytest.fixture(scope="module")
-def net(mining_devnet: Settings) -> Chain:
+def net(mining_devnet: NetworkSettings) -> Chain:
     return Chain.of(mining_devnet)
 
 
-def start_miner(settings: Settings) -> Daemon:
+def start_miner(settings: NetworkSettings) -> Daemon:
     return start_node(settings, MINER_NAME, ZG_STORAGE_MINING="true", ZG_STORAGE_MINING_WORKERS="2")
 
 
 @pytest.fixture(scope="module")
-def miner(mining_devnet: Settings) -> Iterator[Daemon]:
+def miner(mining_devnet: NetworkSettings) -> Iterator[Daemon]:
     daemon = start_miner(mining_devnet)
     yield daemon
     daemon.stop(signal.SIGTERM)
@@ -94,7 +94,7 @@ def status(node: Daemon) -> dict[str, Any]:
     return response.json()
 
 
-def miner_id(settings: Settings, name: str = MINER_NAME) -> bytes:
+def miner_id(settings: NetworkSettings, name: str = MINER_NAME) -> bytes:
     return miner_id_of(
         dev_account(MINER_DEV_INDEX).address, miner_salt(settings.model_copy(update={"storage_name": name}))
     )
@@ -120,7 +120,7 @@ def next_epoch_accepted(net: Chain, node: Daemon, miner_id_: bytes, epochs: int 
     return accepted
 
 
-def run_zg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def run_zg(settings: NetworkSettings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [ZG, *args], cwd=REPO_ROOT, env=tool_env(settings), capture_output=True, text=True, timeout=60, check=False
     )
@@ -130,7 +130,7 @@ def run_zg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_miner__earns_a_reward_within_bounded_epochs(
-    mining_devnet: Settings, net: Chain, miner: Daemon, stored: dict[str, Any]
+    mining_devnet: NetworkSettings, net: Chain, miner: Daemon, stored: dict[str, Any]
 ) -> None:
     ident = miner_id(mining_devnet)
     reward = net.deployment.contract(net.w3, "ChunkLinearReward")
@@ -171,7 +171,9 @@ def test_miner__earns_a_reward_within_bounded_epochs(
             assert answer["gasUsed"] <= 410_000
 
 
-def test_miner__epoch_takes_at_most_its_target_answers(mining_devnet: Settings, net: Chain, miner: Daemon) -> None:
+def test_miner__epoch_takes_at_most_its_target_answers(
+    mining_devnet: NetworkSettings, net: Chain, miner: Daemon
+) -> None:
     mark = net.w3.eth.block_number
     next_epoch_accepted(net, miner, miner_id(mining_devnet))
 
@@ -191,7 +193,7 @@ def test_miner__epoch_takes_at_most_its_target_answers(mining_devnet: Settings, 
 # ---------------------------------------------------------------- CLI
 
 
-def test_cli__status_shows_hash_rate_answers_and_rewards(mining_devnet: Settings, miner: Daemon) -> None:
+def test_cli__status_shows_hash_rate_answers_and_rewards(mining_devnet: NetworkSettings, miner: Daemon) -> None:
     shown = run_zg(mining_devnet, "--json", "storage", "miner", "status", "--node", miner.url)
     assert shown.returncode == 0, shown.stdout + shown.stderr
     data = json.loads(shown.stdout)
@@ -205,7 +207,7 @@ def test_cli__status_shows_hash_rate_answers_and_rewards(mining_devnet: Settings
         assert needle in human.stdout
 
 
-def test_cli__status_of_a_node_that_does_not_mine_fails(mining_devnet: Settings) -> None:
+def test_cli__status_of_a_node_that_does_not_mine_fails(mining_devnet: NetworkSettings) -> None:
     plain = start_node(mining_devnet, "plain")
     try:
         assert status(plain) == {"enabled": False}
@@ -216,7 +218,7 @@ def test_cli__status_of_a_node_that_does_not_mine_fails(mining_devnet: Settings)
         plain.stop()
 
 
-def test_cli__claim_withdraws_once(mining_devnet: Settings, net: Chain, miner: Daemon) -> None:
+def test_cli__claim_withdraws_once(mining_devnet: NetworkSettings, net: Chain, miner: Daemon) -> None:
     reward = net.deployment.contract(net.w3, "ChunkLinearReward")
     account = dev_account(MINER_DEV_INDEX).address
     wait_for(lambda: reward.functions.balanceOf(account).call() > 0, what="credited rewards")
@@ -240,7 +242,7 @@ def test_cli__claim_withdraws_once(mining_devnet: Settings, net: Chain, miner: D
     wait_for(lambda: status(miner)["withdrawnWei"] >= result["amountWei"], what="the miner to see the withdrawal")
 
 
-def test_cli__claim_without_rewards_is_a_clear_error(mining_devnet: Settings) -> None:
+def test_cli__claim_without_rewards_is_a_clear_error(mining_devnet: NetworkSettings) -> None:
     # `--signer`: withdraw for ZG_PRIVATE_KEY, here a dev account that never mined.
     env = {**tool_env(mining_devnet), "ZG_PRIVATE_KEY": dev_account(9).key.to_0x_hex()}
     result = subprocess.run(
@@ -255,7 +257,7 @@ def test_cli__claim_without_rewards_is_a_clear_error(mining_devnet: Settings) ->
 
 
 def test_miner__lost_segment_is_not_mined_others_continue(
-    mining_devnet: Settings, net: Chain, miner: Daemon, stored: dict[str, Any]
+    mining_devnet: NetworkSettings, net: Chain, miner: Daemon, stored: dict[str, Any]
 ) -> None:
     seq, start = stored["seq"], stored["start"]
     [directory] = (node_dir(mining_devnet, MINER_NAME) / "segments").glob(f"{seq}_*")
@@ -277,7 +279,7 @@ def test_miner__lost_segment_is_not_mined_others_continue(
     assert not [a for a in state["recentAnswers"] if "cannot prove" in (a["error"] or "")]
 
 
-def test_miner__restart_resumes_from_its_state(mining_devnet: Settings, net: Chain, miner: Daemon) -> None:
+def test_miner__restart_resumes_from_its_state(mining_devnet: NetworkSettings, net: Chain, miner: Daemon) -> None:
     before = status(miner)
     db = node_dir(mining_devnet, MINER_NAME) / "mining" / "miner.db"
     sealed_before = _rows(db, "SELECT uid, seg_index, slot, sealed_at FROM sealed ORDER BY uid, seg_index")
@@ -317,7 +319,7 @@ def _rows(db: Path, query: str) -> list[tuple[Any, ...]]:
 # ---------------------------------------------------------------- configuration
 
 
-def test_config__manifest_without_pora_mine_fails_the_start(mining_devnet: Settings, tmp_path: Path) -> None:
+def test_config__manifest_without_pora_mine_fails_the_start(mining_devnet: NetworkSettings, tmp_path: Path) -> None:
     manifest = json.loads(mining_devnet.manifest_path(mining_devnet.chain_id).read_text())
     del manifest["contracts"]["PoraMine"]
     deployments = tmp_path / "deployments"
@@ -339,7 +341,7 @@ def test_config__manifest_without_pora_mine_fails_the_start(mining_devnet: Setti
     assert "has no PoraMine" in result.stdout
 
 
-def test_config__mining_key_required_off_the_local_chain(mining_devnet: Settings) -> None:
+def test_config__mining_key_required_off_the_local_chain(mining_devnet: NetworkSettings) -> None:
     remote = mining_devnet.model_copy(update={"rpc_url": "http://203.0.113.7:8545"})
     with pytest.raises(ConfigError, match="ZG_STORAGE_MINING_PRIVATE_KEY"):
         miner_account(remote)
@@ -348,7 +350,7 @@ def test_config__mining_key_required_off_the_local_chain(mining_devnet: Settings
     assert miner_account(configured).address == Account.from_key(key).address
 
 
-def test_config__bad_beneficiary_is_a_config_error(mining_devnet: Settings) -> None:
+def test_config__bad_beneficiary_is_a_config_error(mining_devnet: NetworkSettings) -> None:
     owner = dev_account(MINER_DEV_INDEX).address
     assert miner_beneficiary(mining_devnet, owner) == owner
     other = dev_account(9).address

@@ -16,7 +16,7 @@ import httpx
 from tests.storage.node_fixtures import wait_for
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
-from zerog.config import Settings
+from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import SEGMENT_SIZE
 from zerog.storage.mining import MINER_DEV_INDEX, miner_id_of, miner_salt
 
@@ -25,14 +25,14 @@ EPOCH_BOUND = 6
 EPOCH_TIMEOUT_SECONDS = 60
 
 
-def zg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def zg(settings: NetworkSettings, *args: str) -> subprocess.CompletedProcess[str]:
     """`zg` with nothing configured but the data dir, as a user of `zg up` runs it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZG_")}
     env["ZG_DATA_DIR"] = str(settings.data_dir)
     return subprocess.run([ZG, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_up__storage_0_mines_and_earns(up_network: Settings, tmp_path: Path) -> None:
+def test_up__storage_0_mines_and_earns(up_network: NetworkSettings, tmp_path: Path) -> None:
     network: dict[str, Any] = json.loads(up_network.network_file.read_text())
     assert httpx.get(f"{network['storage-0']}/mining", timeout=10).json()["enabled"] is True
     assert httpx.get(f"{network['storage-1']}/mining", timeout=10).json() == {"enabled": False}

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from chain_node.process import free_port
 from services.storage_miner.main import MAX_BODY_BYTES as NODE_MAX_BODY_BYTES
 from tests.guards import assert_guarded, jsonrpc_code
 from tests.storage.node_fixtures import (
@@ -31,20 +32,19 @@ from tests.storage.node_fixtures import (
     wait_for,
     wait_synced,
 )
-from zerog.config import Settings
-from zerog.process import free_port
+from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import SEGMENT_SIZE, Proof, segment_root
 
 FINALIZED = "already uploaded and finalized"
 
 
 @pytest.fixture(scope="module")
-def net(deployed_devnet: Settings) -> Chain:
+def net(deployed_devnet: NetworkSettings) -> Chain:
     return Chain.of(deployed_devnet)
 
 
 @pytest.fixture(scope="module")
-def node(deployed_devnet: Settings) -> Iterator[Daemon]:
+def node(deployed_devnet: NetworkSettings) -> Iterator[Daemon]:
     daemon = start_node(deployed_devnet, "node-main")
     yield daemon
     assert daemon.stop(signal.SIGTERM) == 0, daemon.log()
@@ -329,7 +329,7 @@ def test_upload__unknown_seq_says_not_synced(node: Daemon) -> None:
     assert_invalid(node.rpc("zgs_uploadSegmentsByTxSeq", [file.segment(0)], 10**9), "tx seq 1000000000 not found")
 
 
-def test_upload__submission_not_synced_yet(deployed_devnet: Settings, net: Chain) -> None:
+def test_upload__submission_not_synced_yet(deployed_devnet: NetworkSettings, net: Chain) -> None:
     """A node that waits for 1000 confirmations has not synced a fresh Submit: uploads say so."""
     lagging = start_node(deployed_devnet, "node-lagging", ZG_CONFIRMATIONS="1000")
     try:
@@ -473,7 +473,7 @@ def test_rpc__oversized_body_is_refused(node: Daemon) -> None:
 # ---------------------------------------------------------------- restarts, crashes, reorgs
 
 
-def test_restart__keeps_files_and_resumes_sync(deployed_devnet: Settings, net: Chain) -> None:
+def test_restart__keeps_files_and_resumes_sync(deployed_devnet: NetworkSettings, net: Chain) -> None:
     daemon = start_node(deployed_devnet, "node-restart")
     file = File.random(2 * SEGMENT_SIZE + 5, seed=7)
     net.submit(file.tree)
@@ -494,7 +494,7 @@ def test_restart__keeps_files_and_resumes_sync(deployed_devnet: Settings, net: C
     assert daemon.stop() == 0
 
 
-def test_kill9__stored_segments_survive_and_upload_resumes(deployed_devnet: Settings, net: Chain) -> None:
+def test_kill9__stored_segments_survive_and_upload_resumes(deployed_devnet: NetworkSettings, net: Chain) -> None:
     daemon = start_node(deployed_devnet, "node-crash")
     file = File.random(6 * SEGMENT_SIZE, seed=9)
     net.submit(file.tree)
@@ -544,7 +544,7 @@ def _post_quietly(daemon: Daemon, body: dict[str, Any]) -> None:
         daemon.post(body)
 
 
-def test_reorg__dropped_submission_is_forgotten(deployed_devnet: Settings, net: Chain) -> None:
+def test_reorg__dropped_submission_is_forgotten(deployed_devnet: NetworkSettings, net: Chain) -> None:
     daemon = start_node(deployed_devnet, "node-reorg")
     try:
         snapshot = net.snapshot()
@@ -577,7 +577,7 @@ def test_reorg__dropped_submission_is_forgotten(deployed_devnet: Settings, net: 
 # ---------------------------------------------------------------- configuration errors
 
 
-def test_config__bad_shard_exits_1(deployed_devnet: Settings) -> None:
+def test_config__bad_shard_exits_1(deployed_devnet: NetworkSettings) -> None:
     env = {"ZG_STORAGE_PORT": str(free_port()), "ZG_STORAGE_NUM_SHARD": "3"}
     daemon = Daemon("services.storage_miner", deployed_devnet, "node-badshard", 1, env)
     with pytest.raises(pytest.fail.Exception, match="exited with 1"):
@@ -585,7 +585,7 @@ def test_config__bad_shard_exits_1(deployed_devnet: Settings) -> None:
     assert "numShard must be a power of two" in daemon.log()
 
 
-def test_config__data_dir_of_another_shard_exits_1(deployed_devnet: Settings, node: Daemon) -> None:
+def test_config__data_dir_of_another_shard_exits_1(deployed_devnet: NetworkSettings, node: Daemon) -> None:
     env = {"ZG_STORAGE_NAME": "node-main", "ZG_STORAGE_SHARD_ID": "1", "ZG_STORAGE_NUM_SHARD": "2"}
     env["ZG_STORAGE_PORT"] = str(free_port())
     daemon = Daemon("services.storage_miner", deployed_devnet, "node-othershard", 1, env)
@@ -594,7 +594,7 @@ def test_config__data_dir_of_another_shard_exits_1(deployed_devnet: Settings, no
     assert "holds shard 0/1" in daemon.log()
 
 
-def test_config__no_flow_in_manifest_exits_1(deployed_devnet: Settings, tmp_path: Any) -> None:
+def test_config__no_flow_in_manifest_exits_1(deployed_devnet: NetworkSettings, tmp_path: Any) -> None:
     manifest = json.loads(next(deployed_devnet.deployments_dir.glob("*.json")).read_text())
     del manifest["contracts"]["Flow"]
     (tmp_path / f"{manifest['chainId']}.json").write_text(json.dumps(manifest))

@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 
 from tests.storage.node_fixtures import Chain, Daemon, File, start_node, wait_synced
-from zerog.config import Settings
+from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import SEGMENT_SIZE
 
 
 @pytest.fixture(scope="module")
-def net(deployed_devnet: Settings) -> Chain:
+def net(deployed_devnet: NetworkSettings) -> Chain:
     return Chain.of(deployed_devnet)
 
 
 @pytest.fixture(scope="module")
-def shards(deployed_devnet: Settings) -> Iterator[list[Daemon]]:
+def shards(deployed_devnet: NetworkSettings) -> Iterator[list[Daemon]]:
     nodes = [start_node(deployed_devnet, f"shard-{i}", shard_id=i, num_shard=2) for i in range(2)]
     yield nodes
     for node in nodes:

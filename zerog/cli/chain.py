@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
 from zerog.cli.context import CliContext, pass_cli
@@ -23,20 +20,20 @@ def chain() -> None:
 @pass_cli
 def start(ctx: CliContext, host: str | None, port: int | None, chain_id: int | None, block_time: float | None) -> None:
     """Run the chain in the foreground; its state persists in the data dir. Ctrl-C stops it."""
-    from chain_node import ChainNode
+    from chain_node import ChainNodeError, run_until_signal
+    from chain_node.settings import ChainNodeSettings
 
-    settings = ctx.with_overrides(chain_host=host, chain_port=port, chain_id=chain_id, block_time=block_time)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    with ChainNode(settings) as node:
-        ctx.emit(
-            {"rpc": node.rpc_url, "chainId": settings.chain_id, "state": str(node.state_file)},
-            f"chain {settings.chain_id} listening on {node.rpc_url} (state: {node.state_file}); Ctrl-C stops it",
+    settings = ctx.load(ChainNodeSettings, chain_host=host, chain_port=port, chain_id=chain_id, block_time=block_time)
+    try:
+        run_until_signal(
+            settings,
+            lambda node: ctx.emit(
+                {"rpc": node.rpc_url, "chainId": settings.chain_id, "state": str(node.state_file)},
+                f"chain {settings.chain_id} listening on {node.rpc_url} (state: {node.state_file}); Ctrl-C stops it",
+            ),
         )
-        while not stop.wait(0.5):
-            if node.proc is not None and node.proc.poll() is not None:
-                raise click.ClickException(f"anvil exited with code {node.proc.returncode}; see {node.log_file}")
+    except ChainNodeError as exc:
+        raise click.ClickException(exc.message) from exc
 
 
 @chain.command()

@@ -272,8 +272,10 @@ def provider_start(
     import logging
 
     from services.compute_provider.__main__ import serve
+    from services.compute_provider.core.config import ProviderSettings
 
-    settings = ctx.with_overrides(
+    settings = ctx.load(
+        ProviderSettings,
         compute_port=port,
         compute_host=host,
         compute_url=url,
@@ -290,10 +292,11 @@ def provider_start(
 @pass_cli
 def provider_withdraw(ctx: CliContext) -> None:
     """Withdraw the provider's earnings (settled vouchers, returned stake) to its wallet."""
-    from services.compute_provider.core.config import load_provider
+    from services.compute_provider.core.config import ProviderSettings, load_provider
     from zerog.compute.client import Compute, ComputeError
 
-    c = Compute(ctx.settings, load_provider(ctx.settings))
+    settings = ctx.load(ProviderSettings)
+    c = Compute(settings, load_provider(settings))
     if not c.earnings():
         raise ComputeError(f"provider {c.address} has no earnings to withdraw")
     amount, receipt = c.withdraw_earnings()
@@ -316,11 +319,11 @@ def model() -> None:
 @pass_cli
 def model_train(ctx: CliContext, name: str | None, out: Path | None, force: bool) -> None:
     """Train the model on the project's own corpus (CPU, a minute or two) into the model cache."""
-    from services.compute_provider.core.config import model_path
+    from services.compute_provider.core.config import ProviderSettings, model_path
     from zerog.compute.model.train import ensure_model
     from zerog.errors import ConfigError
 
-    settings = ctx.settings
+    settings = ctx.load(ProviderSettings)
     name = name or settings.compute_model_name
     path = out or (
         model_path(settings) if name == settings.compute_model_name else settings.compute_model_dir / f"{name}.pt"

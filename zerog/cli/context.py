@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from zerog.config import Settings, load_settings
+from zerog.config import S, Settings, load_settings
 
 
 @dataclass
@@ -21,11 +21,12 @@ class CliContext:
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(**self.overrides)
+        """The core settings (chain, account, data dir) with the global flags."""
+        return load_settings(Settings, **self.overrides)
 
-    def with_overrides(self, **overrides: Any) -> Settings:
-        """Settings with command-level flags on top of the global ones (None = not given)."""
-        return load_settings(**{**self.overrides, **{k: v for k, v in overrides.items() if v is not None}})
+    def load(self, cls: type[S], **overrides: Any) -> S:
+        """A component's settings with the global flags and then the command's (None = not given) on top."""
+        return load_settings(cls, **{**self.overrides, **{k: v for k, v in overrides.items() if v is not None}})
 
     def emit(self, data: Any, human: str) -> None:
         """Data as JSON with --json, else the human-readable line(s)."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.da.settings import DASettings
 
 if TYPE_CHECKING:
     from zerog.da.client import DAClient
@@ -24,7 +25,7 @@ def _client(ctx: CliContext, with_account: bool) -> DAClient:
     from zerog.accounts import load_account
     from zerog.da.client import DAClient
 
-    settings = ctx.settings
+    settings = ctx.load(DASettings)
     return DAClient(settings, load_account(settings) if with_account else None)
 
 
@@ -40,7 +41,7 @@ def _progress(ctx: CliContext):  # noqa: ANN202 - a click-free callback
 def put(ctx: CliContext, file: Path) -> None:
     """Encode FILE, pay the blob fee, disperse it to the signers and submit their aggregate attestation."""
     size = file.stat().st_size
-    limit = ctx.settings.da_max_blob_size
+    limit = ctx.load(DASettings).da_max_blob_size
     if size > limit:  # before reading or paying anything
         raise click.ClickException(
             f"{file} is {size} bytes, over the DA limit of {limit} bytes (ZG_DA_MAX_BLOB_SIZE): nothing was paid"
@@ -121,9 +122,10 @@ def server(ctx: CliContext, host: str | None, port: int | None) -> None:
     """Run the OP Stack alt-DA server (POST /put, GET /get/0x<commitment>) in the foreground."""
     from services.common.serve import setup_logging
     from services.da_server.__main__ import serve
+    from services.da_server.config import DAServerSettings
 
     setup_logging()
-    settings = ctx.with_overrides(da_server_host=host, da_server_port=port)
+    settings = ctx.load(DAServerSettings, da_server_host=host, da_server_port=port)
     ctx.console.print(
         f"OP alt-DA server on http://{settings.da_server_host}:{settings.da_server_port} (Ctrl-C stops it)",
         highlight=False,

@@ -11,9 +11,10 @@ from zerog.cli.context import CliContext, pass_cli
 @pass_cli
 def deploy(ctx: CliContext) -> None:
     """Deploy every contract unless the chain already has this deployment; writes the manifest."""
-    from zerog.deploy import deploy as run
+    from zerog.devnet.deploy import deploy as run
+    from zerog.devnet.settings import NetworkSettings
 
-    manifest, output = run(ctx.settings)
+    manifest, output = run(ctx.load(NetworkSettings))
     addresses = {name: c["address"] for name, c in manifest.data["contracts"].items()}
     lines = [f"manifest {manifest.path}"] + [f"  {name}: {addr}" for name, addr in addresses.items()]
     if "nothing to do" in output:

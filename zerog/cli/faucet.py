@@ -20,7 +20,8 @@ def faucet() -> None:
 def claim(ctx: CliContext, address: str, url: str | None) -> None:
     """Send one drip to ADDRESS (a 0x address, e.g. from MetaMask)."""
     from zerog.faucet import claim as request_claim
+    from zerog.faucet.settings import FaucetSettings
 
-    result = request_claim(url or ctx.settings.faucet_url, address)
+    result = request_claim(url or ctx.load(FaucetSettings).faucet_url, address)
     amount = int(result["amount"])
     ctx.emit(result, f"sent {amount / ETHER:g} 0G to {result['address']} in tx {result['txHash']}")

@@ -10,6 +10,7 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.storage.settings import StorageSettings
 
 
 @click.group()
@@ -27,7 +28,7 @@ def _nodes(ctx: CliContext, node_urls: tuple[str, ...]) -> list:
 
     if node_urls:
         return covering_set(connect_nodes(list(node_urls)))
-    return nodes_from_indexer(ctx.settings.indexer_url)
+    return nodes_from_indexer(ctx.load(StorageSettings).indexer_url)
 
 
 @contextmanager

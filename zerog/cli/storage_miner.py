@@ -21,7 +21,9 @@ def miner() -> None:
 
 def _node_urls(ctx: CliContext) -> list[str]:
     """The storage nodes of the local network (network.json), else the configured node."""
-    settings = ctx.settings
+    from services.storage_miner.core.config import StorageNodeSettings
+
+    settings = ctx.load(StorageNodeSettings)
     try:
         network = json.loads(settings.network_file.read_text())
     except (OSError, ValueError):
@@ -110,11 +112,12 @@ def claim(ctx: CliContext, signer: bool) -> None:
     """Withdraw the mining rewards credited to the beneficiary (pull payment from the reward pool)."""
     from web3.logs import DISCARD
 
+    from services.storage_miner.core.config import StorageNodeSettings
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3, send_transaction
     from zerog.storage.mining import REWARD_CONTRACT, miner_account
 
-    settings = ctx.settings
+    settings = ctx.load(StorageNodeSettings)
     w3 = get_web3(settings)
     deployment = Deployment.for_settings(settings, w3.eth.chain_id)
     account = load_account(settings) if signer else miner_account(settings)

@@ -12,7 +12,7 @@ from zerog.cli.context import CliContext, pass_cli
 from zerog.config import ETHER
 
 if TYPE_CHECKING:
-    from zerog.up import Network
+    from zerog.devnet.network import Network
 
 
 @click.command()
@@ -38,7 +38,8 @@ def up(
 ) -> None:
     """Start chain + contracts + every daemon; Ctrl-C stops them all. Writes <data-dir>/network.json."""
     from chain_node import ChainNode
-    from zerog.up import Network, wait_for_signal
+    from zerog.devnet.network import Network, wait_for_signal
+    from zerog.devnet.settings import NetworkSettings
 
     overrides = {
         "data_dir": data_dir,
@@ -50,7 +51,7 @@ def up(
         "da_signer_base_port": da_signer_base_port,
         "block_time": block_time,
     }
-    settings = ctx.with_overrides(**overrides)
+    settings = ctx.load(NetworkSettings, **overrides)
     # The endpoints follow the ports chosen here, never a stale network.json.
     s = settings
     settings = settings.model_copy(

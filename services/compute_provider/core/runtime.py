@@ -16,7 +16,7 @@ import torch
 
 from services.compute_provider.billing import Billing, Prices
 from services.compute_provider.core.config import (
-    Settings,
+    ProviderSettings,
     db_path,
     load_provider,
     load_signer,
@@ -38,7 +38,7 @@ INFERENCE_THREADS = 1
 
 
 class ProviderRuntime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
         self.account = load_provider(settings)
         self.signer = load_signer(settings)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 
 from services.common.runtime import DaemonRuntime, daemon_web3
-from services.da_signer.core.config import Settings, signer_dir
+from services.da_signer.core.config import DASignerSettings, signer_account, signer_dir, signer_socket
 from services.da_signer.registrar import Registrar
 from services.da_signer.store import SignerStore
 from services.da_signer.sync import UploadFollower
 from zerog.da import kzg
 from zerog.da.contracts import ENTRANCE_CONTRACT, DAContracts, SignerSetView
-from zerog.da.keys import signer_account, signer_keys, signer_socket
+from zerog.da.keys import signer_keys
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
     name = "signer"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DASignerSettings) -> None:
         super().__init__(settings)
         self.account = signer_account(settings)
         self.keys = signer_keys(self.account)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.faucet.core.config import Settings
+from services.faucet.core.config import FaucetDaemonSettings
 from services.faucet.core.runtime import FaucetRuntime
 from services.faucet.dripper import Dripper
 from services.faucet.store import FaucetStore
@@ -17,7 +17,7 @@ def get_runtime(request: Request) -> FaucetRuntime:
     return runtime
 
 
-def get_settings(runtime: Annotated[FaucetRuntime, Depends(get_runtime)]) -> Settings:
+def get_settings(runtime: Annotated[FaucetRuntime, Depends(get_runtime)]) -> FaucetDaemonSettings:
     return runtime.settings
 
 
@@ -35,7 +35,7 @@ def get_client_ip(request: Request) -> str:
 
 
 RuntimeDep = Annotated[FaucetRuntime, Depends(get_runtime)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[FaucetDaemonSettings, Depends(get_settings)]
 DripperDep = Annotated[Dripper, Depends(get_dripper)]
 StoreDep = Annotated[FaucetStore, Depends(get_store)]
 ClientIpDep = Annotated[str, Depends(get_client_ip)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from services.common.runtime import DaemonRuntime, daemon_web3
-from services.faucet.core.config import Settings, db_path
+from services.faucet.core.config import FaucetDaemonSettings, db_path
 from services.faucet.dripper import FAUCET_CONTRACT, Dripper, load_dripper
 from services.faucet.drips import DripFollower
 from services.faucet.store import FaucetStore
@@ -18,7 +18,7 @@ class FaucetRuntime(DaemonRuntime[FaucetStore, DripFollower]):
 
     name = "faucet"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: FaucetDaemonSettings) -> None:
         super().__init__(settings)
         self.faucet_address = self.deployment.address(FAUCET_CONTRACT)
         self.account = load_dripper(settings)

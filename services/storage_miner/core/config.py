@@ -1,13 +1,14 @@
-"""The node uses the stack's one Settings object (``ZG_STORAGE_*`` fields); this adds derived values."""
+"""A storage node's settings (``ZG_STORAGE_*``, its miner's ``ZG_STORAGE_MINING_*``) and derived values."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from services.storage_miner.flow import ShardConfig
-from zerog.config import Settings, get_settings
+from pydantic import Field, SecretStr
 
-__all__ = ["Settings", "get_settings", "node_dir", "db_path", "segments_dir", "shard_config", "FLOW_CONTRACT"]
+from services.common.settings import DaemonSettings
+from services.storage_miner.flow import ShardConfig
+from zerog.storage.settings import DEFAULT_STORAGE_PORT, StorageSettings
 
 #: The manifest entry whose `Submit` logs the node follows.
 FLOW_CONTRACT = "Flow"
@@ -15,20 +16,43 @@ FLOW_CONTRACT = "Flow"
 P2P_PROTOCOL_VERSION = {"major": 0, "minor": 4, "build": 0}
 
 
-def node_dir(settings: Settings) -> Path:
+class StorageNodeSettings(StorageSettings, DaemonSettings):
+    storage_host: str = "127.0.0.1"
+    storage_port: int = DEFAULT_STORAGE_PORT
+    # This node stores segment i of the flow only if i % storage_num_shard == storage_shard_id.
+    storage_shard_id: int = Field(default=0, ge=0)
+    storage_num_shard: int = Field(default=1, ge=1)
+    # Subdirectory of the data dir for this node's segments and index.
+    storage_name: str = "storage-0"
+    # The node mines with its stored data (its shard of the flow) when this is on.
+    storage_mining: bool = False
+    # The miner's key (registers the miner id, submits answers, makes epoch contexts); dev account 8 on the
+    # local network. Rewards go to the beneficiary (default: the miner's own address).
+    storage_mining_private_key: SecretStr | None = None
+    storage_mining_beneficiary: str | None = None
+    # The miner id is keccak256(abi.encode(owner, keccak256(salt text))); default salt text: the storage_name.
+    storage_mining_salt: str | None = None
+    # Nonce-search processes (0: one per CPU); they run at the lowest CPU priority.
+    storage_mining_workers: int = Field(default=0, ge=0)
+    # Withdraw the beneficiary's credited rewards once they reach this many wei (0: never; `zg storage miner
+    # claim` withdraws by hand). Only when the beneficiary is the miner's own account.
+    storage_mining_claim_wei: int = Field(default=0, ge=0)
+
+
+def node_dir(settings: StorageNodeSettings) -> Path:
     """Everything one node keeps: `<data_dir>/<storage_name>/`."""
     return settings.data_dir / settings.storage_name
 
 
-def db_path(settings: Settings) -> Path:
+def db_path(settings: StorageNodeSettings) -> Path:
     """SQLite: synced Flow submissions, the segment index, the follower cursor."""
     return node_dir(settings) / "node.db"
 
 
-def segments_dir(settings: Settings) -> Path:
+def segments_dir(settings: StorageNodeSettings) -> Path:
     """One file per stored segment: `segments/<seq>_<uid>/<index>.seg`."""
     return node_dir(settings) / "segments"
 
 
-def shard_config(settings: Settings) -> ShardConfig:
+def shard_config(settings: StorageNodeSettings) -> ShardConfig:
     return ShardConfig(settings.storage_shard_id, settings.storage_num_shard)

@@ -7,7 +7,7 @@ import logging
 from services.common.jsonrpc import Dispatcher
 from services.common.runtime import DaemonRuntime, daemon_web3
 from services.storage_miner import mining
-from services.storage_miner.core.config import FLOW_CONTRACT, Settings, db_path, segments_dir, shard_config
+from services.storage_miner.core.config import FLOW_CONTRACT, StorageNodeSettings, db_path, segments_dir, shard_config
 from services.storage_miner.methods import NodeRpc
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower
@@ -21,7 +21,7 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
 
     name = "storage node"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StorageNodeSettings) -> None:
         self.shard = shard_config(settings)
         if problem := self.shard.problem():
             raise ConfigError(f"bad shard config (ZG_STORAGE_SHARD_ID / ZG_STORAGE_NUM_SHARD): {problem}")

@@ -11,8 +11,9 @@ from services.common.app import create_daemon_app
 from services.common.errors import JsonRpcErrors
 from services.common.guard import BodyLimits
 from services.common.jsonrpc import Dispatcher, Param, parse_hash, serve_http
+from services.storage_miner.indexer.config import IndexerSettings
 from services.storage_miner.indexer.directory import NodeDirectory
-from zerog.config import Settings, get_settings
+from zerog.config import get_settings
 from zerog.errors import ConfigError
 
 #: Indexer calls are small: no segment data goes through the indexer.
@@ -60,8 +61,8 @@ async def health(request: Request) -> dict[str, Any]:
     return {"status": "ok" if up else "degraded", "nodes": nodes}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: IndexerSettings | None = None) -> FastAPI:
+    settings = settings or get_settings(IndexerSettings)
     urls = settings.indexer_node_urls
     if not urls:
         raise ConfigError("the indexer knows no storage nodes: set ZG_INDEXER_NODES (comma-separated URLs)")

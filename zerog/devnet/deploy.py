@@ -13,7 +13,7 @@ from zerog.chain import Deployment, connect
 from zerog.config import Settings, settings_env
 from zerog.errors import ZeroGError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_TIMEOUT_SECONDS = 600
 
 

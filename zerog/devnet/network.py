@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 
 from chain_node import ChainNode
+from chain_node.process import port_in_use, spawn, stop, wait_until
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
-from zerog.config import Settings
-from zerog.deploy import REPO_ROOT, child_env, deploy
+from zerog.devnet.deploy import REPO_ROOT, child_env, deploy
+from zerog.devnet.settings import NetworkSettings
 from zerog.errors import ZeroGError
-from zerog.process import port_in_use, spawn, stop, wait_until
 
 DAEMON_START_TIMEOUT_SECONDS = 60
 #: The compute provider may first train its model (about a minute or two on 2 cores).
@@ -55,11 +55,11 @@ class Daemon:
     def health_url(self) -> str:
         return f"{self.url}/health"
 
-    def log_file(self, settings: Settings) -> Path:
+    def log_file(self, settings: NetworkSettings) -> Path:
         return settings.data_dir / "logs" / f"{self.name}.log"
 
 
-def daemons(settings: Settings) -> list[Daemon]:
+def daemons(settings: NetworkSettings) -> list[Daemon]:
     """Every daemon `zg up` runs, in start order; later components add theirs here."""
     ports = settings.storage_port_list
     shards = len(ports)
@@ -122,7 +122,7 @@ def daemons(settings: Settings) -> list[Daemon]:
 
 @dataclass
 class Network:
-    settings: Settings
+    settings: NetworkSettings
     node: ChainNode
     deployment: Deployment | None = None
     running: list[Daemon] = field(default_factory=list)

@@ -1,0 +1,22 @@
+"""DA settings of the SDK side: the client's limits and the DA contracts' deploy parameters."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from zerog.config import ETHER, Settings
+
+
+class DASettings(Settings):
+    # Largest payload one data root covers (signers refuse bigger bundles; 0G's DA limit is ~32 MB), and
+    # seconds the client waits for the signers (a signer first has to see the DataUpload event).
+    da_max_blob_size: int = Field(default=32 * 2**20, gt=0)
+    da_timeout: float = Field(default=120, gt=0)
+    # Deploy time: blocks per signer epoch, least stake of a signer, epochs a leaving signer waits before it
+    # withdraws, the fee per data root (one payload of up to da_max_blob_size bytes), and the blocks at the
+    # start of an epoch during which attestations of the previous one still count (fewer than an epoch).
+    da_epoch_blocks: int = Field(default=1000, gt=0)
+    da_min_stake_wei: int = Field(default=10 * ETHER, gt=0)
+    da_withdraw_delay_epochs: int = Field(default=2, ge=0)
+    da_blob_fee_wei: int = Field(default=10**15, ge=0)
+    da_grace_blocks: int = Field(default=20, ge=0)
