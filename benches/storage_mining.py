@@ -6,7 +6,7 @@ Gas: files of every node kind are submitted to the Flow (deployed by scripts/dep
 `--answers` answers built by zerog.storage.mining are submitted to PoraMine: each is verified in full (range,
 recall, unseal, 64-level flow proof, quality) and claims from ChunkLinearReward. Reported: gasUsed of a plain
 answer (median, min, max), of the answer that also opens its epoch (makeContext inside submit), of makeContext
-alone, and of the first answer (cold storage slots); 0G's figure is ~410K gas per proof (ARCHITECTURE.md §3).
+alone, and of the first answer (cold storage slots); 0G's figure is ~410K gas per proof (docs/architecture.md §5).
 
 Hash rate: the miner's search kernel (services/storage_miner/mining/search.py) over `--megabytes` of sealed data
 with the flow's padding mixed in, in one process and then in a pool of 1 and of every core (the daemon's setup,
@@ -54,7 +54,7 @@ from zerog.storage.mining import (  # noqa: E402
     seed_prefix,
 )
 
-#: 0G's verification cost per PoRA proof (ARCHITECTURE.md §3).
+#: 0G's verification cost per PoRA proof (docs/architecture.md §5).
 OFFICIAL_0G_GAS = 410_000
 #: Files of every node kind: small (inside a segment), segment-sized, 3 segments + a bit, 4 MiB + 1 byte.
 FILE_SIZES = (5000, SEGMENT_SIZE, 3 * SEGMENT_SIZE + 999, 4 * 2**20 + 1)

@@ -1,7 +1,7 @@
 """Metering and payment: admits a request only on a valid voucher that covers everything owed, from a
 sub-account that covers the request's maximum cost; signs the receipt when it is done.
 
-Rules (ARCHITECTURE.md §4, IInferenceServing.sol):
+Rules (docs/architecture.md §6, IInferenceServing.sol):
 - the voucher is signed by its user, for this provider, on this chain and contract (EIP-712 domain), and for
   this very request body (request hash);
 - its nonce is above every nonce seen from that user (here or settled on chain): a replay is refused;

@@ -1,6 +1,6 @@
 """The compute payment protocol, shared by the SDK and the provider: vouchers (user → provider, with every
 request), receipts (provider → user, with every response), their EIP-712 types and domain, and the HTTP
-headers and SSE line that carry them. ARCHITECTURE.md §4 has the design; IInferenceServing.sol the contract.
+headers and SSE line that carry them. docs/architecture.md §6 has the design; IInferenceServing.sol the contract.
 
 Request headers:  X-0G-User, X-0G-Provider, X-0G-Amount, X-0G-Nonce, X-0G-Request-Hash, X-0G-Ack, X-0G-Signature
 Response headers: X-0G-Request-Hash, X-0G-Receipt (JSON), X-0G-Receipt-Signature
