@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
+from zerog.storage.rpc import RpcError, StorageNodeClient
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +41,6 @@ class ShardedNode:
         return global_segment % self.num_shard == self.shard_id
 
 
-class NodeCallError(Exception):
-    """A node did not answer, or answered with an error or nonsense."""
-
-
-def call(client: httpx.Client, url: str, method: str, *params: Any) -> Any:
-    body: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": 1}
-    if params:
-        body["params"] = list(params)
-    try:
-        reply = client.post(url, json=body).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise NodeCallError(f"{type(exc).__name__}: {exc}") from exc
-    if not isinstance(reply, dict):
-        raise NodeCallError("not a JSON-RPC answer")
-    if reply.get("error") is not None:
-        raise NodeCallError(f"error {reply['error']}")
-    return reply.get("result")
-
-
 def valid_config(config: Any) -> tuple[int, int] | None:
     """(shardId, numShard) if `config` is what the SDK's isValidConfig accepts."""
     if not isinstance(config, dict):
@@ -76,7 +57,7 @@ class NodeDirectory:
     def __init__(self, urls: list[str], cache_seconds: float = CACHE_SECONDS) -> None:
         self.urls = urls
         self.cache_seconds = cache_seconds
-        self._client = httpx.Client(timeout=NODE_TIMEOUT_SECONDS)
+        self._clients = {url: StorageNodeClient(url, NODE_TIMEOUT_SECONDS) for url in urls}
         self._pool = ThreadPoolExecutor(max(1, min(16, len(urls))), thread_name_prefix="indexer-node")
         self._lock = threading.Lock()
         self._cached: tuple[float, list[ShardedNode]] | None = None
@@ -85,17 +66,18 @@ class NodeDirectory:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._client.close()
+        for client in self._clients.values():
+            client.close()
 
     # ------------------------------------------------------------ nodes
 
     def _probe(self, url: str) -> ShardedNode | None:
         started = time.monotonic()
         try:
-            config = valid_config(call(self._client, url, "zgs_getShardConfig"))
+            config = valid_config(self._clients[url].shard_config())
             if config is None:
-                raise NodeCallError("invalid shard config (numShard must be a power of two > shardId)")
-        except NodeCallError as exc:
+                raise RpcError(url, "zgs_getShardConfig", "invalid shard config (numShard: a power of two > shardId)")
+        except RpcError as exc:
             if url not in self._down:
                 log.warning("storage node %s left out: %s", url, exc)
             self._down.add(url)
@@ -136,8 +118,8 @@ class NodeDirectory:
 
         def ask(node: ShardedNode) -> dict[str, Any] | None:
             try:
-                info = call(self._client, node.url, "zgs_getFileInfo", root, True)
-            except NodeCallError:
+                info = self._clients[node.url].file_info(root, True)
+            except RpcError:
                 return None
             return info if isinstance(info, dict) else None
 
