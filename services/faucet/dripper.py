@@ -27,12 +27,12 @@ from services.faucet.store import FaucetStore
 from zerog.accounts import role_account
 from zerog.chain import Deployment, send_transaction
 from zerog.errors import TransactionError
+from zerog.faucet.contracts import FAUCET
 
 log = logging.getLogger(__name__)
 
 #: Dev account that deploy.py grants DRIPPER_ROLE on the local network.
 DEV_DRIPPER_INDEX = 1
-FAUCET_CONTRACT = "Faucet"
 DRIPPER_ROLE = Web3.keccak(text="DRIPPER_ROLE")
 _AVAILABLE_AT = re.compile(r"availableAt=(\d+)")
 
@@ -75,7 +75,7 @@ class Dripper:
         self.w3 = w3
         self.account = account
         self.store = store
-        self.contract = deployment.contract(w3, FAUCET_CONTRACT)
+        self.contract = deployment.contract(w3, FAUCET)
         self.decoder = deployment.error_decoder()
         self._lock = threading.Lock()
 

@@ -12,6 +12,7 @@ from services.common.follower import DaemonFollower
 from services.faucet.core.config import FaucetDaemonSettings
 from services.faucet.store import FaucetStore
 from zerog.chain import Deployment
+from zerog.faucet.contracts import FAUCET
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +24,10 @@ class DripFollower(DaemonFollower):
 
     def __init__(self, settings: FaucetDaemonSettings, w3: Web3, deployment: Deployment, store: FaucetStore) -> None:
         self.w3 = w3
-        contract = deployment.contract(w3, "Faucet")
+        contract = deployment.contract(w3, FAUCET)
         super().__init__(
             w3, store, FOLLOWER_NAME, [contract.events.Dripped], self._handle, FaucetStore.rollback_drips,
-            start_block=int(deployment.record("Faucet").get("deployBlock", 0)), confirmations=settings.confirmations,
+            start_block=int(deployment.record(FAUCET).get("deployBlock", 0)), confirmations=settings.confirmations,
             poll_interval=settings.poll_interval, resync=settings.resync,
         )  # fmt: skip
         self._timestamps: dict[str, int] = {}

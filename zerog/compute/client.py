@@ -17,6 +17,7 @@ from web3.types import TxReceipt
 from zerog.accounts import load_account
 from zerog.auth import Domain
 from zerog.chain import Deployment, ErrorDecoder, connect, revert_reason, send_transaction
+from zerog.compute.contracts import LEDGER, SERVING
 from zerog.compute.protocol import Voucher, serving_domain
 from zerog.config import Settings
 from zerog.errors import ConfigError, ZeroGError
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
     from zerog.compute.session import PaymentSession
 
-LEDGER = "Ledger"
-SERVING = "InferenceServing"
 #: Services read per getServices call.
 SERVICE_PAGE = 50
 

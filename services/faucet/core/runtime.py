@@ -6,9 +6,10 @@ import logging
 
 from services.common.runtime import DaemonRuntime, daemon_web3
 from services.faucet.core.config import FaucetDaemonSettings, db_path
-from services.faucet.dripper import FAUCET_CONTRACT, Dripper, load_dripper
+from services.faucet.dripper import Dripper, load_dripper
 from services.faucet.drips import DripFollower
 from services.faucet.store import FaucetStore
+from zerog.faucet.contracts import FAUCET
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ class FaucetRuntime(DaemonRuntime[FaucetStore, DripFollower]):
 
     def __init__(self, settings: FaucetDaemonSettings) -> None:
         super().__init__(settings)
-        self.faucet_address = self.deployment.address(FAUCET_CONTRACT)
+        self.faucet_address = self.deployment.address(FAUCET)
         self.account = load_dripper(settings)
         self._dripper: Dripper | None = None
 

@@ -1,0 +1,8 @@
+"""The compute network's contracts as the deployment manifest names them."""
+
+from __future__ import annotations
+
+LEDGER = "Ledger"
+SERVING = "InferenceServing"
+#: Every compute contract, in deploy order.
+CONTRACTS = (LEDGER, SERVING)
