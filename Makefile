@@ -49,9 +49,11 @@ up: install
 test: install
 	$(BIN)/ape test tests
 
+# Style, and the layers pyproject.toml's [tool.importlinter] contracts describe.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf .build contracts/.cache $(VENV) node_modules
