@@ -14,9 +14,9 @@ import httpx
 import pytest
 import torch
 
+from services.compute_provider.model.checkpoint import save_checkpoint
+from services.compute_provider.model.network import EOT, ByteLM, ModelConfig
 from tests.conftest import REPO_ROOT, tool_env
-from zerog.compute.model.checkpoint import save_checkpoint
-from zerog.compute.model.network import EOT, ByteLM, ModelConfig
 from zerog.config import Settings
 from zerog.process import free_port, spawn, stop
 

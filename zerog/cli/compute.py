@@ -317,7 +317,7 @@ def model() -> None:
 def model_train(ctx: CliContext, name: str | None, out: Path | None, force: bool) -> None:
     """Train the model on the project's own corpus (CPU, a minute or two) into the model cache."""
     from services.compute_provider.core.config import model_path
-    from zerog.compute.model.train import ensure_model
+    from services.compute_provider.model.train import ensure_model
     from zerog.errors import ConfigError
 
     settings = ctx.settings
