@@ -18,8 +18,9 @@ from chain_node import ChainNode
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.config import Settings
-from zerog.deploy import REPO_ROOT, child_env, deploy
+from zerog.deploy import REPO_ROOT, child_env, deploy, find_ape
 from zerog.errors import ZeroGError
+from zerog.extras import PROVIDER, require
 from zerog.process import port_in_use, spawn, stop, wait_until
 
 DAEMON_START_TIMEOUT_SECONDS = 60
@@ -118,6 +119,13 @@ def daemons(settings: Settings) -> list[Daemon]:
         for i in range(settings.da_signers)
     ]
     return [faucet, *storage, indexer, compute, *da_signers]
+
+
+def check_installed() -> None:
+    """The deploy needs ape and the compute provider torch (the devnet and provider extras): MissingExtraError
+    now rather than once the chain runs."""
+    find_ape()
+    require(PROVIDER)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 service on chain), then serve on ZG_COMPUTE_HOST:ZG_COMPUTE_PORT, logging to stdout.
 
 SIGINT and SIGTERM shut it down gracefully — the latest vouchers are settled on chain first — with exit code 0.
-Exit code 1: bad configuration or busy port; 3: the app failed to start.
+Exit code 1: bad configuration (torch not installed too) or busy port; 3: the app failed to start.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import sys
 from fastapi import FastAPI
 
 from services.common import serve as common
-from services.compute_provider.core.runtime import ProviderRuntime
-from services.compute_provider.main import create_app
 from zerog.config import Settings, load_settings
+from zerog.errors import ZeroGError
+from zerog.extras import PROVIDER, importing
 
 log = logging.getLogger("services.compute_provider")
 
@@ -28,6 +28,11 @@ def _progress(step: int, steps: int, loss: float) -> None:
 
 
 def serve(settings: Settings) -> int:
+    """Raises MissingExtraError, before anything starts, if torch is not installed."""
+    with importing(PROVIDER):
+        from services.compute_provider.core.runtime import ProviderRuntime
+        from services.compute_provider.main import create_app
+
     def build() -> FastAPI:
         runtime = ProviderRuntime(settings)
         runtime.prepare(_progress)
@@ -38,7 +43,11 @@ def serve(settings: Settings) -> int:
 
 def main() -> int:
     common.setup_logging()
-    return serve(load_settings())
+    try:
+        return serve(load_settings())
+    except ZeroGError as exc:
+        log.error("provider cannot start: %s", exc.message)
+        return common.EXIT_CONFIG
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ def up(
 ) -> None:
     """Start chain + contracts + every daemon; Ctrl-C stops them all. Writes <data-dir>/network.json."""
     from chain_node import ChainNode
-    from zerog.up import Network, wait_for_signal
+    from zerog.up import Network, check_installed, wait_for_signal
+
+    check_installed()
 
     overrides = {
         "data_dir": data_dir,
