@@ -12,7 +12,8 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 install: $(VENV)/.installed node_modules/.installed solc compile model
 
-# Python: a venv with the pinned set (constraints.txt) and this project editable.
+# Python: a venv with the pinned set (constraints.txt) and this project editable, with every extra
+# (dev = provider: torch, devnet: ape, and the test and lint tools).
 $(VENV)/.installed: pyproject.toml constraints.txt zerog/storage/_merkle.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'

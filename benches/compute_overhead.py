@@ -32,10 +32,10 @@ import torch  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
 from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
 from services.compute_provider.core.config import model_path  # noqa: E402
+from services.compute_provider.model.generate import SamplingParams, TextGenerator  # noqa: E402
+from services.compute_provider.model.train import ensure_model  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.compute import Compute  # noqa: E402
-from zerog.compute.model.generate import SamplingParams, TextGenerator  # noqa: E402
-from zerog.compute.model.train import ensure_model  # noqa: E402
 from zerog.config import load_settings  # noqa: E402
 from zerog.devnet.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
 from zerog.devnet.settings import NetworkSettings  # noqa: E402

@@ -2,7 +2,7 @@
 service on chain), then serve on ZG_COMPUTE_HOST:ZG_COMPUTE_PORT, logging to stdout.
 
 SIGINT and SIGTERM shut it down gracefully — the latest vouchers are settled on chain first — with exit code 0.
-Exit code 1: bad configuration or busy port; 3: the app failed to start.
+Exit code 1: bad configuration (torch not installed too) or busy port; 3: the app failed to start.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from fastapi import FastAPI
 
 from services.common import serve as common
 from services.compute_provider.core.config import ProviderSettings
-from services.compute_provider.core.runtime import ProviderRuntime
-from services.compute_provider.main import create_app
 from zerog.config import load_settings
+from zerog.errors import ZeroGError
+from zerog.extras import PROVIDER, importing
 
 log = logging.getLogger("services.compute_provider")
 
@@ -29,6 +29,11 @@ def _progress(step: int, steps: int, loss: float) -> None:
 
 
 def serve(settings: ProviderSettings) -> int:
+    """Raises MissingExtraError, before anything starts, if torch is not installed."""
+    with importing(PROVIDER):
+        from services.compute_provider.core.runtime import ProviderRuntime
+        from services.compute_provider.main import create_app
+
     def build() -> FastAPI:
         runtime = ProviderRuntime(settings)
         runtime.prepare(_progress)
@@ -39,7 +44,11 @@ def serve(settings: ProviderSettings) -> int:
 
 def main() -> int:
     common.setup_logging()
-    return serve(load_settings(ProviderSettings))
+    try:
+        return serve(load_settings(ProviderSettings))
+    except ZeroGError as exc:
+        log.error("provider cannot start: %s", exc.message)
+        return common.EXIT_CONFIG
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from services.compute_provider import schemas
 from services.compute_provider.billing import Ticket
 from services.compute_provider.core.runtime import ProviderRuntime
 from services.compute_provider.errors import OpenAIError, bad_request
-from zerog.compute.model.generate import Generation, SamplingParams
+from services.compute_provider.model.generate import Generation, SamplingParams
 from zerog.compute.protocol import (
     HEADER_RECEIPT,
     HEADER_RECEIPT_SIGNATURE,

@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from chain_node.process import free_port, spawn, stop
+from services.compute_provider.model.checkpoint import save_checkpoint
+from services.compute_provider.model.network import EOT, ByteLM, ModelConfig
 from tests.conftest import REPO_ROOT, tool_env
-from zerog.compute.model.checkpoint import save_checkpoint
-from zerog.compute.model.network import EOT, ByteLM, ModelConfig
 from zerog.devnet.settings import NetworkSettings
 
 START_TIMEOUT_SECONDS = 120

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from zerog.compute.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from zerog.compute.model.corpus import ASSISTANT_TAG, build_corpus, render_chat
-from zerog.compute.model.generate import SamplingParams, TextGenerator
-from zerog.compute.model.network import EOT, ByteLM, ModelConfig
-from zerog.compute.model.train import RECIPES, ensure_model, recipe_for
+from services.compute_provider.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from services.compute_provider.model.corpus import ASSISTANT_TAG, build_corpus, render_chat
+from services.compute_provider.model.generate import SamplingParams, TextGenerator
+from services.compute_provider.model.network import EOT, ByteLM, ModelConfig
+from services.compute_provider.model.train import RECIPES, ensure_model, recipe_for
 
 TEST_MODEL = "zg-bytelm-test"
 

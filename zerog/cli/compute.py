@@ -283,7 +283,7 @@ def provider_start(
         compute_model_name=model_name,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    code = serve(settings)
+    code = serve(settings)  # without torch: MissingExtraError, a clean CLI error
     if code:
         raise SystemExit(code)
 
@@ -320,8 +320,11 @@ def model() -> None:
 def model_train(ctx: CliContext, name: str | None, out: Path | None, force: bool) -> None:
     """Train the model on the project's own corpus (CPU, a minute or two) into the model cache."""
     from services.compute_provider.core.config import ProviderSettings, model_path
-    from zerog.compute.model.train import ensure_model
     from zerog.errors import ConfigError
+    from zerog.extras import PROVIDER, importing
+
+    with importing(PROVIDER):
+        from services.compute_provider.model.train import ensure_model
 
     settings = ctx.load(ProviderSettings)
     name = name or settings.compute_model_name

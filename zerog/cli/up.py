@@ -38,8 +38,10 @@ def up(
 ) -> None:
     """Start chain + contracts + every daemon; Ctrl-C stops them all. Writes <data-dir>/network.json."""
     from chain_node import ChainNode
-    from zerog.devnet.network import Network, wait_for_signal
+    from zerog.devnet.network import Network, check_installed, wait_for_signal
     from zerog.devnet.settings import NetworkSettings
+
+    check_installed()
 
     overrides = {
         "data_dir": data_dir,

@@ -12,6 +12,7 @@ from pathlib import Path
 from zerog.chain import Deployment, connect
 from zerog.config import Settings, settings_env
 from zerog.errors import ZeroGError
+from zerog.extras import DEVNET, require
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_TIMEOUT_SECONDS = 600
@@ -36,11 +37,18 @@ def child_env(settings: Settings, secrets: Collection[str] | None = None, **extr
     return env
 
 
-def run_deploy(settings: Settings) -> subprocess.CompletedProcess[str]:
-    """`ape run deploy` against `settings.rpc_url`, from the project root, output captured."""
+def find_ape() -> str:
+    """The `ape` of this environment (the devnet extra); MissingExtraError if it is not installed."""
+    require(DEVNET)
     ape = shutil.which("ape", path=tool_path())
     if ape is None:
         raise DeployError("ape not found: run `make install` first")
+    return ape
+
+
+def run_deploy(settings: Settings) -> subprocess.CompletedProcess[str]:
+    """`ape run deploy` against `settings.rpc_url`, from the project root, output captured."""
+    ape = find_ape()
     if not (REPO_ROOT / "ape-config.yaml").exists():
         raise DeployError(f"{REPO_ROOT} is not the project checkout; deploy needs its contracts")
     return subprocess.run(

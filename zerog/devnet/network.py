@@ -18,9 +18,10 @@ from chain_node import ChainNode
 from chain_node.process import port_in_use, spawn, stop, wait_until
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
-from zerog.devnet.deploy import REPO_ROOT, child_env, deploy
+from zerog.devnet.deploy import REPO_ROOT, child_env, deploy, find_ape
 from zerog.devnet.settings import NetworkSettings
 from zerog.errors import ZeroGError
+from zerog.extras import PROVIDER, require
 
 DAEMON_START_TIMEOUT_SECONDS = 60
 #: The compute provider may first train its model (about a minute or two on 2 cores).
@@ -118,6 +119,13 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         for i in range(settings.da_signers)
     ]
     return [faucet, *storage, indexer, compute, *da_signers]
+
+
+def check_installed() -> None:
+    """The deploy needs ape and the compute provider torch (the devnet and provider extras): MissingExtraError
+    now rather than once the chain runs."""
+    find_ape()
+    require(PROVIDER)
 
 
 @dataclass

@@ -23,12 +23,12 @@ from services.compute_provider.core.config import (
     model_path,
     provider_url,
 )
+from services.compute_provider.model.checkpoint import CheckpointError
+from services.compute_provider.model.generate import TextGenerator
+from services.compute_provider.model.train import ensure_model
 from services.compute_provider.settlement import Settler
 from services.compute_provider.store import ProviderStore
 from zerog.compute.client import Compute, ServiceInfo, ServiceType, Verifiability, service_params
-from zerog.compute.model.checkpoint import CheckpointError
-from zerog.compute.model.generate import TextGenerator
-from zerog.compute.model.train import ensure_model
 from zerog.errors import ConfigError
 
 log = logging.getLogger(__name__)

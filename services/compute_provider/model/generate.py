@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from zerog.compute.model.checkpoint import Checkpoint, load_checkpoint
-from zerog.compute.model.corpus import render_chat
-from zerog.compute.model.network import EOT, ByteLM, KVCache
+from services.compute_provider.model.checkpoint import Checkpoint, load_checkpoint
+from services.compute_provider.model.corpus import render_chat
+from services.compute_provider.model.network import EOT, ByteLM, KVCache
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from zerog.compute.model.network import EOT
+import zerog
+from services.compute_provider.model.network import EOT
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+#: The SDK's package folder (its docstrings are part of the corpus) and the checkout around it.
+PACKAGE_ROOT = Path(zerog.__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
 
 USER_TAG = "<|user|>\n"

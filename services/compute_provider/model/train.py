@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from zerog.compute.model.checkpoint import load_checkpoint, save_checkpoint
-from zerog.compute.model.corpus import build_corpus
-from zerog.compute.model.network import ByteLM, ModelConfig
+from services.compute_provider.model.checkpoint import load_checkpoint, save_checkpoint
+from services.compute_provider.model.corpus import build_corpus
+from services.compute_provider.model.network import ByteLM, ModelConfig
 
 log = logging.getLogger(__name__)
 

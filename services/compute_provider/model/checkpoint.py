@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from zerog.compute.model.network import ByteLM, ModelConfig
+from services.compute_provider.model.network import ByteLM, ModelConfig
 from zerog.errors import ZeroGError
 
 FORMAT = "zerog-bytelm"
