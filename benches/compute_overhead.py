@@ -31,7 +31,7 @@ import torch  # noqa: E402
 
 from chain_node import ChainNode  # noqa: E402
 from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
-from services.compute_provider.core.config import model_path  # noqa: E402
+from services.compute_provider.config import model_path  # noqa: E402
 from services.compute_provider.model.generate import SamplingParams, TextGenerator  # noqa: E402
 from services.compute_provider.model.train import ensure_model  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402

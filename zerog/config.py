@@ -3,7 +3,7 @@
 One loading mechanism (env prefix ``ZG_``, ``.env``, a running network's network.json, CLI flags), many settings
 classes: this core class holds what everything shares (chain, account, data dir, deployments); each component
 declares its own fields in a subclass next to its code (``zerog/<component>/settings.py`` for the SDK side,
-``services/<daemon>/core/config.py`` for a daemon). A daemon's class inherits its component's, so an env variable
+``services/<daemon>/config.py`` for a daemon). A daemon's class inherits its component's, so an env variable
 means the same everywhere.
 """
 

@@ -13,7 +13,7 @@ import sys
 from fastapi import FastAPI
 
 from services.common import serve as common
-from services.compute_provider.core.config import ProviderSettings
+from services.compute_provider.config import ProviderSettings
 from zerog.config import load_settings
 from zerog.errors import ZeroGError
 from zerog.extras import PROVIDER, importing
@@ -31,8 +31,8 @@ def _progress(step: int, steps: int, loss: float) -> None:
 def serve(settings: ProviderSettings) -> int:
     """Raises MissingExtraError, before anything starts, if torch is not installed."""
     with importing(PROVIDER):
-        from services.compute_provider.core.runtime import ProviderRuntime
         from services.compute_provider.main import create_app
+        from services.compute_provider.runtime import ProviderRuntime
 
     def build() -> FastAPI:
         runtime = ProviderRuntime(settings)

@@ -21,9 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from services.compute_provider import schemas
 from services.compute_provider.billing import Ticket
-from services.compute_provider.core.runtime import ProviderRuntime
 from services.compute_provider.errors import OpenAIError, bad_request
 from services.compute_provider.model.generate import Generation, SamplingParams
+from services.compute_provider.runtime import ProviderRuntime
 from zerog.compute.protocol import (
     HEADER_RECEIPT,
     HEADER_RECEIPT_SIGNATURE,

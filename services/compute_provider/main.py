@@ -13,8 +13,8 @@ from services.common.app import create_daemon_app
 from services.common.errors import OpenAIErrors
 from services.common.guard import BodyLimits
 from services.compute_provider.api.main import api_router
-from services.compute_provider.core.config import ProviderSettings
-from services.compute_provider.core.runtime import ProviderRuntime
+from services.compute_provider.config import ProviderSettings
+from services.compute_provider.runtime import ProviderRuntime
 from zerog.config import get_settings
 
 #: A request is a prompt for a model with a context of a few thousand bytes: 256 KiB is far beyond any valid one.

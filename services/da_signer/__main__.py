@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from services.common.serve import main
-from services.da_signer.core.config import DASignerSettings
+from services.da_signer.config import DASignerSettings
 from services.da_signer.main import create_app
 
 if __name__ == "__main__":

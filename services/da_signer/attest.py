@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from services.common.errors import ApiError
-from services.da_signer.core.runtime import SignerRuntime
+from services.da_signer.runtime import SignerRuntime
 from zerog.da.contracts import QUORUM_ID, EpochNotAttestableError
 from zerog.da.encoding import EncodingError, verify_columns
 from zerog.da.wire import ColumnBundle, WireError

@@ -13,8 +13,8 @@ from services.common.errors import JsonErrors
 from services.common.guard import BodyLimits
 from services.da_signer.api.main import api_router
 from services.da_signer.api.routes.data import max_bundle_bytes
-from services.da_signer.core.config import DASignerSettings
-from services.da_signer.core.runtime import SignerRuntime
+from services.da_signer.config import DASignerSettings
+from services.da_signer.runtime import SignerRuntime
 from zerog.config import get_settings
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from services.common.serve import main
-from services.faucet.core.config import FaucetDaemonSettings
+from services.faucet.config import FaucetDaemonSettings
 from services.faucet.main import create_app
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from web3.exceptions import ProviderConnectionError, Web3RPCError
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from services.faucet.core.config import FaucetDaemonSettings
+from services.faucet.config import FaucetDaemonSettings
 from services.faucet.errors import ApiError, chain_unavailable, faucet_empty
 from services.faucet.store import FaucetStore
 from zerog.accounts import role_account

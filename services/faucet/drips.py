@@ -9,7 +9,7 @@ from web3 import Web3
 from web3.types import EventData
 
 from services.common.follower import DaemonFollower
-from services.faucet.core.config import FaucetDaemonSettings
+from services.faucet.config import FaucetDaemonSettings
 from services.faucet.store import FaucetStore
 from zerog.chain import Deployment
 from zerog.faucet.contracts import FAUCET

@@ -16,8 +16,8 @@ from services.common.app import create_daemon_app
 from services.common.errors import JsonErrors
 from services.common.guard import BodyLimits
 from services.faucet.api.main import api_router
-from services.faucet.core.config import FaucetDaemonSettings
-from services.faucet.core.runtime import FaucetRuntime
+from services.faucet.config import FaucetDaemonSettings
+from services.faucet.runtime import FaucetRuntime
 from zerog.config import get_settings
 
 _CLAIM_EXAMPLE = '{"address": "0x..."}'

@@ -10,10 +10,10 @@ import pytest
 
 from chain_node.settings import ChainNodeSettings
 from services.common.settings import DaemonSettings
-from services.compute_provider.core.config import ProviderSettings
+from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
-from services.da_signer.core.config import DASignerSettings
-from services.faucet.core.config import FaucetDaemonSettings
+from services.da_signer.config import DASignerSettings
+from services.faucet.config import FaucetDaemonSettings
 from services.storage_miner.core.config import StorageNodeSettings
 from services.storage_miner.indexer.config import IndexerSettings
 from zerog.compute.settings import ComputeSettings

@@ -272,7 +272,7 @@ def provider_start(
     import logging
 
     from services.compute_provider.__main__ import serve
-    from services.compute_provider.core.config import ProviderSettings
+    from services.compute_provider.config import ProviderSettings
 
     settings = ctx.load(
         ProviderSettings,
@@ -292,7 +292,7 @@ def provider_start(
 @pass_cli
 def provider_withdraw(ctx: CliContext) -> None:
     """Withdraw the provider's earnings (settled vouchers, returned stake) to its wallet."""
-    from services.compute_provider.core.config import ProviderSettings, load_provider
+    from services.compute_provider.config import ProviderSettings, load_provider
     from zerog.compute.client import Compute, ComputeError
 
     settings = ctx.load(ProviderSettings)
@@ -319,7 +319,7 @@ def model() -> None:
 @pass_cli
 def model_train(ctx: CliContext, name: str | None, out: Path | None, force: bool) -> None:
     """Train the model on the project's own corpus (CPU, a minute or two) into the model cache."""
-    from services.compute_provider.core.config import ProviderSettings, model_path
+    from services.compute_provider.config import ProviderSettings, model_path
     from zerog.errors import ConfigError
     from zerog.extras import PROVIDER, importing
 

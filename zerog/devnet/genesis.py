@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.da_signer.core.config import signer_account, signer_socket
+from services.da_signer.config import signer_account, signer_socket
 from zerog.da.contracts import proof_of_possession
 from zerog.da.keys import signer_keys
 from zerog.devnet.settings import NetworkSettings

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from chain_node.settings import ChainNodeSettings
-from services.compute_provider.core.config import ProviderSettings
+from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
-from services.da_signer.core.config import DEFAULT_DA_SIGNER_PORT, DASignerSettings
-from services.faucet.core.config import FaucetDaemonSettings
+from services.da_signer.config import DEFAULT_DA_SIGNER_PORT, DASignerSettings
+from services.faucet.config import FaucetDaemonSettings
 from services.storage_miner.core.config import StorageNodeSettings
 from services.storage_miner.indexer.config import IndexerSettings
 from zerog.storage.settings import DEFAULT_STORAGE_PORT

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.compute_provider.core.runtime import ProviderRuntime
 from services.compute_provider.errors import OpenAIError
+from services.compute_provider.runtime import ProviderRuntime
 
 
 def get_runtime(request: Request) -> ProviderRuntime:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.da_signer.core.runtime import SignerRuntime
+from services.da_signer.runtime import SignerRuntime
 
 
 def get_runtime(request: Request) -> SignerRuntime:

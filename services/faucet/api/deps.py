@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.faucet.core.config import FaucetDaemonSettings
-from services.faucet.core.runtime import FaucetRuntime
+from services.faucet.config import FaucetDaemonSettings
 from services.faucet.dripper import Dripper
+from services.faucet.runtime import FaucetRuntime
 from services.faucet.store import FaucetStore
 
 

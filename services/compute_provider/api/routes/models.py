@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.compute_provider.api.deps import ReadyRuntimeDep
-from services.compute_provider.core.runtime import ProviderRuntime
 from services.compute_provider.errors import OpenAIError
+from services.compute_provider.runtime import ProviderRuntime
 
 router = APIRouter(prefix="/v1", tags=["models"])
 

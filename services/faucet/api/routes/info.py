@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.faucet.api.deps import DripperDep, SettingsDep, StoreDep
-from services.faucet.core.config import NATIVE_SYMBOL, network_name
+from services.faucet.config import NATIVE_SYMBOL, network_name
 from services.faucet.schemas import DripRecord, ErrorResponse, InfoResponse
 
 router = APIRouter(prefix="/api", tags=["info"])

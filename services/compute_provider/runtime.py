@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from services.compute_provider.billing import Billing, Prices
-from services.compute_provider.core.config import (
+from services.compute_provider.config import (
     ProviderSettings,
     db_path,
     load_provider,

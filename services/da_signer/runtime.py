@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from services.common.runtime import DaemonRuntime, daemon_web3
-from services.da_signer.core.config import DASignerSettings, signer_account, signer_dir, signer_socket
+from services.da_signer.config import DASignerSettings, signer_account, signer_dir, signer_socket
 from services.da_signer.registrar import Registrar
 from services.da_signer.store import SignerStore
 from services.da_signer.sync import UploadFollower

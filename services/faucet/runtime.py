@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from services.common.runtime import DaemonRuntime, daemon_web3
-from services.faucet.core.config import FaucetDaemonSettings, db_path
+from services.faucet.config import FaucetDaemonSettings, db_path
 from services.faucet.dripper import Dripper, load_dripper
 from services.faucet.drips import DripFollower
 from services.faucet.store import FaucetStore
