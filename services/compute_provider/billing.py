@@ -24,8 +24,9 @@ from eth_account.signers.local import LocalAccount
 from services.compute_provider.errors import OpenAIError, payment_required, unauthorized
 from services.compute_provider.store import AccountRow, ProviderStore
 from zerog.auth import SignatureError
-from zerog.compute.client import Compute, SubAccountInfo
+from zerog.compute.client import Compute
 from zerog.compute.protocol import Receipt, Voucher, VoucherError, fee_for, request_hash
+from zerog.compute.records import SubAccountInfo
 
 #: Seconds a sub-account read from the chain is trusted for admission (re-read at once before refusing).
 ACCOUNT_CACHE_SECONDS = 2.0

@@ -28,7 +28,8 @@ from services.compute_provider.model.generate import TextGenerator
 from services.compute_provider.model.train import ensure_model
 from services.compute_provider.settlement import Settler
 from services.compute_provider.store import ProviderStore
-from zerog.compute.client import Compute, ServiceInfo, ServiceType, Verifiability, service_params
+from zerog.compute.client import Compute, service_params
+from zerog.compute.records import ServiceInfo, ServiceType, Verifiability
 from zerog.errors import ConfigError
 
 log = logging.getLogger(__name__)

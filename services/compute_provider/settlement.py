@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from web3.logs import DISCARD
 
 from services.compute_provider.store import AccountRow, ProviderStore
-from zerog.compute.client import Compute, SkipReason
+from zerog.compute.client import Compute
 from zerog.compute.protocol import Voucher
+from zerog.compute.records import SkipReason
 from zerog.errors import ZeroGError
 
 log = logging.getLogger(__name__)

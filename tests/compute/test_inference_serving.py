@@ -23,8 +23,8 @@ from tests.compute.conftest import (
     request_digest,
 )
 from zerog.auth import typed_data
-from zerog.compute.client import SkipReason
 from zerog.compute.protocol import RECEIPT_TYPE, VOUCHER_TYPE, Receipt, Voucher, serving_domain
+from zerog.compute.records import SkipReason
 
 FUNDS = 10**18
 #: Order of secp256k1: s and n - s sign the same message.

@@ -13,7 +13,8 @@ from services.compute_provider.settlement import Settler
 from services.compute_provider.store import ProviderStore
 from zerog.accounts import dev_account
 from zerog.compute import Compute, Voucher
-from zerog.compute.client import SkipReason, service_params
+from zerog.compute.client import service_params
+from zerog.compute.records import SkipReason
 from zerog.devnet.settings import NetworkSettings
 
 FUNDS = 10**16

@@ -6,8 +6,9 @@
     client.chat.completions.create(model="zg-bytelm-tiny", messages=[{"role": "user", "content": "Hello"}])
 """
 
-from zerog.compute.client import Compute, ComputeError, ServiceInfo, SubAccountInfo
+from zerog.compute.client import Compute, ComputeError
 from zerog.compute.protocol import Receipt, Voucher
+from zerog.compute.records import ServiceInfo, SubAccountInfo
 from zerog.compute.session import PaymentSession, ReceiptError
 
 __all__ = [

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from eth_account.signers.local import LocalAccount
@@ -35,12 +35,11 @@ from zerog.compute.protocol import (
     parse_sse_receipt,
     request_hash,
 )
+from zerog.compute.records import ServiceInfo, SubAccountInfo
 from zerog.errors import ZeroGError
 
 if TYPE_CHECKING:
     import openai
-
-    from zerog.compute.client import Compute, ServiceInfo
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +52,17 @@ class ReceiptError(ZeroGError):
     """A provider's receipt is missing, malformed, signed by the wrong key, or charges the wrong fee."""
 
 
+class SubAccounts(Protocol):
+    """Where a session reads the user's sub-account with the provider on chain (`Compute` is one)."""
+
+    def sub_account(self, provider: str, user: str | None = None) -> SubAccountInfo: ...
+
+
 class PaymentSession:
     """Vouchers and receipts with one provider; thread-safe."""
 
     def __init__(
-        self, account: LocalAccount, service: ServiceInfo, domain: Domain, *, chain: Compute | None = None
+        self, account: LocalAccount, service: ServiceInfo, domain: Domain, *, chain: SubAccounts | None = None
     ) -> None:
         self.account = account
         self.service = service
