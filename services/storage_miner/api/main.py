@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.storage_miner.api.routes import health, rpc
-from services.storage_miner.mining import api as mining
+from services.storage_miner.api.routes import health, mining, rpc
 
 api_router = APIRouter()
 api_router.include_router(rpc.router)

@@ -6,38 +6,32 @@
 * `data`: the node store as the miner sees it, and answers with their flow proofs built from it.
 * `search`: the worker processes' vectorized nonce search.
 * `miner`: the thread that ties it together (contexts, sealing, search, submitting, rewards).
-* `api`: GET /mining.
+
+GET /mining (services/storage_miner/api/routes/mining.py) shows the miner's status; this package does not import the
+node's runtime or its API.
 
 The definitions the contract verifies live in zerog/storage/mining.py (shared with tests and clients).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from services.common.runtime import daemon_web3
+from services.storage_miner.mining.config import MinerConfig
+from services.storage_miner.mining.miner import Miner
+from services.storage_miner.store import NodeStore
 from zerog.chain import Deployment
 from zerog.config import Settings
-
-if TYPE_CHECKING:
-    from services.storage_miner.mining.config import MinerConfig
-    from services.storage_miner.mining.miner import Miner
-    from services.storage_miner.store import NodeStore
 
 
 def resolve(settings: Settings, deployment: Deployment) -> MinerConfig | None:
     """The miner's configuration, or None when mining is off; raises ConfigError on bad settings."""
     if not settings.storage_mining:
         return None
-    from services.storage_miner.mining.config import MinerConfig
-
     return MinerConfig.resolve(settings, deployment)
 
 
 def start(config: MinerConfig, store: NodeStore, rpc_url: str, deployment: Deployment) -> Miner:
     """Start mining with `store`'s data."""
-    from services.common.runtime import daemon_web3
-    from services.storage_miner.mining.miner import Miner
-
     miner = Miner(config, store, daemon_web3(rpc_url), daemon_web3(rpc_url), deployment.error_decoder())
     miner.start()
     return miner
