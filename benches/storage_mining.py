@@ -3,7 +3,7 @@
     .venv/bin/python benches/storage_mining.py [--answers 20] [--seconds 5] [--megabytes 64]
 
 Gas: files of every node kind are submitted to the Flow (deployed by scripts/deploy.py with difficulty 1), and
-`--answers` answers built by zerog.storage.mining are submitted to PoraMine: each is verified in full (range,
+`--answers` answers built by zerog.storage.pora are submitted to PoraMine: each is verified in full (range,
 recall, unseal, 64-level flow proof, quality) and claims from ChunkLinearReward. Reported: gasUsed of a plain
 answer (median, min, max), of the answer that also opens its epoch (makeContext inside submit), of makeContext
 alone, and of the first answer (cold storage slots); 0G's figure is ~410K gas per proof (docs/architecture.md §5).
@@ -37,6 +37,7 @@ from web3.logs import DISCARD  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
 from chain_node.process import free_port  # noqa: E402
 from services.storage_miner.mining.search import EMPTY, HELD, Plan, init_worker, search  # noqa: E402
+from tests.storage.memory_flow import MemoryFlow  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import connect, send_transaction  # noqa: E402
 from zerog.config import load_settings  # noqa: E402
@@ -44,15 +45,7 @@ from zerog.devnet.deploy import deploy  # noqa: E402
 from zerog.devnet.settings import NetworkSettings  # noqa: E402
 from zerog.storage.client import CONTEXT_GAS_RESERVE  # noqa: E402
 from zerog.storage.merkle import SEGMENT_CHUNKS, SEGMENT_SIZE, FileTree  # noqa: E402
-from zerog.storage.mining import (  # noqa: E402
-    MAX_UINT256,
-    MemoryFlow,
-    MineRange,
-    MiningContext,
-    miner_id_of,
-    seal_bytes,
-    seed_prefix,
-)
+from zerog.storage.pora import MAX_UINT256, MineRange, MiningContext, miner_id_of, seal_bytes, seed_prefix  # noqa: E402
 
 #: 0G's verification cost per PoRA proof (docs/architecture.md §5).
 OFFICIAL_0G_GAS = 410_000

@@ -13,7 +13,7 @@ uint256 constant MINE_PROOF_DEPTH = 64;
 /// miner's declared range and shard, and the answer proves the miner holds that sector sealed to its miner id. An
 /// answer whose quality hash meets the difficulty target earns the released reward of the recalled sector's pricing
 /// chunk in the reward pool, credited to the miner's beneficiary (pull payment: `IReward.withdraw`).
-/// @dev Definitions (zerog/storage/mining.py implements the same, and the tests check them against each other):
+/// @dev Definitions (zerog/storage/pora.py implements the same, and the tests check them against each other):
 ///
 /// Miner id: keccak256(abi.encode(owner, salt)). Only its owner submits its answers; its beneficiary is paid.
 ///

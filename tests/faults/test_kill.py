@@ -29,7 +29,7 @@ from zerog.da.client import DAClient, DAError
 from zerog.errors import ZeroGError
 from zerog.storage.client import download, upload
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
-from zerog.storage.mining import MINER_DEV_INDEX
+from zerog.storage.pora import MINER_DEV_INDEX
 
 #: The faucet's dev account (DEV_DRIPPER_INDEX).
 DRIPPER_DEV_INDEX = 1

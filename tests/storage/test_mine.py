@@ -1,5 +1,5 @@
 """Contract tests of PoraMine (`ape test`): miner ids, answers proven against real data submitted to the real Flow
-(built by zerog/storage/mining.py, so the SDK and the contract are checked against each other), every revert,
+(built by zerog/storage/pora.py, so the SDK and the contract are checked against each other), every revert,
 rewards through ChunkLinearReward, and the difficulty rule."""
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from web3.exceptions import ContractCustomError
 
 from scripts.deploy import deploy_mine
 from tests.storage.conftest import PRICE, SECTORS_PER_CHUNK, ZERO_ADDRESS, Storage
+from tests.storage.memory_flow import MemoryFlow
+from zerog.storage.flow_tree import FlowView
 from zerog.storage.merkle import SEGMENT_CHUNKS, FileTree
-from zerog.storage.mining import (
+from zerog.storage.pora import (
     MAX_UINT256,
     Answer,
-    FlowView,
-    MemoryFlow,
     MineRange,
     MiningContext,
     MiningRangeError,

@@ -30,7 +30,7 @@ from zerog.devnet.deploy import run_deploy
 from zerog.devnet.settings import NetworkSettings
 from zerog.errors import ConfigError
 from zerog.storage.merkle import SEGMENT_CHUNKS, SEGMENT_SIZE
-from zerog.storage.mining import MINER_DEV_INDEX, miner_account, miner_id_of, miner_salt
+from zerog.storage.pora import MINER_DEV_INDEX, miner_account, miner_id_of, miner_salt
 
 BLOCKS_PER_EPOCH = 10
 TARGET_ANSWERS = 2

@@ -25,14 +25,14 @@ from services.storage_miner.mining.sealed import SealedFile
 from services.storage_miner.mining.search import EMPTY, HELD, MISSING, Plan, search
 from services.storage_miner.mining.state import MinerState, SealedSegment
 from services.storage_miner.store import NodeStore
+from tests.storage.memory_flow import MemoryFlow
+from zerog.storage.flow_tree import root_of_path
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE, FileTree, keccak256, zero_hash
-from zerog.storage.mining import (
+from zerog.storage.pora import (
     MAX_UINT256,
-    MemoryFlow,
     MineRange,
     MiningContext,
     quality_of,
-    root_of_path,
     seal_bytes,
     seal_sector,
     seed_of,

@@ -18,7 +18,7 @@ from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import SEGMENT_SIZE
-from zerog.storage.mining import MINER_DEV_INDEX, miner_id_of, miner_salt
+from zerog.storage.pora import MINER_DEV_INDEX, miner_id_of, miner_salt
 
 ZG = str(Path(sys.executable).parent / "zg")
 EPOCH_BOUND = 6

@@ -115,7 +115,7 @@ def claim(ctx: CliContext, signer: bool) -> None:
     from services.storage_miner.core.config import StorageNodeSettings
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3, send_transaction
-    from zerog.storage.mining import REWARD_CONTRACT, miner_account
+    from zerog.storage.pora import REWARD_CONTRACT, miner_account
 
     settings = ctx.load(StorageNodeSettings)
     w3 = get_web3(settings)

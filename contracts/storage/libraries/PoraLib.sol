@@ -7,7 +7,7 @@ import {FlowTree} from "./FlowTree.sol";
 
 /// @title PoraLib
 /// @notice The pure parts of a PoRA answer: mining range, seed, recall position, seal, flow proof, quality. The
-/// definitions are in {IPoraMine}; zerog/storage/mining.py implements the same.
+/// definitions are in {IPoraMine}; zerog/storage/pora.py implements the same.
 library PoraLib {
     /// @notice Most shards a flow can be split into.
     uint256 internal constant MAX_NUM_SHARD = 1 << 32;

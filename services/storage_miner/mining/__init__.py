@@ -10,7 +10,8 @@
 GET /mining (services/storage_miner/api/routes/mining.py) shows the miner's status; this package does not import the
 node's runtime or its API.
 
-The definitions the contract verifies live in zerog/storage/mining.py (shared with tests and clients).
+The definitions the contract verifies live in zerog/storage/pora.py and zerog/storage/flow_tree.py (shared with tests
+and clients).
 """
 
 from __future__ import annotations

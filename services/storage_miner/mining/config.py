@@ -15,7 +15,7 @@ from services.storage_miner.core.config import node_dir
 from zerog.chain import Deployment
 from zerog.config import Settings
 from zerog.errors import ConfigError
-from zerog.storage.mining import MINE_CONTRACT, REWARD_CONTRACT, miner_account, miner_id_of, miner_salt
+from zerog.storage.pora import MINE_CONTRACT, REWARD_CONTRACT, miner_account, miner_id_of, miner_salt
 
 FLOW_CONTRACT = "Flow"
 

@@ -1,7 +1,7 @@
 """What the miner knows of its node's data: the submissions the node synced (their nodes rebuild the flow tree)
 and the segments it stores (the data it can prove), read from the node store; and answer building from them.
 
-A sector's 64 proof siblings come from three places (zerog.storage.mining.FlowView.path):
+A sector's 64 proof siblings come from three places (zerog.storage.flow_tree.FlowView.path):
 * inside its segment: the segment's own sectors (the node stores the whole segment);
 * inside its submission node above the segment: the segment's upload proof, which the node verified and kept
   (within a node the file's segment tree and the flow tree coincide);
@@ -19,20 +19,9 @@ from services.storage_miner.flow import ShardConfig, first_segment
 from services.storage_miner.mining.search import EMPTY, HELD, MISSING
 from services.storage_miner.mining.state import SealedSegment
 from services.storage_miner.store import SEGMENT_SUFFIX, NodeStore, TxRecord
+from zerog.storage.flow_tree import SEGMENT_HEIGHT, FlowIndex, FlowNode, FlowView, inner_path, sector_leaves
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, FileLayout, Proof, keccak256, zero_hash
-from zerog.storage.mining import (
-    SEGMENT_HEIGHT,
-    Answer,
-    FlowIndex,
-    FlowNode,
-    FlowView,
-    MineRange,
-    MiningContext,
-    build_answer,
-    inner_path,
-    sector_leaves,
-    seed_of,
-)
+from zerog.storage.pora import Answer, MineRange, MiningContext, build_answer, seed_of
 
 
 class DataMissingError(LookupError):

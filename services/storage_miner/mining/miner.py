@@ -53,7 +53,7 @@ from zerog.chain import ErrorDecoder, send_transaction
 from zerog.errors import TransactionError
 from zerog.follower import EventFollower, FollowerStoppedError
 from zerog.storage.client import CONTEXT_GAS_RESERVE
-from zerog.storage.mining import MineRange, MiningContext, MiningRangeError, seed_prefix
+from zerog.storage.pora import MineRange, MiningContext, MiningRangeError, seed_prefix
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The miner's sealed copy of the segments its node stores: `<node dir>/mining/sealed.bin`, one 256 KiB slot per
-segment, sealed for the miner id (zerog.storage.mining.seal_rows), indexed in the miner's SQLite (`sealed`).
+segment, sealed for the miner id (zerog.storage.pora.seal_rows), indexed in the miner's SQLite (`sealed`).
 
 The search workers map the file read-only and gather recalled sectors by row (slot · 1024 + sector). A slot is
 written and fsynced before its row is committed; a slot whose row was dropped is reused by the next segment.
@@ -16,7 +16,7 @@ import numpy as np
 
 from services.storage_miner.mining.state import MinerState, SealedSegment
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE
-from zerog.storage.mining import seal_rows
+from zerog.storage.pora import seal_rows
 
 #: Bytes per slot: one full segment.
 SLOT_BYTES = SEGMENT_SIZE

@@ -2,7 +2,7 @@
 the ones whose answers meet the target.
 
 Per batch of nonces, vectorized with numpy, with every keccak in C with the GIL released
-(zerog.storage.mining.keccak_rows): the seeds; the recall positions; which recalled sectors the miner can answer
+(zerog.storage.flow_tree.keccak_rows): the seeds; the recall positions; which recalled sectors the miner can answer
 for (a `Plan` maps the flow into spans: sealed segments held in sealed.bin, empty sectors, and data it does not
 hold); the sealed sectors (gathered from the memory-mapped sealed.bin, or sealed on the fly for empty ones); the
 quality hashes; and a 64-bit prefilter before the exact 256-bit comparison with the target.
@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from zerog.storage.flow_tree import keccak_rows
 from zerog.storage.merkle import CHUNK_SIZE, HASH_SIZE
-from zerog.storage.mining import SEED_PREFIX_BYTES, MineRange, keccak_rows, positions_be, seal_rows
+from zerog.storage.pora import SEED_PREFIX_BYTES, MineRange, positions_be, seal_rows
 
 #: Span kinds of a plan.
 MISSING, HELD, EMPTY = 0, 1, 2

@@ -1,5 +1,6 @@
 """Storage mining (PoRA) off chain: the definitions of contracts/interfaces/IPoraMine.sol in Python, shared by
-the miner daemon (services/storage_miner/mining/) and the tests, plus the flow tree a miner proves against.
+the miner daemon (services/storage_miner/mining/) and the tests. The flow tree a miner proves against is in
+zerog/storage/flow_tree.py.
 
 Definitions (the contract's NatSpec is the reference; tests check both sides agree):
 
@@ -14,21 +15,15 @@ Definitions (the contract's NatSpec is the reference; tests check both sides agr
 * quality = keccak256(seed ‖ sealed sector) as an integer, at most
   target · shardSectors / min(flowLength, maxMiningLength).
 
-The flow tree (IFlow/FlowTree): 2^64 sector leaves, keccak256(sector) each, empty sectors are zero sectors, and a
-submitted node of height h at position p is the subtree there. A storage node keeps the Submit logs (every node's
-root and position) and the segments it stores with their upload proofs; `FlowView.path` builds a sector's 64
-siblings from those: inside the sector's own submission node from the data and the upload proof, above it from
-the other nodes' roots and empty subtrees.
-
-Batch helpers (`keccak_rows`, `seal_rows`) hash many equal-width rows in one C call with the GIL released.
+Batch helper `seal_rows` seals many sectors with keccak_rows (zerog/storage/flow_tree.py): one C call per word with
+the GIL released.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from bisect import bisect_right
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,15 +33,11 @@ from eth_utils import keccak, to_canonical_address
 
 from zerog.accounts import role_account
 from zerog.config import Settings
-from zerog.storage import _merkle
-from zerog.storage.merkle import CHUNK_SIZE, HASH_SIZE, SEGMENT_CHUNKS, keccak256, zero_hash
+from zerog.storage.flow_tree import PROOF_DEPTH, SEGMENT_HEIGHT, keccak_rows, root_of_path
+from zerog.storage.merkle import CHUNK_SIZE, HASH_SIZE, SEGMENT_CHUNKS, keccak256
 
 #: 32-byte words in a sector.
 SECTOR_WORDS = CHUNK_SIZE // HASH_SIZE
-#: Height of the flow tree: siblings in a sector proof.
-PROOF_DEPTH = 64
-#: log2 of the sectors in a segment.
-SEGMENT_HEIGHT = SEGMENT_CHUNKS.bit_length() - 1
 MAX_UINT256 = 2**256 - 1
 MAX_UINT64 = 2**64 - 1
 #: Most shards a flow can be split into (PoraLib.MAX_NUM_SHARD).
@@ -215,15 +206,6 @@ def unseal_sector(sealed: bytes, miner_id: bytes, position: int) -> bytes:
     )
 
 
-def keccak_rows(rows: np.ndarray) -> np.ndarray:
-    """keccak256 of every row of a 2-D uint8 array, as an (n, 32) array (one C call, GIL released)."""
-    rows = np.ascontiguousarray(rows, dtype=np.uint8)
-    count, width = rows.shape
-    if count == 0:
-        return np.empty((0, HASH_SIZE), dtype=np.uint8)
-    return np.frombuffer(_merkle.segment_roots(rows, width, 1), dtype=np.uint8).reshape(count, HASH_SIZE)
-
-
 def positions_be(positions: np.ndarray) -> np.ndarray:
     """uint64 positions as (n, 8) big-endian bytes."""
     return np.ascontiguousarray(positions, dtype=np.uint64).astype(">u8").view(np.uint8).reshape(-1, 8)
@@ -252,143 +234,6 @@ def seal_bytes(data: bytes, miner_id: bytes, first_position: int) -> bytes:
     rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, CHUNK_SIZE)
     positions = np.arange(first_position, first_position + rows.shape[0], dtype=np.uint64)
     return seal_rows(rows, miner_id, positions).tobytes()
-
-
-# ---------------------------------------------------------------- the flow tree
-
-
-@dataclass(frozen=True)
-class FlowNode:
-    """A submitted node: the subtree of height `height` at flow `position`, with its root."""
-
-    position: int
-    height: int
-    root: bytes
-
-    @property
-    def end(self) -> int:
-        return self.position + (1 << self.height)
-
-
-class InnerSubtreeError(LookupError):
-    """The subtree lies strictly inside a submitted node: only that node's data (or upload proof) gives its root."""
-
-
-class FlowIndex:
-    """Every submitted node of the flow, from the Submit logs (positions follow from startPos and the heights)."""
-
-    def __init__(self, nodes: Iterable[FlowNode]) -> None:
-        self.nodes = sorted(nodes, key=lambda n: n.position)
-        for before, after in zip(self.nodes, self.nodes[1:], strict=False):
-            if after.position < before.end:
-                raise ValueError(f"flow nodes overlap at {after.position}")
-
-    @classmethod
-    def from_submissions(cls, submissions: Iterable[tuple[int, Sequence[tuple[bytes, int]]]]) -> FlowIndex:
-        """From (startPos, [(root, height), ...]) of each Submit log: the nodes lie back to back from startPos."""
-        nodes = []
-        for start, submitted in submissions:
-            position = start
-            for root, height in submitted:
-                nodes.append(FlowNode(position, height, bytes(root)))
-                position += 1 << height
-        return cls(nodes)
-
-    def at(self, length: int) -> FlowView:
-        """The flow as it was at `length` sectors (a context's flowLength): the nodes that end by then."""
-        return FlowView(length, [n for n in self.nodes if n.end <= length])
-
-
-@dataclass
-class FlowView:
-    """The flow tree at one length; subtree roots are memoized."""
-
-    length: int
-    nodes: list[FlowNode]
-    _starts: list[int] = field(init=False, repr=False)
-    _ends: list[int] = field(init=False, repr=False)
-    _memo: dict[tuple[int, int], bytes] = field(init=False, repr=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._starts = [n.position for n in self.nodes]
-        self._ends = [n.end for n in self.nodes]
-
-    def node_at(self, position: int) -> FlowNode | None:
-        """The submitted node holding `position`, None for an empty sector."""
-        i = bisect_right(self._starts, position) - 1
-        if i >= 0 and position < self._ends[i]:
-            return self.nodes[i]
-        return None
-
-    def subtree(self, start: int, height: int) -> bytes:
-        """Root of the subtree of `height` at `start` (a multiple of 2^height)."""
-        if start >= self.length:
-            return zero_hash(height)
-        key = (start, height)
-        if (found := self._memo.get(key)) is not None:
-            return found
-        end = start + (1 << height)
-        i = bisect_right(self._ends, start)  # first node ending after start
-        if i == len(self.nodes) or self._starts[i] >= end:
-            root = zero_hash(height)
-        else:
-            node = self.nodes[i]
-            if node.position == start and node.height == height:
-                root = node.root
-            elif node.position <= start and node.end >= end:
-                raise InnerSubtreeError(f"subtree ({start}, height {height}) lies inside the node at {node.position}")
-            else:
-                half = 1 << (height - 1)
-                root = keccak256(self.subtree(start, height - 1) + self.subtree(start + half, height - 1))
-        self._memo[key] = root
-        return root
-
-    def root(self) -> bytes:
-        """The flow root at this length (what the Flow's context holds)."""
-        return self.subtree(0, PROOF_DEPTH)
-
-    def path(self, position: int, inner: Sequence[bytes]) -> list[bytes]:
-        """The 64 siblings of the sector at `position`: `inner` are those inside its submitted node (as many as the
-        node's height; none for an empty sector), the rest come from this index."""
-        node = self.node_at(position)
-        height = node.height if node is not None else 0
-        if len(inner) != height:
-            raise ValueError(
-                f"the sector at {position} lies in a node of height {height}: need {height} inner siblings"
-            )
-        siblings = list(inner)
-        for level in range(height, PROOF_DEPTH):
-            siblings.append(self.subtree(((position >> level) ^ 1) << level, level))
-        return siblings
-
-
-def inner_path(leaves: Sequence[bytes], offset: int) -> list[bytes]:
-    """Siblings of leaf `offset` in the perfect tree over `leaves` (a power-of-two count), bottom up."""
-    if len(leaves) & (len(leaves) - 1) or not leaves:
-        raise ValueError("a perfect tree needs a power-of-two number of leaves")
-    level, siblings = list(leaves), []
-    while len(level) > 1:
-        siblings.append(level[offset ^ 1])
-        level = [keccak256(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
-        offset //= 2
-    return siblings
-
-
-def sector_leaves(data: bytes) -> list[bytes]:
-    """keccak256 of each 256-byte sector of `data` (zero-padded to whole sectors)."""
-    if len(data) % CHUNK_SIZE:
-        data += bytes(CHUNK_SIZE - len(data) % CHUNK_SIZE)
-    rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, CHUNK_SIZE)
-    hashed = keccak_rows(rows).tobytes()
-    return [hashed[i : i + HASH_SIZE] for i in range(0, len(hashed), HASH_SIZE)]
-
-
-def root_of_path(leaf: bytes, position: int, siblings: Sequence[bytes]) -> bytes:
-    """The root `siblings` lead `leaf` at `position` to (PoraLib.flowRoot)."""
-    node = leaf
-    for level, sibling in enumerate(siblings):
-        node = keccak256(node + sibling) if (position >> level) & 1 == 0 else keccak256(sibling + node)
-    return node
 
 
 # ---------------------------------------------------------------- context and answer
@@ -488,52 +333,6 @@ def build_answer(
         seal_sector(sector, miner_id, position),
         tuple(siblings),
     )
-
-
-class MemoryFlow:
-    """Whole files in memory at their flow positions: what a miner that keeps entire files proves with (tests and
-    benches use it; the storage node's miner proves from its segments instead)."""
-
-    def __init__(self) -> None:
-        self._files: list[tuple[int, bytes, list[tuple[bytes, int]]]] = []
-
-    def add(self, start: int, data: bytes, nodes: Sequence[tuple[bytes, int]]) -> None:
-        """A file of `data` placed at flow `start` with its submission `nodes` (root, height)."""
-        sectors = sum(1 << height for _, height in nodes)
-        self._files.append((start, data + bytes(sectors * CHUNK_SIZE - len(data)), list(nodes)))
-        self._files.sort(key=lambda f: f[0])
-
-    def index(self) -> FlowIndex:
-        return FlowIndex.from_submissions((start, nodes) for start, _, nodes in self._files)
-
-    def sector(self, position: int) -> bytes:
-        """The sector at `position` (an empty sector outside every file)."""
-        for start, padded, _ in self._files:
-            if start <= position < start + len(padded) // CHUNK_SIZE:
-                offset = (position - start) * CHUNK_SIZE
-                return padded[offset : offset + CHUNK_SIZE]
-        return bytes(CHUNK_SIZE)
-
-    def inner(self, view: FlowView, position: int) -> list[bytes]:
-        """The siblings of `position` inside its submitted node, from the node's data."""
-        node = view.node_at(position)
-        if node is None:
-            return []
-        for start, padded, _ in self._files:
-            if start <= node.position < start + len(padded) // CHUNK_SIZE:
-                first = (node.position - start) * CHUNK_SIZE
-                leaves = sector_leaves(padded[first : first + (CHUNK_SIZE << node.height)])
-                return inner_path(leaves, position - node.position)
-        raise LookupError(f"no file holds the node at {node.position}")
-
-    def answer(
-        self, view: FlowView, context: MiningContext, miner_id: bytes, nonce: int, mine_range: MineRange
-    ) -> Answer:
-        """The answer for `nonce` (its quality is not checked)."""
-        seed = seed_of(context.digest, miner_id, mine_range.start, mine_range.shard_id, mine_range.num_shard, nonce)
-        position = mine_range.recall(seed)
-        siblings = view.path(position, self.inner(view, position))
-        return build_answer(context, miner_id, nonce, mine_range, self.sector(position), siblings)
 
 
 def _word(value: bytes) -> bytes:
