@@ -5,7 +5,12 @@
 * `sealed`: the sealed copy of the node's segments (sealed.bin), sealed for the miner id.
 * `data`: the node store as the miner sees it, and answers with their flow proofs built from it.
 * `search`: the worker processes' vectorized nonce search.
-* `miner`: the thread that ties it together (contexts, sealing, search, submitting, rewards).
+* `planning`: what to mine: the epoch's context, the sealed copy kept in line with the node store, the search plan
+  (range, target, the sectors held).
+* `search_pool`: the worker processes kept busy with nonce ranges of the plan; answers found go to the submitter.
+* `submission`: the submitter thread: proves, checks and sends answers; settles those of a previous run.
+* `rewards`: the reward logs followed into the state; the beneficiary's balance, withdrawn when configured.
+* `miner`: the thread that ties it together (its loop, its status).
 
 GET /mining (services/storage_miner/api/routes/mining.py) shows the miner's status; this package does not import the
 node's runtime or its API.
