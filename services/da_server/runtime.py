@@ -7,7 +7,8 @@ from pathlib import Path
 from services.da_server.config import DAServerSettings
 from services.da_server.store import KeccakIndex
 from zerog.accounts import load_account
-from zerog.da.client import BlobTooLargeError, DAClient, DAError, DataNotFoundError
+from zerog.da.client import DAClient
+from zerog.da.errors import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.errors import ConfigError
 
 

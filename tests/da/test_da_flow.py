@@ -22,8 +22,8 @@ from zerog.accounts import dev_account
 from zerog.chain import connect
 from zerog.config import load_settings
 from zerog.da.altda import OCTET_STREAM, decode_commitment
-from zerog.da.client import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.da.encoding import PAYLOAD_BYTES_PER_BLOB
+from zerog.da.errors import BlobTooLargeError, DAError, DataNotFoundError
 from zerog.da.settings import DASettings
 from zerog.errors import TransactionError
 

@@ -25,7 +25,8 @@ from tests.storage.node_fixtures import wait_for
 from tests.storage.test_miner import accepted_on_chain, miner_id
 from zerog.accounts import dev_account
 from zerog.compute import Compute
-from zerog.da.client import DAClient, DAError
+from zerog.da.client import DAClient
+from zerog.da.errors import DAError
 from zerog.errors import ZeroGError
 from zerog.storage.client import download, upload
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree

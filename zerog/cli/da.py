@@ -68,7 +68,7 @@ def put(ctx: CliContext, file: Path) -> None:
 @pass_cli
 def get(ctx: CliContext, root: str, out: Path, overwrite: bool) -> None:
     """Fetch ROOT's cells from the signers, verify them, recover the data and write it to OUT."""
-    from zerog.da.client import parse_root
+    from zerog.da.retrieve import parse_root
 
     raw = parse_root(root)
     if out.exists() and not overwrite:
@@ -95,7 +95,7 @@ def get(ctx: CliContext, root: str, out: Path, overwrite: bool) -> None:
 @pass_cli
 def status(ctx: CliContext, root: str) -> None:
     """What the chain and the signers know of ROOT, and whether it can be recovered now."""
-    from zerog.da.client import parse_root
+    from zerog.da.retrieve import parse_root
 
     with _client(ctx, with_account=False) as client:
         info = client.status(parse_root(root))

@@ -1,0 +1,28 @@
+"""What the DA client raises."""
+
+from __future__ import annotations
+
+from zerog.errors import ZeroGError
+
+
+class DAError(ZeroGError):
+    """A put or get could not complete."""
+
+
+class BlobTooLargeError(DAError):
+    """The payload is over the size limit (nothing was paid)."""
+
+
+class DataNotFoundError(DAError):
+    """Nobody paid for the data root, or no signer holds its cells."""
+
+
+class SignerError(DAError):
+    """A signer refused a request; `code` is its stable error code."""
+
+    def __init__(self, url: str, status: int, code: str, message: str) -> None:
+        super().__init__(f"{url}: {message} ({code})")
+        self.url = url
+        self.status = status
+        self.code = code
+        self.detail = message
