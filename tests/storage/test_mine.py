@@ -560,7 +560,8 @@ def test_submit__wrong_proof_reverts(mining: Mining) -> None:
 def test_submit__wrong_data_reverts(mining: Mining) -> None:
     """A miner that lost the sector cannot answer: made-up (zero) data fails the proof."""
     context, view = mining.open_epoch()
-    answer = mining.find(context, view, lambda a: view.node_at(a.recall_position) is not None)
+    # A sector of data: empty sectors and a file's padding are zero sectors, which zero data proves.
+    answer = mining.find(context, view, lambda a: mining.data.sector(a.recall_position) != bytes(256))
     forged = seal_sector(bytes(256), mining.miner_id, answer.recall_position)
 
     with ape.reverts(mining.mine.MineInvalidProof, flowRoot=context.flow_root):
