@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from services.common.serve import main
-from services.storage_miner.core.config import StorageNodeSettings
+from services.storage_miner.config import StorageNodeSettings
 from services.storage_miner.main import create_app
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from services.common.app import create_daemon_app
 from services.common.errors import JsonRpcErrors
 from services.common.guard import BodyLimits
 from services.storage_miner.api.main import api_router
-from services.storage_miner.core.config import StorageNodeSettings
-from services.storage_miner.core.runtime import NodeRuntime
+from services.storage_miner.config import StorageNodeSettings
+from services.storage_miner.runtime import NodeRuntime
 from zerog.config import get_settings
 
 #: Largest request body accepted. The SDK sends one 256 KiB segment (≈350 KB of JSON) per call by

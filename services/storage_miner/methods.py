@@ -22,7 +22,7 @@ from services.common.jsonrpc import (
     parse_hash,
     parse_uint,
 )
-from services.storage_miner.core.config import P2P_PROTOCOL_VERSION
+from services.storage_miner.config import P2P_PROTOCOL_VERSION
 from services.storage_miner.flow import ShardConfig, first_segment
 from services.storage_miner.segments import (
     UploadedSegment,

@@ -14,7 +14,7 @@ from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
 from services.da_signer.config import DASignerSettings
 from services.faucet.config import FaucetDaemonSettings
-from services.storage_miner.core.config import StorageNodeSettings
+from services.storage_miner.config import StorageNodeSettings
 from services.storage_miner.indexer.config import IndexerSettings
 from zerog.compute.settings import ComputeSettings
 from zerog.config import Settings, load_settings, settings_env

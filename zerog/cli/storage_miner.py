@@ -21,7 +21,7 @@ def miner() -> None:
 
 def _node_urls(ctx: CliContext) -> list[str]:
     """The storage nodes of the local network (network.json), else the configured node."""
-    from services.storage_miner.core.config import StorageNodeSettings
+    from services.storage_miner.config import StorageNodeSettings
 
     settings = ctx.load(StorageNodeSettings)
     try:
@@ -112,7 +112,7 @@ def claim(ctx: CliContext, signer: bool) -> None:
     """Withdraw the mining rewards credited to the beneficiary (pull payment from the reward pool)."""
     from web3.logs import DISCARD
 
-    from services.storage_miner.core.config import StorageNodeSettings
+    from services.storage_miner.config import StorageNodeSettings
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3, send_transaction
     from zerog.storage.pora import REWARD_CONTRACT, miner_account

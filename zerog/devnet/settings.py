@@ -9,7 +9,7 @@ from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
 from services.da_signer.config import DEFAULT_DA_SIGNER_PORT, DASignerSettings
 from services.faucet.config import FaucetDaemonSettings
-from services.storage_miner.core.config import StorageNodeSettings
+from services.storage_miner.config import StorageNodeSettings
 from services.storage_miner.indexer.config import IndexerSettings
 from zerog.storage.settings import DEFAULT_STORAGE_PORT
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.storage_miner.core.runtime import NodeRuntime
+from services.storage_miner.runtime import NodeRuntime
 
 
 def get_runtime(request: Request) -> NodeRuntime:

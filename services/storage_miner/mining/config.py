@@ -11,7 +11,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from services.storage_miner.core.config import node_dir
+from services.storage_miner.config import node_dir
 from zerog.chain import Deployment
 from zerog.config import Settings
 from zerog.errors import ConfigError

@@ -7,7 +7,7 @@ import logging
 from services.common.jsonrpc import Dispatcher
 from services.common.runtime import DaemonRuntime, daemon_web3
 from services.storage_miner import mining
-from services.storage_miner.core.config import FLOW_CONTRACT, StorageNodeSettings, db_path, segments_dir, shard_config
+from services.storage_miner.config import FLOW_CONTRACT, StorageNodeSettings, db_path, segments_dir, shard_config
 from services.storage_miner.methods import NodeRpc
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower
