@@ -21,21 +21,20 @@ from ape.api import AccountAPI
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 from zerog.accounts import dev_account, load_account
+from zerog.compute import contracts as compute_contracts
 from zerog.config import load_settings
+from zerog.da import contracts as da_contracts
 from zerog.devnet.genesis import genesis_signers
 from zerog.devnet.settings import NetworkSettings
+from zerog.faucet import contracts as faucet_contracts
+from zerog.storage import contracts as storage_contracts
 
 FAUCET_DRIPPER_DEV_INDEX = 1
 MANIFEST_VERSION = 1
 #: Every contract `deploy_all` puts in the manifest: a manifest missing one (an older deployment) is stale.
 MANIFEST_CONTRACTS = frozenset(
-    {
-        "Faucet",
-        "ChunkLinearReward", "FixedPriceMarket", "Flow", "PoraMine",
-        "Ledger", "InferenceServing",
-        "DASigners", "DAEntrance",
-    }
-)  # fmt: skip
+    {*faucet_contracts.CONTRACTS, *storage_contracts.CONTRACTS, *compute_contracts.CONTRACTS, *da_contracts.CONTRACTS}
+)
 
 
 def _ape_account(settings: NetworkSettings) -> AccountAPI:
@@ -123,9 +122,9 @@ def deploy_storage(
             f"{market_at}, flow {flow.address} vs {flow_at}): redeploy"
         )
     return {
-        "ChunkLinearReward": (reward, reward_args),
-        "FixedPriceMarket": (market, market_args),
-        "Flow": (flow, flow_args),
+        storage_contracts.REWARD: (reward, reward_args),
+        storage_contracts.MARKET: (market, market_args),
+        storage_contracts.FLOW: (flow, flow_args),
     }
 
 
@@ -142,7 +141,7 @@ def deploy_compute(deployer: AccountAPI, *, refund_lock: int, min_stake: int) ->
         raise click.ClickException(
             f"InferenceServing was not deployed at the predicted address ({serving.address} vs {serving_at}): redeploy"
         )
-    return {"Ledger": (ledger, ledger_args), "InferenceServing": (serving, serving_args)}
+    return {compute_contracts.LEDGER: (ledger, ledger_args), compute_contracts.SERVING: (serving, serving_args)}
 
 
 def deploy_mine(
@@ -165,7 +164,7 @@ def deploy_mine(
     }
     mine = project.PoraMine.deploy(*mine_args.values(), sender=deployer)
     reward.grantRole(reward.MINE_ROLE(), mine.address, sender=deployer)
-    return {"PoraMine": (mine, mine_args)}
+    return {storage_contracts.MINE: (mine, mine_args)}
 
 
 def deploy_da(
@@ -201,7 +200,10 @@ def deploy_da(
         "admin": deployer.address,
     }
     entrance = project.DAEntrance.deploy(*entrance_args.values(), sender=deployer)
-    return {"DASigners": (signers, signers_args), "DAEntrance": (entrance, entrance_args)}
+    return {
+        da_contracts.SIGNERS_CONTRACT: (signers, signers_args),
+        da_contracts.ENTRANCE_CONTRACT: (entrance, entrance_args),
+    }
 
 
 def _record(name: str, instance: Any, args: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +231,7 @@ def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any
         "dripper": _faucet_dripper(settings),
     }
     faucet = project.Faucet.deploy(*faucet_args.values(), sender=deployer, value=settings.faucet_fund_wei)
-    contracts = {"Faucet": _record("Faucet", faucet, faucet_args)}
+    contracts = {faucet_contracts.FAUCET: _record(faucet_contracts.FAUCET, faucet, faucet_args)}
     storage = deploy_storage(
         deployer,
         price_per_sector=settings.storage_price_per_sector,
@@ -240,8 +242,8 @@ def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in storage.items()})
     mine = deploy_mine(
         deployer,
-        storage["Flow"][0],
-        storage["ChunkLinearReward"][0],
+        storage[storage_contracts.FLOW][0],
+        storage[storage_contracts.REWARD][0],
         difficulty=settings.storage_mining_difficulty,
         target_answers=settings.storage_mining_target_answers,
         max_mining_length=settings.storage_mining_max_length,

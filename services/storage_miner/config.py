@@ -10,8 +10,6 @@ from services.common.settings import DaemonSettings
 from services.storage_miner.flow import ShardConfig
 from zerog.storage.settings import DEFAULT_STORAGE_PORT, StorageSettings
 
-#: The manifest entry whose `Submit` logs the node follows.
-FLOW_CONTRACT = "Flow"
 #: p2p protocol version the official node (v4) reports in `networkIdentity`.
 P2P_PROTOCOL_VERSION = {"major": 0, "minor": 4, "build": 0}
 

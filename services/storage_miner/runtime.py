@@ -7,11 +7,12 @@ import logging
 from services.common.jsonrpc import Dispatcher
 from services.common.runtime import DaemonRuntime, daemon_web3
 from services.storage_miner import mining
-from services.storage_miner.config import FLOW_CONTRACT, StorageNodeSettings, db_path, segments_dir, shard_config
+from services.storage_miner.config import StorageNodeSettings, db_path, segments_dir, shard_config
 from services.storage_miner.methods import NodeRpc
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower
 from zerog.errors import ConfigError
+from zerog.storage.contracts import FLOW
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,13 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
             raise ConfigError(f"bad shard config (ZG_STORAGE_SHARD_ID / ZG_STORAGE_NUM_SHARD): {problem}")
         super().__init__(settings)
         try:
-            record = self.deployment.record(FLOW_CONTRACT)
+            record = self.deployment.record(FLOW)
         except Exception as exc:
             raise ConfigError(
-                f"the deployment {self.deployment.path} has no {FLOW_CONTRACT} contract: "
+                f"the deployment {self.deployment.path} has no {FLOW} contract: "
                 "deploy the storage contracts (`zg deploy`) before starting a storage node"
             ) from exc
-        self.flow_address = self.deployment.address(FLOW_CONTRACT)
+        self.flow_address = self.deployment.address(FLOW)
         self.flow_abi = record["abi"]
         self.start_block = int(record.get("deployBlock", 0))
         # A redeploy on a fresh chain can reuse the address; the deploy block hash tells them apart.

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from eth_account import Account
 
+from services.storage_miner.mining.config import MINER_DEV_INDEX
 from tests.faults.network import BLOCKS_PER_EPOCH, DRIP_WEI, MODEL, PROVIDER, FaultNetwork, record
 from tests.storage.node_fixtures import wait_for
 from tests.storage.test_miner import accepted_on_chain, miner_id
@@ -30,7 +31,6 @@ from zerog.da.errors import DAError
 from zerog.errors import ZeroGError
 from zerog.storage.client import download, upload
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
-from zerog.storage.pora import MINER_DEV_INDEX
 
 #: The faucet's dev account (DEV_DRIPPER_INDEX).
 DRIPPER_DEV_INDEX = 1

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from web3.exceptions import ContractCustomError
 
 from chain_node import ChainNode
-from services.storage_miner.mining.config import miner_beneficiary
+from services.storage_miner.mining.config import MINER_DEV_INDEX, miner_account, miner_beneficiary, miner_salt
 from tests.conftest import REPO_ROOT, make_settings, tool_env
 from tests.storage.node_fixtures import Chain, Daemon, File, node_dir, start_node, wait_for, wait_synced
 from zerog.accounts import dev_account
@@ -30,7 +30,7 @@ from zerog.devnet.deploy import run_deploy
 from zerog.devnet.settings import NetworkSettings
 from zerog.errors import ConfigError
 from zerog.storage.merkle import SEGMENT_CHUNKS, SEGMENT_SIZE
-from zerog.storage.pora import MINER_DEV_INDEX, miner_account, miner_id_of, miner_salt
+from zerog.storage.pora import miner_id_of
 
 BLOCKS_PER_EPOCH = 10
 TARGET_ANSWERS = 2

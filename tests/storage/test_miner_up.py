@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 
+from services.storage_miner.mining.config import MINER_DEV_INDEX, miner_salt
 from tests.storage.node_fixtures import wait_for
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import SEGMENT_SIZE
-from zerog.storage.pora import MINER_DEV_INDEX, miner_id_of, miner_salt
+from zerog.storage.pora import miner_id_of
 
 ZG = str(Path(sys.executable).parent / "zg")
 EPOCH_BOUND = 6

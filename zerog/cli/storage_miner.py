@@ -113,15 +113,16 @@ def claim(ctx: CliContext, signer: bool) -> None:
     from web3.logs import DISCARD
 
     from services.storage_miner.config import StorageNodeSettings
+    from services.storage_miner.mining.config import miner_account
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3, send_transaction
-    from zerog.storage.pora import REWARD_CONTRACT, miner_account
+    from zerog.storage.contracts import REWARD
 
     settings = ctx.load(StorageNodeSettings)
     w3 = get_web3(settings)
     deployment = Deployment.for_settings(settings, w3.eth.chain_id)
     account = load_account(settings) if signer else miner_account(settings)
-    reward = deployment.contract(w3, REWARD_CONTRACT)
+    reward = deployment.contract(w3, REWARD)
     credited = reward.functions.balanceOf(account.address).call()
     if credited == 0:
         raise click.ClickException(f"nothing to withdraw: {account.address} has no credited mining rewards")

@@ -22,6 +22,8 @@ from zerog.errors import ConfigError, DeploymentNotFoundError, ZeroGError
 
 SIGNERS_CONTRACT = "DASigners"
 ENTRANCE_CONTRACT = "DAEntrance"
+#: Every DA contract, in deploy order.
+CONTRACTS = (SIGNERS_CONTRACT, ENTRANCE_CONTRACT)
 COLUMNS_PER_BLOB = 128
 QUORUM_ID = 0
 

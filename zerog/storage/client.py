@@ -22,6 +22,7 @@ from web3.logs import DISCARD
 
 from zerog.chain import Deployment, send_transaction
 from zerog.errors import ZeroGError
+from zerog.storage.contracts import flow_contract, market_of
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE, FileLayout, FileTree, Proof, segment_root
 from zerog.storage.rpc import IndexerClient, RpcError, StorageNodeClient
 
@@ -116,8 +117,8 @@ def submit(
     w3: Web3, account: LocalAccount, deployment: Deployment, tree: FileTree, tags: bytes = b""
 ) -> tuple[str, int]:
     """Pay for and register `tree` in the Flow; returns (tx hash, tx seq)."""
-    flow = deployment.contract(w3, "Flow")
-    market = w3.eth.contract(address=flow.functions.market().call(), abi=deployment.record("FixedPriceMarket")["abi"])
+    flow = flow_contract(w3, deployment)
+    market = market_of(w3, deployment, flow)
     nodes = tree.submission_nodes()
     fee = sum(1 << height for _, height in nodes) * market.functions.pricePerSector().call()
     submission = ((tree.size, tags, [(root, height) for root, height in nodes]), account.address)

@@ -28,11 +28,8 @@ from typing import Any
 
 import numpy as np
 from eth_abi import encode
-from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_canonical_address
+from eth_utils import to_canonical_address
 
-from zerog.accounts import role_account
-from zerog.config import Settings
 from zerog.storage.flow_tree import PROOF_DEPTH, SEGMENT_HEIGHT, keccak_rows, root_of_path
 from zerog.storage.merkle import CHUNK_SIZE, HASH_SIZE, SEGMENT_CHUNKS, keccak256
 
@@ -44,11 +41,6 @@ MAX_UINT64 = 2**64 - 1
 MAX_NUM_SHARD = 1 << 32
 #: Bytes of the seed input before the nonce: abi.encode(contextDigest, minerId, start, shardId, numShard).
 SEED_PREFIX_BYTES = 5 * HASH_SIZE
-#: Manifest names of the mining contract and the reward pool it pays from.
-MINE_CONTRACT = "PoraMine"
-REWARD_CONTRACT = "ChunkLinearReward"
-#: The dev account a storage node mines with on the local network (0 deploys, 1 drips, 2 serves compute).
-MINER_DEV_INDEX = 8
 
 
 class MiningRangeError(ValueError):
@@ -65,16 +57,6 @@ class MiningRangeError(ValueError):
 def miner_id_of(owner: str, salt: bytes) -> bytes:
     """keccak256(abi.encode(owner, salt)): the id `owner` registers with `salt`."""
     return keccak256(encode(["address", "bytes32"], [to_canonical_address(owner), _word(salt)]))
-
-
-def miner_account(settings: Settings) -> LocalAccount:
-    """The miner's key: ZG_STORAGE_MINING_PRIVATE_KEY, or dev account 8 on the local network."""
-    return role_account(settings, "storage_mining_private_key", MINER_DEV_INDEX, "mining")
-
-
-def miner_salt(settings: Settings) -> bytes:
-    """keccak256 of the salt text (ZG_STORAGE_MINING_SALT, default the node's storage_name)."""
-    return keccak(text=settings.storage_mining_salt or settings.storage_name)
 
 
 def target_of(difficulty: int) -> int:

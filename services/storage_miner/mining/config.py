@@ -9,23 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
 
-from services.storage_miner.config import node_dir
+from services.storage_miner.config import StorageNodeSettings, node_dir
+from zerog.accounts import role_account
 from zerog.chain import Deployment
-from zerog.config import Settings
 from zerog.errors import ConfigError
-from zerog.storage.pora import MINE_CONTRACT, REWARD_CONTRACT, miner_account, miner_id_of, miner_salt
+from zerog.storage.contracts import FLOW, MINE, REWARD
+from zerog.storage.pora import miner_id_of
 
-FLOW_CONTRACT = "Flow"
+#: The dev account a storage node mines with on the local network (0 deploys, 1 drips, 2 serves compute).
+MINER_DEV_INDEX = 8
 
 
-def mining_dir(settings: Settings) -> Path:
+def miner_account(settings: StorageNodeSettings) -> LocalAccount:
+    """The miner's key: ZG_STORAGE_MINING_PRIVATE_KEY, or dev account 8 on the local network."""
+    return role_account(settings, "storage_mining_private_key", MINER_DEV_INDEX, "mining")
+
+
+def miner_salt(settings: StorageNodeSettings) -> bytes:
+    """keccak256 of the salt text (ZG_STORAGE_MINING_SALT, default the node's storage_name)."""
+    return keccak(text=settings.storage_mining_salt or settings.storage_name)
+
+
+def mining_dir(settings: StorageNodeSettings) -> Path:
     """`<data_dir>/<storage_name>/mining/`: the miner's database and sealed data."""
     return node_dir(settings) / "mining"
 
 
-def miner_beneficiary(settings: Settings, owner: str) -> str:
+def miner_beneficiary(settings: StorageNodeSettings, owner: str) -> str:
     value = settings.storage_mining_beneficiary
     if value is None or value == "":
         return owner
@@ -58,14 +70,14 @@ class MinerConfig:
     identity: str
 
     @classmethod
-    def resolve(cls, settings: Settings, deployment: Deployment) -> MinerConfig:
+    def resolve(cls, settings: StorageNodeSettings, deployment: Deployment) -> MinerConfig:
         try:
-            mine = deployment.record(MINE_CONTRACT)
-            reward = deployment.record(REWARD_CONTRACT)
-            flow = deployment.record(FLOW_CONTRACT)
+            mine = deployment.record(MINE)
+            reward = deployment.record(REWARD)
+            flow = deployment.record(FLOW)
         except Exception as exc:
             raise ConfigError(
-                f"mining is on (ZG_STORAGE_MINING) but {deployment.path} has no {MINE_CONTRACT}/{REWARD_CONTRACT}: "
+                f"mining is on (ZG_STORAGE_MINING) but {deployment.path} has no {MINE}/{REWARD}: "
                 "deploy the storage contracts with `zg deploy` first"
             ) from exc
         account = miner_account(settings)
