@@ -12,9 +12,9 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from zerog.chain import connect
-from zerog.config import Settings
 from zerog.da.contracts import DAContracts
 from zerog.da.errors import SignerError
+from zerog.da.settings import DASettings
 from zerog.da.wire import CONTENT_TYPE, ColumnBundle
 
 Progress = Callable[[str], None]
@@ -65,7 +65,7 @@ class SignerClient:
 class DAConnection:
     """The contracts and signers of `settings`' network; `account` pays (only putting data needs one)."""
 
-    def __init__(self, settings: Settings, account: LocalAccount | None = None, w3: Web3 | None = None) -> None:
+    def __init__(self, settings: DASettings, account: LocalAccount | None = None, w3: Web3 | None = None) -> None:
         self.settings = settings
         self.account = account
         self.w3 = w3 or connect(settings.rpc_url)
