@@ -16,30 +16,21 @@ The log carries the submission's nodes, not the file root. The root follows from
   node are both present they are two equal-sized aligned siblings, and the fold pairs them as the
   tree does.
 
-So `root_from_submission_nodes` is the fold. The official storage node computes it the same way, and
-tests/storage/test_node_flow.py checks it against `FileTree` on every size class up to 5 MiB.
+So `root_from_submission_nodes` (zerog.storage.merkle; the KV node uses it too) is the fold. The official
+storage node computes it the same way, and tests/storage/test_node_flow.py checks it against `FileTree` on
+every size class up to 5 MiB.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zerog.storage.merkle import SEGMENT_CHUNKS, FileLayout, keccak256, num_chunks, padded_chunks
+from zerog.storage.merkle import SEGMENT_CHUNKS, FileLayout, num_chunks, padded_chunks, root_from_submission_nodes
 
 #: The flow holds 2^64 sectors: no node is higher.
 MAX_NODE_HEIGHT = 64
-
-
-def root_from_submission_nodes(nodes: Sequence[tuple[bytes, int]]) -> bytes:
-    """File root (dataMerkleRoot) of a submission from its (root, height) nodes in flow order."""
-    if not nodes:
-        raise ValueError("a submission has at least one node")
-    root = bytes(nodes[-1][0])
-    for node_root, _height in reversed(nodes[:-1]):
-        root = keccak256(bytes(node_root) + root)
-    return root
 
 
 @dataclass(frozen=True)

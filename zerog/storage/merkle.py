@@ -68,6 +68,17 @@ def tree_root(nodes: Sequence[bytes]) -> bytes:
     return _merkle.tree_root(b"".join(nodes))
 
 
+def root_from_submission_nodes(nodes: Sequence[tuple[bytes, int]]) -> bytes:
+    """File root (dataMerkleRoot) of a submission from its (root, height) nodes in flow order: the right-to-left
+    fold over the perfect subtrees (services/storage_miner/flow.py says why)."""
+    if not nodes:
+        raise ValueError("a submission has at least one node")
+    root = bytes(nodes[-1][0])
+    for node_root, _height in reversed(nodes[:-1]):
+        root = keccak256(bytes(node_root) + root)
+    return root
+
+
 def chunk_root(data: bytes | memoryview, chunks: int | None = None) -> bytes:
     """Root over the chunks of `data` (zero-padded to whole chunks, then with zero chunks up to `chunks`)."""
     have = num_chunks(len(data))

@@ -30,3 +30,10 @@ class StorageSettings(Settings):
     storage_mining_difficulty: int = Field(default=2**16, ge=1)
     storage_mining_target_answers: int = Field(default=4, ge=1, le=2**32 - 1)
     storage_mining_max_length: int = Field(default=2**35, ge=1024)
+
+
+class KVSettings(Settings):
+    network_keys: ClassVar[dict[str, str]] = {"kv": "kv_url"}
+
+    # The KV node the `zg storage kv` reads ask (0G's KV node listens on 6789).
+    kv_url: str = "http://127.0.0.1:6789"

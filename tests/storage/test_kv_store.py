@@ -1,0 +1,146 @@
+"""KV replay on the store directly (no chain): versions, access control, special keys, bad blobs, reorgs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.common.jsonrpc import INVALID_PARAMS
+from services.storage_kv.methods import KvRpc
+from services.storage_kv.store import KvStore, KvTx
+from zerog.storage.kv import LATEST, Control, Op, StreamData
+
+S = bytes([1]) * 32
+OTHER = bytes([2]) * 32
+ALICE, BOB, CAROL = bytes([0xA]) * 20, bytes([0xB]) * 20, bytes([0xC]) * 20
+
+
+class Chain:
+    """Feeds transactions to a store as the follower and the replayer would."""
+
+    def __init__(self, store: KvStore) -> None:
+        self.store, self.seq = store, 0
+
+    def send(self, sender: bytes, data: StreamData | bytes, streams: tuple[bytes, ...] = (S,)) -> str | None:
+        blob = data if isinstance(data, bytes) else data.encode()
+        tx = KvTx(self.seq, self.seq + 1, self.seq.to_bytes(32, "big"), len(blob), sender, streams)
+        self.seq += 1
+        with self.store.transaction() as conn:
+            self.store.add_tx(conn, tx)
+        assert self.store.next_pending() == tx
+        return self.store.apply(tx, blob or None, None)
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Chain:
+    return Chain(KvStore.open(tmp_path / "kv.db"))
+
+
+def put(key: bytes, value: bytes, version: int = LATEST, stream: bytes = S) -> StreamData:
+    return StreamData(version, writes=[(stream, key, value)])
+
+
+def test_writes__versions_and_reads_as_of(chain: Chain) -> None:
+    assert chain.send(ALICE, put(b"k", b"one")) == "Commit"
+    assert chain.send(ALICE, put(b"k", b"two")) == "Commit"
+    store = chain.store
+    assert store.value(S, b"k", None) == (1, b"two")
+    assert store.value(S, b"k", 0) == (0, b"one")
+    assert chain.send(ALICE, put(b"k", b"")) == "Commit"  # an empty value deletes
+    assert chain.send(ALICE, put(b"a", b"A")) == "Commit"
+    assert chain.send(ALICE, put(b"z", b"Z")) == "Commit"
+    assert store.neighbour(S, None, True, True, None) == (b"a", 3, b"A")
+    assert store.neighbour(S, b"a", True, False, None) == (b"z", 4, b"Z")  # past the deleted "k"
+    assert store.neighbour(S, None, False, True, None) == (b"z", 4, b"Z")
+    assert store.neighbour(S, b"z", False, False, None) == (b"a", 3, b"A")
+
+
+def test_version_confliction__read_or_write_of_a_newer_key(chain: Chain) -> None:
+    chain.send(ALICE, put(b"k", b"v0"))  # seq 0
+    chain.send(ALICE, put(b"k", b"v1"))  # seq 1
+    assert chain.send(ALICE, put(b"k", b"stale", version=0)) == "VersionConfliction"
+    read_stale = StreamData(0, reads=[(S, b"k")], writes=[(S, b"other", b"x")])
+    assert chain.send(ALICE, read_stale) == "VersionConfliction"
+    assert chain.send(ALICE, put(b"k", b"fresh", version=1)) == "Commit"
+    assert chain.store.value(S, b"k", None) == (4, b"fresh")
+    assert chain.store.tx_result(2) == "VersionConfliction"
+
+
+def test_access_control__admin_writers_special_keys(chain: Chain) -> None:
+    store = chain.store
+    assert chain.send(ALICE, put(b"k", b"a")) == "Commit"  # first tx of a new stream: ALICE is its admin
+    assert store.check("is_admin", ALICE, S, None)
+    assert chain.send(BOB, put(b"k", b"b")).startswith("WritePermissionDenied")
+    grant = StreamData(controls=[Control(Op.GRANT_WRITER_ROLE, S, account=BOB)])
+    assert chain.send(CAROL, grant).startswith("AccessControlPermissionDenied")
+    assert chain.send(ALICE, grant) == "Commit"
+    assert store.check("is_writer_of_stream", BOB, S, None)
+    assert chain.send(BOB, put(b"k", b"b")) == "Commit"
+    # A special key takes only its own writers, even from writers of the stream.
+    special = StreamData(
+        controls=[
+            Control(Op.SET_KEY_TO_SPECIAL, S, key=b"vip"),
+            Control(Op.GRANT_SPECIAL_WRITER_ROLE, S, key=b"vip", account=CAROL),
+        ]
+    )
+    assert chain.send(ALICE, special) == "Commit"
+    assert store.check("is_special_key", S, b"vip", None)
+    assert chain.send(BOB, put(b"vip", b"b")).startswith("WritePermissionDenied")
+    assert chain.send(CAROL, put(b"vip", b"c")) == "Commit"
+    assert not store.check("has_write_permission", CAROL, S, b"k", None)
+    # Revoke and renounce.
+    assert chain.send(ALICE, StreamData(controls=[Control(Op.REVOKE_WRITER_ROLE, S, account=BOB)])) == "Commit"
+    assert chain.send(BOB, put(b"k", b"again")).startswith("WritePermissionDenied")
+    assert chain.send(CAROL, StreamData(controls=[Control(Op.RENOUNCE_SPECIAL_WRITER_ROLE, S, key=b"vip")])) == "Commit"
+    assert not store.check("is_writer_of_key", CAROL, S, b"vip", None)
+    assert chain.send(ALICE, StreamData(controls=[Control(Op.RENOUNCE_ADMIN_ROLE, S)])) == "Commit"
+    assert not store.check("is_admin", ALICE, S, None)
+    assert chain.send(ALICE, put(b"k", b"x")).startswith("WritePermissionDenied")
+    assert store.check("is_admin", ALICE, S, 0)  # as of an old version
+
+
+def test_bad_blobs__recorded_and_later_txs_go_on(chain: Chain) -> None:
+    oversized_key = (0).to_bytes(8, "big") + (0).to_bytes(4, "big") + (1).to_bytes(4, "big") + S + b"\xff\xff\xff"
+    assert chain.send(ALICE, oversized_key).startswith("DataParseError")
+    assert chain.send(ALICE, b"\x01\x02").startswith("DataParseError")
+    assert chain.send(ALICE, put(b"k", b"v", stream=OTHER)) == "TagsMismatch"  # writes a stream it did not tag
+    assert chain.send(ALICE, b"") == "DownloadFailed"  # its data never came
+    assert chain.send(ALICE, put(b"k", b"v")) == "Commit"
+    assert chain.store.progress() == {"lastReplayedTxSeq": 4, "headTxSeq": None, "lag": 0}
+
+
+def test_reorg__forgets_txs_and_their_writes(chain: Chain) -> None:
+    chain.send(ALICE, put(b"k", b"kept"))
+    chain.send(ALICE, put(b"k", b"dropped"))
+    with chain.store.transaction() as conn:
+        chain.store.rollback(conn, 2)  # the block of seq 1
+    assert chain.store.value(S, b"k", None) == (0, b"kept")
+    assert chain.store.tx_result(1) is None
+
+
+def test_rpc_shapes(chain: Chain) -> None:
+    chain.send(ALICE, put(b"key", b"value"))
+    d = KvRpc(chain.store, None).dispatcher()
+
+    def call(method: str, *params: object) -> dict:
+        return d.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+
+    stream, key = "0x" + S.hex(), "a2V5"
+    assert call("kv_getValue", stream, key, 0, 100)["result"] == {"version": 0, "data": "dmFsdWU=", "size": 5}
+    assert call("kv_getValue", stream, key, 2, 2)["result"]["data"] == "bHU="
+    assert call("kv_getValue", stream, "bm9uZQ==", 0, 100)["result"] == {"version": 0, "data": "", "size": 0}
+    assert call("kv_getFirst", stream, 0, 100)["result"]["key"] == key
+    assert call("kv_getNext", stream, key, 0, 100, False)["result"] is None
+    assert call("kv_getTransactionResult", "0")["result"] == "Commit"  # the TS client sends a string
+    assert call("kv_getHoldingStreamIds")["result"] == [stream]
+    assert call("kv_IsAdmin", "0x" + ALICE.hex(), stream)["result"] is True
+    for bad in (
+        ("kv_getValue", stream, "", 0, 100),  # empty key
+        ("kv_getValue", stream, key, 0, 10**9),  # too long a query
+        ("kv_getValue", "0x12", key, 0, 1),
+        ("kv_getValue", stream, key, 9, 1),  # past the value
+        ("kv_isAdmin", "alice", stream),
+        ("kv_getNext", stream, key, 0, 1, "yes"),
+    ):
+        assert call(*bad)["error"]["code"] == INVALID_PARAMS, bad
