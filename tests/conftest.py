@@ -30,7 +30,7 @@ def tool_env(settings: NetworkSettings, **extra: str) -> dict[str, str]:
 def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
     port, faucet_port, indexer_port = free_port(), free_port(), free_port()
     storage_ports = [free_port(), free_port()]
-    compute_port, da_signer_base = free_port(), free_port_block(4)
+    compute_port, da_signer_base, kv_port = free_port(), free_port_block(4), free_port()
     values: dict[str, object] = {
         "data_dir": tmp / "data",
         "deployments_dir": tmp / "deployments",
@@ -44,6 +44,10 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
         "indexer_url": f"http://127.0.0.1:{indexer_port}",
         "indexer_nodes": ",".join(f"http://127.0.0.1:{p}" for p in storage_ports),
         "compute_port": compute_port,
+        "kv_port": kv_port,
+        "kv_url": f"http://127.0.0.1:{kv_port}",
+        # A KV transaction whose data never comes is skipped after this long (tests/storage/test_interop.py).
+        "kv_fetch_timeout": 6,
         "da_signer_base_port": da_signer_base,
         "da_signer_port": da_signer_base,
         # A block per transaction: tests drive the chain themselves (the `zg up` tests keep the default rhythm).
@@ -84,7 +88,8 @@ def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSett
     cmd = [str(Path(sys.executable).parent / "zg"), "up", "--data-dir", str(settings.data_dir)]
     cmd += ["--port", str(settings.chain_port), "--faucet-port", str(settings.faucet_port)]
     cmd += ["--storage-ports", settings.storage_ports, "--indexer-port", str(settings.indexer_port)]
-    cmd += ["--compute-port", str(settings.compute_port), "--da-signer-base-port", str(settings.da_signer_base_port)]
+    cmd += ["--kv-port", str(settings.kv_port), "--compute-port", str(settings.compute_port)]
+    cmd += ["--da-signer-base-port", str(settings.da_signer_base_port)]
     log = settings.data_dir.parent / "zg-up.log"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:

@@ -2,7 +2,10 @@
 //   node official_sdk.mjs root FILE...                         -> {"roots": ["0x..", ...]}
 //   node official_sdk.mjs upload FILE RPC_URL KEY INDEXER_URL    -> {"root", "txHash", "txSeq"}
 //   node official_sdk.mjs download ROOT OUT INDEXER_URL        -> {"ok": true}
-import { Indexer, ZgFile } from "@0gfoundation/0g-ts-sdk";
+//   node official_sdk.mjs kv-encode VERSION STREAM KEY=VALUE...  -> {"blob", "tags"} (hex; keys, values hex)
+//   node official_sdk.mjs kv-put RPC_URL KEY INDEXER_URL STREAM KEY=VALUE...  -> {"txSeq", "root"} (Batcher)
+//   node official_sdk.mjs kv-get KV_URL STREAM KEY             -> KvClient.getValue: {"data" (base64), "version", "size"}
+import { Batcher, Indexer, KvClient, StreamDataBuilder, ZgFile, getFlowContract } from "@0gfoundation/0g-ts-sdk";
 import { ethers } from "ethers";
 
 // The SDK logs progress to stdout; keep stdout for our one JSON line.
@@ -40,8 +43,43 @@ async function download(rootHash, out, indexerUrl) {
   return { ok: true };
 }
 
+function pairs(items) {
+  return items.map((item) => item.split("=").map((hex) => Uint8Array.from(Buffer.from(hex, "hex"))));
+}
+
+function kvEncode(version, stream, ...items) {
+  const builder = new StreamDataBuilder(Number(version));
+  for (const [key, value] of pairs(items)) builder.set(stream, key, value);
+  const hex = (bytes) => "0x" + Buffer.from(bytes).toString("hex");
+  return { blob: hex(builder.build().encode()), tags: hex(builder.buildTags()) };
+}
+
+async function kvPut(rpc, key, indexerUrl, stream, ...items) {
+  const signer = new ethers.Wallet(key, new ethers.JsonRpcProvider(rpc));
+  const [nodes, err] = await new Indexer(indexerUrl).selectNodes(1);
+  if (err) throw err;
+  const status = await nodes[0].getStatus();
+  const flow = getFlowContract(status.networkIdentity.flowAddress, signer);
+  const batcher = new Batcher(Number.MAX_SAFE_INTEGER, nodes, flow, rpc);
+  for (const [k, v] of pairs(items)) batcher.streamDataBuilder.set(stream, k, v);
+  const [result, error] = await batcher.exec();
+  if (error) throw error;
+  return { txSeq: result.txSeq, root: result.rootHash };
+}
+
+async function kvGet(url, stream, key) {
+  return await new KvClient(url).getValue(stream, Uint8Array.from(Buffer.from(key, "hex")));
+}
+
 const [command, ...args] = process.argv.slice(2);
-const commands = { root: () => root(args), upload: () => upload(...args), download: () => download(...args) };
+const commands = {
+  root: () => root(args),
+  upload: () => upload(...args),
+  download: () => download(...args),
+  "kv-encode": () => kvEncode(...args),
+  "kv-put": () => kvPut(...args),
+  "kv-get": () => kvGet(...args),
+};
 if (!commands[command]) {
   console.error(`unknown command ${command}`);
   process.exit(2);

@@ -143,3 +143,7 @@ def _check_root(value: str) -> str:
 from zerog.cli.storage_miner import miner  # noqa: E402 - the mining subgroup lives in its own module
 
 storage.add_command(miner)
+
+from zerog.cli.storage_kv import kv  # noqa: E402 - the KV subgroup lives in its own module
+
+storage.add_command(kv)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 @click.option("--faucet-port", type=int, help="Faucet port (default 8600).")
 @click.option("--storage-ports", help="Comma-separated ports of the storage nodes, one shard each (default 5678,5679).")
 @click.option("--indexer-port", type=int, help="Storage indexer port (default 12345).")
+@click.option("--kv-port", type=int, help="KV node port (default 6789).")
 @click.option("--compute-port", type=int, help="Compute provider port (default 8700).")
 @click.option("--da-signer-base-port", type=int, help="First DA signer's port; signer i uses base + i (default 8800).")
 @click.option("--block-time", type=float, help="Seconds between idle blocks (default 1; 0: one per transaction).")
@@ -32,6 +33,7 @@ def up(
     faucet_port: int | None,
     storage_ports: str | None,
     indexer_port: int | None,
+    kv_port: int | None,
     compute_port: int | None,
     da_signer_base_port: int | None,
     block_time: float | None,
@@ -49,6 +51,7 @@ def up(
         "faucet_port": faucet_port,
         "storage_ports": storage_ports,
         "indexer_port": indexer_port,
+        "kv_port": kv_port,
         "compute_port": compute_port,
         "da_signer_base_port": da_signer_base_port,
         "block_time": block_time,
@@ -61,6 +64,7 @@ def up(
             "rpc_url": f"http://{s.chain_host}:{s.chain_port}",
             "faucet_url": f"http://{s.faucet_host}:{s.faucet_port}",
             "indexer_url": f"http://{s.indexer_host}:{s.indexer_port}",
+            "kv_url": f"http://{s.kv_host}:{s.kv_port}",
         }
     )
     network = Network(settings, ChainNode(settings))

@@ -89,6 +89,8 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         settings.indexer_port,
         {"ZG_INDEXER_NODES": ",".join(d.url for d in storage)},
     )
+    # The KV node replays the KV streams of the Flow; it fetches their data through the indexer.
+    kv = Daemon("kv", "services.storage_kv", settings.kv_host, settings.kv_port)
     faucet = Daemon(
         "faucet", "services.faucet", settings.faucet_host, settings.faucet_port, secrets=("faucet_private_key",)
     )
@@ -118,7 +120,7 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         )
         for i in range(settings.da_signers)
     ]
-    return [faucet, *storage, indexer, compute, *da_signers]
+    return [faucet, *storage, indexer, kv, compute, *da_signers]
 
 
 def check_installed() -> None:

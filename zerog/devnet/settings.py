@@ -9,6 +9,7 @@ from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
 from services.da_signer.config import DEFAULT_DA_SIGNER_PORT, DASignerSettings
 from services.faucet.config import FaucetDaemonSettings
+from services.storage_kv.config import KVNodeSettings
 from services.storage_miner.config import StorageNodeSettings
 from services.storage_miner.indexer.config import IndexerSettings
 from zerog.storage.settings import DEFAULT_STORAGE_PORT
@@ -19,6 +20,7 @@ class NetworkSettings(
     FaucetDaemonSettings,
     StorageNodeSettings,
     IndexerSettings,
+    KVNodeSettings,
     ProviderSettings,
     DASignerSettings,
     DAServerSettings,
