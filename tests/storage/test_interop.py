@@ -1,7 +1,8 @@
-"""Our storage network and the official 0G TS SDK, unmodified, in both directions (through `zg up`)."""
+"""Our storage network and KV node and the official 0G TS SDK, unmodified, in both directions (through `zg up`)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -9,10 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from chain_node.process import wait_until
 from tests.conftest import tool_env
 from tests.storage.sdk import official_sdk
 from zerog.accounts import dev_account
+from zerog.chain import Deployment, connect
 from zerog.cli import cli
+from zerog.storage.client import submit
+from zerog.storage.kv import KvClient, StreamData, stream_tags
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
 
 SDK_ACCOUNT = 7
@@ -51,3 +56,49 @@ def test_our_upload__then_official_download(up_network, tmp_path: Path) -> None:
     copy = tmp_path / "theirs.bin"
     official_sdk("download", root, str(copy), up_network.indexer_url)
     assert copy.read_bytes() == original.read_bytes()
+
+
+# ---------------------------------------------------------------- KV streams
+
+
+def kv_result(settings, tx_seq: int, timeout: float = 60) -> str:
+    client = KvClient(settings.kv_url)
+    assert wait_until(lambda: client.transaction_result(tx_seq) is not None, timeout, 0.2), f"tx {tx_seq} not replayed"
+    return client.transaction_result(tx_seq)
+
+
+def test_kv__official_batcher_writes__our_node_and_cli_read(up_network) -> None:
+    stream = "0x" + (bytes([0x51]) * 32).hex()
+    key = dev_account(SDK_ACCOUNT).key.to_0x_hex()
+    args = [up_network.rpc_url, key, up_network.indexer_url, stream, b"hello".hex() + "=" + b"world".hex()]
+    written = official_sdk("kv-put", *args)
+    assert kv_result(up_network, written["txSeq"]) == "Commit"
+    theirs = official_sdk("kv-get", up_network.kv_url, stream, b"hello".hex())
+    assert base64.b64decode(theirs["data"]) == b"world" and theirs["version"] == written["txSeq"]
+    assert json.loads(zg(up_network, "storage", "kv", "get", stream, "hello").output)["value"] == "world"
+
+
+def test_kv__our_cli_writes__official_client_reads(up_network) -> None:
+    stream = "0x" + (bytes([0x52]) * 32).hex()
+    out = json.loads(zg(up_network, "storage", "kv", "put", stream, "k1", "v1").output)
+    assert out["result"] == "Commit"
+    zg(up_network, "storage", "kv", "put", "--hex", stream, "6b32", "00ff")
+    theirs = official_sdk("kv-get", up_network.kv_url, stream, b"k1".hex())
+    assert base64.b64decode(theirs["data"]) == b"v1" and theirs["version"] == out["txSeq"]
+    rows = json.loads(zg(up_network, "storage", "kv", "ls", stream).output)
+    assert [(r["key"], r["value"]) for r in rows] == [("k1", "v1"), ("k2", "0x00ff")]
+    # Only the stream's admin (the first writer, dev account 0) or its writers may write.
+    stranger = tool_env(up_network, ZG_PRIVATE_KEY=dev_account(9).key.to_0x_hex())
+    denied = CliRunner().invoke(cli, ["--json", "storage", "kv", "put", stream, "k1", "x"], env=stranger)
+    assert denied.exit_code == 1 and '"WritePermissionDenied' in denied.output
+
+
+def test_kv__data_never_uploaded__skipped_and_later_txs_replay(up_network) -> None:
+    stream = bytes([0x53]) * 32
+    w3 = connect(up_network.rpc_url)
+    blob = StreamData(writes=[(stream, b"lost", b"never uploaded")]).encode()
+    deployment = Deployment.for_settings(up_network, w3.eth.chain_id)
+    _, seq = submit(w3, dev_account(0), deployment, FileTree.from_bytes(blob), stream_tags([stream]))
+    out = json.loads(zg(up_network, "storage", "kv", "put", "0x" + stream.hex(), "after", "ok").output)
+    assert out["result"] == "Commit" and out["txSeq"] > seq
+    assert KvClient(up_network.kv_url).transaction_result(seq) == "DownloadFailed"
