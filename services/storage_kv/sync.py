@@ -100,10 +100,11 @@ class Replayer:
                 if str(exc) != problem:
                     problem = str(exc)
                     log.info("KV tx %d: data not available yet (%s)", tx.seq, problem)
-            if time.monotonic() + wait > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 log.warning("KV tx %d: no data after %.0fs, skipped (%s)", tx.seq, self.fetch_timeout, problem)
                 return None
-            self._stop.wait(wait)
+            self._stop.wait(min(wait, remaining))
             wait = min(wait * 2, LAST_RETRY_SECONDS)
         return None
 
