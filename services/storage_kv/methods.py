@@ -46,6 +46,10 @@ def _b64(raw: bytes) -> str:
 
 
 def _segment(data: bytes, version: int, start: int, length: int) -> dict[str, Any]:
+    """Bytes [start, start + length) of a value, as the official node answers (an empty value or an empty range
+    needs no valid start)."""
+    if not data or not length:
+        return {"version": version, "data": "", "size": len(data)}
     if start > len(data):
         raise invalid_params("start_index", "start index is greater than value length")
     return {"version": version, "data": _b64(data[start : start + length]), "size": len(data)}

@@ -79,16 +79,23 @@ class Replayer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            tx = self.store.next_pending()
-            if tx is None:
+            try:
+                busy = self.replay_next()
+            except Exception:  # a store failure (disk full...): logged, retried, the thread lives on
+                log.exception("KV replay failed; retrying")
+                busy = False
+            if not busy:
                 self._stop.wait(self.poll_interval)
-                continue
-            blob = self.fetch(tx)
-            if self._stop.is_set():
-                return
-            result = self.store.apply(tx, blob, self.held)
-            if result is not None:
-                log.info("KV tx %d: %s", tx.seq, result)
+
+    def replay_next(self) -> bool:
+        """Replay the oldest pending transaction; False when there is none."""
+        tx = self.store.next_pending()
+        if tx is None:
+            return False
+        blob = self.fetch(tx)
+        if not self._stop.is_set() and (result := self.store.apply(tx, blob, self.held)) is not None:
+            log.info("KV tx %d: %s", tx.seq, result)
+        return True
 
     def fetch(self, tx: KvTx) -> bytes | None:
         deadline = time.monotonic() + self.fetch_timeout

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.common.jsonrpc import INVALID_PARAMS
 from services.storage_kv.methods import KvRpc
@@ -144,3 +146,19 @@ def test_rpc_shapes(chain: Chain) -> None:
         ("kv_getNext", stream, key, 0, 1, "yes"),
     ):
         assert call(*bad)["error"]["code"] == INVALID_PARAMS, bad
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_rpc__random_params_are_invalid_params_never_internal_errors(chain: Chain, data: st.DataObject) -> None:
+    if chain.seq == 0:
+        chain.send(ALICE, put(b"key", b"value"))
+    d = KvRpc(chain.store, None).dispatcher()
+    method = data.draw(st.sampled_from(sorted(d.methods)))
+    atoms = st.one_of(
+        st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.text(max_size=80), st.just("0x" + S.hex()),
+        st.just("a2V5"), st.just("0x" + ALICE.hex()), st.lists(st.integers(), max_size=3),
+    )  # fmt: skip
+    params = data.draw(st.one_of(st.lists(atoms, max_size=8), st.dictionaries(st.text(max_size=12), atoms)))
+    answer = d.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    assert "result" in answer or answer["error"]["code"] == INVALID_PARAMS, (method, params, answer)
