@@ -41,7 +41,7 @@ def test_up__each_daemon_gets_only_its_own_secrets(tmp_path: Path) -> None:
         seen[daemon.name] = {name for name in KEYS if env.get(f"ZG_{name.upper()}")}
     assert seen["faucet"] == {"faucet_private_key"}
     assert seen["storage-0"] == {"storage_mining_private_key"}  # the mining node
-    assert seen["storage-1"] == seen["indexer"] == set()
+    assert seen["storage-1"] == seen["indexer"] == seen["kv"] == set()
     assert seen["compute-provider"] == {"compute_provider_private_key"}
     assert all(seen[f"da-signer-{i}"] == set() for i in range(settings.da_signers))  # zg up's genesis signers
     assert not any("private_key" in names for names in seen.values())  # the user's own key stays with the user

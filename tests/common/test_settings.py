@@ -14,6 +14,7 @@ from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
 from services.da_signer.config import DASignerSettings
 from services.faucet.config import FaucetDaemonSettings
+from services.storage_kv.config import KVNodeSettings
 from services.storage_miner.config import StorageNodeSettings
 from services.storage_miner.indexer.config import IndexerSettings
 from zerog.compute.settings import ComputeSettings
@@ -26,6 +27,7 @@ from zerog.storage.settings import StorageSettings
 COMPONENTS = [StorageSettings, ComputeSettings, DASettings, FaucetSettings, ChainNodeSettings, DaemonSettings]
 DAEMONS = [
     StorageNodeSettings,
+    KVNodeSettings,
     IndexerSettings,
     ProviderSettings,
     DASignerSettings,

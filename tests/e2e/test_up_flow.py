@@ -80,7 +80,7 @@ def start_up(settings: NetworkSettings) -> subprocess.Popen[str]:
     cmd = [ZG, "up", "--data-dir", str(settings.data_dir), "--port", str(settings.chain_port)]
     cmd += ["--faucet-port", str(settings.faucet_port), "--storage-ports", settings.storage_ports]
     cmd += ["--indexer-port", str(settings.indexer_port), "--compute-port", str(settings.compute_port)]
-    cmd += ["--da-signer-base-port", str(settings.da_signer_base_port)]
+    cmd += ["--kv-port", str(settings.kv_port), "--da-signer-base-port", str(settings.da_signer_base_port)]
     env = tool_env(settings)
     env = {k: v for k, v in env.items() if not k.startswith("ZG_") or k == "ZG_DEPLOYMENTS_DIR"}
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -116,6 +116,7 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         assert info["chainId"] == settings.chain_id
         assert info["faucet"] == settings.faucet_url
         assert info["indexer"] == settings.indexer_url
+        assert info["kv"] == settings.kv_url
         assert [info["storage-0"], info["storage-1"]] == settings.indexer_node_urls
         assert Path(info["manifest"]).is_file()
         assert httpx.get(f"{info['faucet']}/health", timeout=5).status_code == 200
