@@ -1,9 +1,14 @@
 // Drives the official 0G TS SDK for interoperability tests and benches. Prints one JSON line.
 //   node official_sdk.mjs root FILE...                         -> {"roots": ["0x..", ...]}
-//   node official_sdk.mjs upload FILE RPC_URL KEY INDEXER_URL    -> {"root", "txHash", "txSeq"}
+//   node official_sdk.mjs upload FILE RPC_URL KEY INDEXER_URL [TASK_SIZE] [ENCRYPTION]  -> {"root", "txHash", "txSeq"}
 //   node official_sdk.mjs download ROOT OUT INDEXER_URL        -> {"ok": true}
+//   node official_sdk.mjs download-blob ROOT OUT INDEXER_URL [DECRYPTION]  -> {"ok": true}
+// ENCRYPTION is JSON: {"type": "aes256", "key": HEX} or {"type": "ecies", "recipientPubKey": HEX}, the SDK's
+// upload option (its aes256 key must be bytes). DECRYPTION is JSON: {"symmetricKey": HEX} or {"privateKey": HEX},
+// downloadToBlob's `decryption` option.
 import { Indexer, ZgFile } from "@0gfoundation/0g-ts-sdk";
 import { ethers } from "ethers";
+import { writeFileSync } from "node:fs";
 
 // The SDK logs progress to stdout; keep stdout for our one JSON line.
 const print = console.log.bind(console);
@@ -21,11 +26,16 @@ async function root(files) {
   return { roots };
 }
 
-async function upload(path, rpc, key, indexerUrl, taskSize) {
+async function upload(path, rpc, key, indexerUrl, taskSize, encryption) {
   const signer = new ethers.Wallet(key, new ethers.JsonRpcProvider(rpc));
   const file = await ZgFile.fromFilePath(path);
   try {
-    const options = taskSize ? { taskSize: Number(taskSize) } : undefined;
+    const options = {};
+    if (taskSize) options.taskSize = Number(taskSize);
+    if (encryption) {
+      options.encryption = JSON.parse(encryption);
+      if (options.encryption.key) options.encryption.key = ethers.getBytes(options.encryption.key);
+    }
     const [result, err] = await new Indexer(indexerUrl).upload(file, rpc, signer, options);
     if (err) throw err;
     return { root: result.rootHash, txHash: result.txHash, txSeq: result.txSeq };
@@ -40,8 +50,21 @@ async function download(rootHash, out, indexerUrl) {
   return { ok: true };
 }
 
+async function downloadBlob(rootHash, out, indexerUrl, decryption) {
+  const options = decryption ? { decryption: JSON.parse(decryption) } : {};
+  const [blob, err] = await new Indexer(indexerUrl).downloadToBlob(rootHash, options);
+  if (err) throw err;
+  writeFileSync(out, new Uint8Array(await blob.arrayBuffer()));
+  return { ok: true };
+}
+
 const [command, ...args] = process.argv.slice(2);
-const commands = { root: () => root(args), upload: () => upload(...args), download: () => download(...args) };
+const commands = {
+  root: () => root(args),
+  upload: () => upload(...args),
+  download: () => download(...args),
+  "download-blob": () => downloadBlob(...args),
+};
 if (!commands[command]) {
   console.error(`unknown command ${command}`);
   process.exit(2);
