@@ -34,6 +34,9 @@ from zerog.storage.encryption import ECIES_HEADER_SIZE, Decryptor, Encryptor, He
 from zerog.storage.merkle import FileTree  # noqa: E402
 
 MB = 1_000_000
+#: --encrypt: rounds of plain-then-encrypted transfers (the best of each counts).
+ROUNDS = 3
+RECIPIENT = 5
 
 
 def timed(fn):
@@ -91,33 +94,49 @@ def main() -> None:
     print(f"ratios ours/SDK  : upload {sdk_up_s / up_s:.1f}x, download {sdk_down_s / down_s:.1f}x")
     print(f"submit gas ({args.mib} MiB file): {gas}")
     if args.encrypt:
-        (root_s, enc_root_s), (enc_up_s, enc_down_s) = crypto
+        (root_s, enc_root_s), plain_s, enc_s = crypto
         print(f"file root        : plain {mb / root_s:7.1f} MB/s, encrypted {mb / enc_root_s:7.1f} MB/s (no network)")
-        print(f"encrypted upload  : {mb / enc_up_s:7.1f} MB/s ({enc_up_s:.2f}s, v2; {up_s / enc_up_s:.0%} of plain)")
-        print(
-            f"decrypted download: {mb / enc_down_s:7.1f} MB/s ({enc_down_s:.2f}s; {down_s / enc_down_s:.0%} of plain)"
-        )
+        print(f"paired, best of {ROUNDS}: plain upload {mb / plain_s[0]:.1f} MB/s, download {mb / plain_s[1]:.1f} MB/s")
+        print(f"encrypted upload  : {mb / enc_s[0]:7.1f} MB/s (v2; {plain_s[0] / enc_s[0]:.0%} of plain)")
+        print(f"decrypted download: {mb / enc_s[1]:7.1f} MB/s ({plain_s[1] / enc_s[1]:.0%} of plain)")
 
 
-def encrypted_transfer(tmp: Path, size: int, nodes, w3, deployment) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(root plain s, root encrypted s), (encrypted upload s, decrypting download s) on a fresh file of `size`."""
+def encrypted_transfer(tmp: Path, size: int, nodes, w3, deployment):
+    """(root plain s, root encrypted s), best (upload s, download s) plain and encrypted: rounds of a fresh
+    plain file then a fresh v2-encrypted one (decrypted on the way down), so machine load hits both alike."""
     plain = tmp / "secret.bin"
-    plain.write_bytes(os.urandom(size))
-    recipient = dev_account(5)
-    encryptor = Encryptor.ecies(PrivateKey(bytes(recipient.key)).public_key.format())
+    best = {False: [float("inf")] * 2, True: [float("inf")] * 2}
+    for _ in range(ROUNDS):
+        for encrypt in (False, True):
+            plain.write_bytes(os.urandom(size))
+            times = transfer(plain, tmp / "secret.out", nodes, w3, deployment, encrypt)
+            best[encrypt] = [min(a, b) for a, b in zip(best[encrypt], times, strict=True)]
+    encryptor = Encryptor.ecies(recipient_public_key())
     _, root_s = timed(lambda: FileTree.from_path(plain))
     data = memoryview(plain.read_bytes())
     _, enc_root_s = timed(lambda: FileTree.from_reader(encryptor.stream_size(size), encryptor.view(data).read))
+    return (root_s, enc_root_s), best[False], best[True]
+
+
+def recipient_public_key() -> bytes:
+    return PrivateKey(bytes(dev_account(RECIPIENT).key)).public_key.format()
+
+
+def transfer(plain: Path, out: Path, nodes, w3, deployment, encrypt: bool) -> tuple[float, float]:
+    """(upload s, download s) of `plain`, v2-encrypted to RECIPIENT and decrypted on the way down if `encrypt`."""
+    encryptor = Encryptor.ecies(recipient_public_key()) if encrypt else None
     result, up_s = timed(lambda: upload(plain, nodes, w3, dev_account(6), deployment, encryption=encryptor))
 
-    def decrypting_download() -> None:
-        header = Header.parse(head(result.root, nodes, ECIES_HEADER_SIZE))  # what `zg storage download --decrypt` does
-        decryptor = Decryptor.for_header(header, private_key=bytes(recipient.key))
-        download(result.root, tmp / "secret.out", nodes, decryptor=decryptor)
+    def fetch() -> None:
+        decryptor = None
+        if encrypt:  # what `zg storage download --decrypt` does: the header from the first segment
+            header = Header.parse(head(result.root, nodes, ECIES_HEADER_SIZE))
+            decryptor = Decryptor.for_header(header, private_key=bytes(dev_account(RECIPIENT).key))
+        download(result.root, out, nodes, overwrite=True, decryptor=decryptor)
 
-    _, down_s = timed(decrypting_download)
-    assert (tmp / "secret.out").read_bytes() == plain.read_bytes()
-    return (root_s, enc_root_s), (up_s, down_s)
+    _, down_s = timed(fetch)
+    assert out.read_bytes() == plain.read_bytes()
+    return up_s, down_s
 
 
 if __name__ == "__main__":

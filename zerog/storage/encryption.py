@@ -129,16 +129,16 @@ class Encryptor:
         self._header_bytes = header.to_bytes()
 
     @classmethod
-    def symmetric(cls, key: bytes, nonce: bytes | None = None) -> Encryptor:
-        return cls(Header(SYMMETRIC_VERSION, nonce or os.urandom(NONCE_SIZE)), key)
+    def symmetric(cls, key: bytes) -> Encryptor:
+        """v1 with `key` and a fresh nonce."""
+        return cls(Header(SYMMETRIC_VERSION, os.urandom(NONCE_SIZE)), key)
 
     @classmethod
-    def ecies(cls, recipient: bytes, ephemeral: bytes | None = None, nonce: bytes | None = None) -> Encryptor:
-        """v2 to `recipient`'s secp256k1 public key, with a fresh ephemeral key (given ones are for test vectors)."""
-        secret = PrivateKey(ephemeral) if ephemeral else PrivateKey()
+    def ecies(cls, recipient: bytes) -> Encryptor:
+        """v2 to `recipient`'s secp256k1 public key, with a fresh ephemeral key and nonce."""
+        secret = PrivateKey()
         key = ecies_key(secret.secret, parse_public_key(recipient))
-        header = Header(ECIES_VERSION, nonce or os.urandom(NONCE_SIZE), secret.public_key.format(compressed=True))
-        return cls(header, key)
+        return cls(Header(ECIES_VERSION, os.urandom(NONCE_SIZE), secret.public_key.format(compressed=True)), key)
 
     def stream_size(self, plain_size: int) -> int:
         return self.header.size + plain_size
