@@ -1,12 +1,17 @@
 // Drives the official 0G TS SDK for interoperability tests and benches. Prints one JSON line.
 //   node official_sdk.mjs root FILE...                         -> {"roots": ["0x..", ...]}
-//   node official_sdk.mjs upload FILE RPC_URL KEY INDEXER_URL    -> {"root", "txHash", "txSeq"}
+//   node official_sdk.mjs upload FILE RPC_URL KEY INDEXER_URL [TASK_SIZE] [ENCRYPTION]  -> {"root", "txHash", "txSeq"}
 //   node official_sdk.mjs download ROOT OUT INDEXER_URL        -> {"ok": true}
 //   node official_sdk.mjs kv-encode VERSION STREAM KEY=VALUE...  -> {"blob", "tags"} (hex; keys, values hex)
 //   node official_sdk.mjs kv-put RPC_URL KEY INDEXER_URL STREAM KEY=VALUE...  -> {"txSeq", "root"} (Batcher)
 //   node official_sdk.mjs kv-get KV_URL STREAM KEY             -> KvClient.getValue: {"data" (base64), "version", "size"}
+//   node official_sdk.mjs download-blob ROOT OUT INDEXER_URL [DECRYPTION]  -> {"ok": true}
+// ENCRYPTION is JSON: {"type": "aes256", "key": HEX} or {"type": "ecies", "recipientPubKey": HEX}, the SDK's
+// upload option (its aes256 key must be bytes). DECRYPTION is JSON: {"symmetricKey": HEX} or {"privateKey": HEX},
+// downloadToBlob's `decryption` option.
 import { Batcher, Indexer, KvClient, StreamDataBuilder, ZgFile, getFlowContract } from "@0gfoundation/0g-ts-sdk";
 import { ethers } from "ethers";
+import { writeFileSync } from "node:fs";
 
 // The SDK logs progress to stdout; keep stdout for our one JSON line.
 const print = console.log.bind(console);
@@ -24,11 +29,16 @@ async function root(files) {
   return { roots };
 }
 
-async function upload(path, rpc, key, indexerUrl, taskSize) {
+async function upload(path, rpc, key, indexerUrl, taskSize, encryption) {
   const signer = new ethers.Wallet(key, new ethers.JsonRpcProvider(rpc));
   const file = await ZgFile.fromFilePath(path);
   try {
-    const options = taskSize ? { taskSize: Number(taskSize) } : undefined;
+    const options = {};
+    if (taskSize) options.taskSize = Number(taskSize);
+    if (encryption) {
+      options.encryption = JSON.parse(encryption);
+      if (options.encryption.key) options.encryption.key = ethers.getBytes(options.encryption.key);
+    }
     const [result, err] = await new Indexer(indexerUrl).upload(file, rpc, signer, options);
     if (err) throw err;
     return { root: result.rootHash, txHash: result.txHash, txSeq: result.txSeq };
@@ -71,6 +81,14 @@ async function kvGet(url, stream, key) {
   return await new KvClient(url).getValue(stream, Uint8Array.from(Buffer.from(key, "hex")));
 }
 
+async function downloadBlob(rootHash, out, indexerUrl, decryption) {
+  const options = decryption ? { decryption: JSON.parse(decryption) } : {};
+  const [blob, err] = await new Indexer(indexerUrl).downloadToBlob(rootHash, options);
+  if (err) throw err;
+  writeFileSync(out, new Uint8Array(await blob.arrayBuffer()));
+  return { ok: true };
+}
+
 const [command, ...args] = process.argv.slice(2);
 const commands = {
   root: () => root(args),
@@ -79,6 +97,7 @@ const commands = {
   "kv-encode": () => kvEncode(...args),
   "kv-put": () => kvPut(...args),
   "kv-get": () => kvGet(...args),
+  "download-blob": () => downloadBlob(...args),
 };
 if (!commands[command]) {
   console.error(`unknown command ${command}`);

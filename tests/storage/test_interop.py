@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from coincurve import PrivateKey
 
 from chain_node.process import wait_until
 from tests.conftest import tool_env
@@ -17,6 +18,7 @@ from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.cli import cli
 from zerog.storage.client import submit
+from zerog.storage.encryption import ECIES_HEADER_SIZE, SYMMETRIC_HEADER_SIZE
 from zerog.storage.kv import KvClient, StreamData, stream_tags
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
 
@@ -102,3 +104,94 @@ def test_kv__data_never_uploaded__skipped_and_later_txs_replay(up_network) -> No
     out = json.loads(zg(up_network, "storage", "kv", "put", "0x" + stream.hex(), "after", "ok").output)
     assert out["result"] == "Commit" and out["txSeq"] > seq
     assert KvClient(up_network.kv_url).transaction_result(seq) == "DownloadFailed"
+
+
+# ---------------------------------------------------------------- encryption (docs/storage-wire.md §5)
+
+RECIPIENT = 0  # the `zg` default signer: `--decrypt` uses its key
+AES_KEY = "0x" + bytes(range(32)).hex()
+
+
+def recipient_public_key() -> str:
+    return "0x" + PrivateKey(bytes(dev_account(RECIPIENT).key)).public_key.format(compressed=False).hex()
+
+
+@pytest.mark.parametrize(
+    ("encryption", "size", "header_size"),
+    [
+        # Two segments per shard once the header is in (the SDK hangs on uneven shards, see the README).
+        ({"type": "ecies", "recipientPubKey": None}, 4 * SEGMENT_SIZE - 100, ECIES_HEADER_SIZE),
+        ({"type": "aes256", "key": AES_KEY}, 1000, SYMMETRIC_HEADER_SIZE),
+    ],
+)
+def test_official_encrypted_upload__then_our_peek_and_decrypting_download(
+    up_network, tmp_path: Path, encryption: dict, size: int, header_size: int
+) -> None:
+    original = tmp_path / "secret.bin"
+    original.write_bytes(os.urandom(size))
+    if encryption["type"] == "ecies":
+        encryption["recipientPubKey"] = recipient_public_key()
+    key = dev_account(SDK_ACCOUNT).key.to_0x_hex()
+    args = ["upload", str(original), up_network.rpc_url, key, up_network.indexer_url, "", json.dumps(encryption)]
+    root = official_sdk(*args)["root"]
+    peeked = json.loads(zg(up_network, "storage", "peek", root).output)
+    assert peeked["encrypted"] and peeked["headerSize"] == header_size
+    stored = tmp_path / "stored.bin"
+    zg(up_network, "storage", "download", root, str(stored))  # no flag: the stored bytes as they are
+    assert stored.stat().st_size == size + header_size
+    assert FileTree.from_path(stored).root_hex == root
+    flag = ["--decrypt"] if encryption["type"] == "ecies" else ["--decrypt-key", AES_KEY]
+    plain = tmp_path / "plain.bin"
+    zg(up_network, "storage", "download", root, str(plain), *flag)
+    assert plain.read_bytes() == original.read_bytes()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_our_encrypted_upload__then_official_decrypting_download(up_network, tmp_path: Path, version: int) -> None:
+    original = tmp_path / "secret.bin"
+    original.write_bytes(os.urandom(3 * SEGMENT_SIZE + 9))
+    recipient_key = dev_account(RECIPIENT).key.to_0x_hex()
+    flag, decryption = {
+        1: (["--encrypt-key", AES_KEY], {"symmetricKey": AES_KEY}),
+        2: (["--encrypt-to", recipient_public_key()], {"privateKey": recipient_key}),
+    }[version]
+    uploaded = json.loads(zg(up_network, "storage", "upload", str(original), *flag).output)
+    assert uploaded["encryption"]["version"] == version
+    copy = tmp_path / "theirs.bin"
+    official_sdk("download-blob", uploaded["root"], str(copy), up_network.indexer_url, json.dumps(decryption))
+    assert copy.read_bytes() == original.read_bytes()
+
+
+def zg_fails(settings, *args: str, **env: str) -> str:
+    result = CliRunner().invoke(cli, list(args), env=tool_env(settings, **env))
+    assert result.exit_code != 0, result.output
+    return result.output
+
+
+def test_decrypting_download__bad_input_fails_clearly_and_writes_nothing(up_network, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(b"just text, long enough to hold any header: " + os.urandom(100))
+    truncated = tmp_path / "truncated.bin"
+    truncated.write_bytes(b"\x02" + bytes(PrivateKey().public_key.format(compressed=True))[:20])
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(os.urandom(5000))
+    plain_root, truncated_root, secret_root = (
+        json.loads(zg(up_network, "storage", "upload", str(path), *flag).output)["root"]
+        for path, flag in [(plain, []), (truncated, []), (secret, ["--encrypt-to", recipient_public_key()])]
+    )
+    out = tmp_path / "out.bin"
+    assert "not an encrypted file" in zg_fails(up_network, "storage", "download", plain_root, str(out), "--decrypt")
+    assert "truncated v2" in zg_fails(up_network, "storage", "download", truncated_root, str(out), "--decrypt")
+    assert "truncated v2" in json.loads(zg(up_network, "storage", "peek", truncated_root).output).get("reason", "")
+    wrong_kind = zg_fails(up_network, "storage", "download", secret_root, str(out), "--decrypt-key", AES_KEY)
+    assert "needs the recipient's private key" in wrong_kind
+    both = zg_fails(up_network, "storage", "download", secret_root, str(out), "--decrypt", "--decrypt-key", AES_KEY)
+    assert "exclude each other" in both
+    assert not out.exists() and not list(tmp_path.glob(".out.bin.*"))
+    # A wrong private key is not detectable (AES-CTR, no MAC): the output is noise of the right size.
+    other = dev_account(9).key.to_0x_hex()
+    result = CliRunner().invoke(
+        cli, ["storage", "download", secret_root, str(out), "--decrypt"], env=tool_env(up_network, ZG_PRIVATE_KEY=other)
+    )
+    assert result.exit_code == 0 and "cannot tell a wrong key" in result.output
+    assert out.stat().st_size == 5000 and out.read_bytes() != secret.read_bytes()

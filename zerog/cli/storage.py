@@ -60,18 +60,32 @@ def root(ctx: CliContext, file: Path) -> None:
 @storage.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tags", default="0x", help="Hex tags stored with the submission.")
+@click.option("--encrypt-to", metavar="PUBKEY", help="Encrypt for this secp256k1 public key (v2, ECIES; hex).")
+@click.option("--encrypt-key", metavar="HEX32", help="Encrypt with this 32-byte AES-256 key (v1; hex).")
 @node_option
 @pass_cli
-def upload(ctx: CliContext, file: Path, tags: str, node_urls: tuple[str, ...]) -> None:
-    """Pay for FILE on chain and upload it to the storage nodes."""
+def upload(
+    ctx: CliContext,
+    file: Path,
+    tags: str,
+    encrypt_to: str | None,
+    encrypt_key: str | None,
+    node_urls: tuple[str, ...],
+) -> None:
+    """Pay for FILE on chain and upload it to the storage nodes (encrypted on the fly with --encrypt-*)."""
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3
     from zerog.storage.client import upload as run
+    from zerog.storage.encryption import Encryptor
 
-    try:
-        tag_bytes = bytes.fromhex(tags.removeprefix("0x"))
-    except ValueError as exc:
-        raise click.BadParameter(f"not hex: {tags}", param_hint="--tags") from exc
+    tag_bytes = _hex(tags, "--tags")
+    if encrypt_to and encrypt_key:
+        raise click.UsageError("--encrypt-to and --encrypt-key exclude each other")
+    encryption = None
+    if encrypt_to:
+        encryption = Encryptor.ecies(_hex(encrypt_to, "--encrypt-to"))
+    elif encrypt_key:
+        encryption = Encryptor.symmetric(_hex(encrypt_key, "--encrypt-key"))
     size = file.stat().st_size
     if size == 0:
         raise click.ClickException(f"{file} is empty: 0G storage cannot hold an empty file")
@@ -80,31 +94,85 @@ def upload(ctx: CliContext, file: Path, tags: str, node_urls: tuple[str, ...]) -
     deployment = Deployment.for_settings(settings, w3.eth.chain_id)
     nodes = _nodes(ctx, node_urls)
     with _bar(ctx, f"uploading {file.name}", size) as advance:
-        result = run(file, nodes, w3, load_account(settings), deployment, tags=tag_bytes, progress=advance)
+        result = run(
+            file, nodes, w3, load_account(settings), deployment, tags=tag_bytes, progress=advance, encryption=encryption
+        )
     tx = result.tx_hash or "none (already stored)"
-    ctx.emit(
-        {"root": result.root, "txHash": result.tx_hash, "txSeq": result.tx_seq, "size": result.size},
-        f"root {result.root}\ntx   {tx} (seq {result.tx_seq})",
-    )
+    data = {"root": result.root, "txHash": result.tx_hash, "txSeq": result.tx_seq, "size": result.size}
+    text = f"root {result.root}\ntx   {tx} (seq {result.tx_seq})"
+    if encryption is not None:
+        data["encryption"] = encryption.header.describe()
+        text += f"\nencrypted v{encryption.header.version} ({result.size} bytes stored)"
+    ctx.emit(data, text)
 
 
 @storage.command()
 @click.argument("root_hash", metavar="ROOT")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--decrypt", is_flag=True, help="Decrypt a v2 (ECIES) file with the signer's key (ZG_PRIVATE_KEY).")
+@click.option("--decrypt-key", metavar="HEX32", help="Decrypt a v1 file with this 32-byte AES-256 key (hex).")
 @node_option
 @pass_cli
-def download(ctx: CliContext, root_hash: str, out: Path, overwrite: bool, node_urls: tuple[str, ...]) -> None:
-    """Download ROOT to OUT, checking every segment's proof against ROOT."""
+def download(
+    ctx: CliContext,
+    root_hash: str,
+    out: Path,
+    overwrite: bool,
+    decrypt: bool,
+    decrypt_key: str | None,
+    node_urls: tuple[str, ...],
+) -> None:
+    """Download ROOT to OUT, checking every segment's proof against ROOT (and decrypting with --decrypt*)."""
+    from zerog.accounts import load_account
     from zerog.storage.client import download as run
-    from zerog.storage.client import file_info
+    from zerog.storage.client import file_info, head
+    from zerog.storage.encryption import ECIES_HEADER_SIZE, Decryptor, Header
 
     root_hash = _check_root(root_hash)
+    if decrypt and decrypt_key:
+        raise click.UsageError("--decrypt and --decrypt-key exclude each other")
     nodes = _nodes(ctx, node_urls)
     size = int(file_info(nodes, root_hash)["tx"]["size"])
+    decryptor = None
+    if decrypt or decrypt_key:
+        header = Header.parse(head(root_hash, nodes, ECIES_HEADER_SIZE))
+        symmetric = _hex(decrypt_key, "--decrypt-key") if decrypt_key else None
+        private = bytes(load_account(ctx.settings).key) if decrypt else None
+        decryptor = Decryptor.for_header(header, symmetric_key=symmetric, private_key=private)
     with _bar(ctx, f"downloading {out.name}", size) as advance:
-        written = run(root_hash, out, nodes, overwrite=overwrite, progress=advance)
-    ctx.emit({"root": root_hash, "path": str(out), "size": written}, f"wrote {written} bytes to {out} (verified)")
+        written = run(root_hash, out, nodes, overwrite=overwrite, progress=advance, decryptor=decryptor)
+    text = f"wrote {written} bytes to {out} (verified)"
+    if decryptor is not None:
+        # AES-CTR without a MAC: any key "decrypts"; only the header's version and key type are checked.
+        text += f"; decrypted v{decryptor.header.version} (the format cannot tell a wrong key: check the content)"
+    ctx.emit({"root": root_hash, "path": str(out), "size": written, "decrypted": decryptor is not None}, text)
+
+
+@storage.command()
+@click.argument("root_hash", metavar="ROOT")
+@node_option
+@pass_cli
+def peek(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
+    """Whether ROOT is encrypted, and how, from its first segment only."""
+    from zerog.storage.client import head
+    from zerog.storage.encryption import ECIES_HEADER_SIZE, ECIES_VERSION, EncryptionError, Header
+
+    root_hash = _check_root(root_hash)
+    first = head(root_hash, _nodes(ctx, node_urls), ECIES_HEADER_SIZE)
+    try:
+        header = Header.parse(first)
+    except EncryptionError as exc:
+        ctx.emit({"root": root_hash, "encrypted": False, "reason": str(exc)}, f"not encrypted: {exc}")
+        return
+    described = header.describe()
+    if header.version == ECIES_VERSION:
+        text = "encrypted v2 (ECIES secp256k1, AES-256-CTR): zg storage download --decrypt"
+        text += f"\nephemeral key {described['ephemeralKey']}"
+    else:
+        # Any plain file starting with byte 0x01 reads the same: the format has no magic number.
+        text = "encrypted v1 (AES-256-CTR, symmetric key; or plain data starting with 0x01): --decrypt-key HEX32"
+    ctx.emit({"root": root_hash, "encrypted": True, **described}, f"{text}\nnonce {described['nonce']}")
 
 
 @storage.command()
@@ -131,6 +199,13 @@ def info(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
         )
         lines.append(f"{row['node']} (shard {row['shard']}): {state}{detail}")
     ctx.emit(rows, "\n".join(lines))
+
+
+def _hex(value: str, param: str) -> bytes:
+    try:
+        return bytes.fromhex(value.removeprefix("0x"))
+    except ValueError as exc:
+        raise click.BadParameter(f"not hex: {value}", param_hint=param) from exc
 
 
 def _check_root(value: str) -> str:

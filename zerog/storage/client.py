@@ -23,6 +23,7 @@ from web3.logs import DISCARD
 from zerog.chain import Deployment, send_transaction
 from zerog.errors import ZeroGError
 from zerog.storage.contracts import flow_contract, market_of
+from zerog.storage.encryption import Decryptor, EncryptedView, Encryptor
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE, FileLayout, FileTree, Proof, segment_root
 from zerog.storage.rpc import IndexerClient, RpcError, StorageNodeClient
 
@@ -144,10 +145,16 @@ def upload(
     tags: bytes = b"",
     progress: Progress | None = None,
     timeout: float = SYNC_TIMEOUT_SECONDS,
+    encryption: Encryptor | None = None,
 ) -> UploadResult:
     """Submit (unless the network already knows the root), wait for the nodes to sync, push the missing
-    segments with proofs, and wait until every node has finalized the file."""
-    tree = FileTree.from_path(path)
+    segments with proofs, and wait until every node has finalized the file. With `encryption`, what is stored
+    is the encrypted stream, produced segment by segment from the file as it is hashed and sent."""
+    if encryption is None:
+        tree = FileTree.from_path(path)
+    else:
+        with _mapped(path) as plain:
+            tree = FileTree.from_reader(encryption.stream_size(len(plain)), encryption.view(plain).read)
     root = tree.root_hex
     infos = [node.client.file_info(root) for node in nodes]
     if all(info and info.get("finalized") for info in infos):
@@ -161,7 +168,8 @@ def upload(
         seq = int(known["tx"]["seq"])  # an interrupted upload: pay nothing, send what is missing
     infos = [_wait_for(node, root, lambda info: info is not None, timeout, "sync the Submit log") for node in nodes]
     start_segment = int(infos[0]["tx"]["startEntryIndex"]) // SEGMENT_CHUNKS
-    with _mapped(path) as data:
+    with _mapped(path) as plain:
+        data = plain if encryption is None else encryption.view(plain)
         per_node = []
         for node, info in zip(nodes, infos, strict=True):
             if info["finalized"]:
@@ -197,7 +205,7 @@ def _segment_bytes(layout: FileLayout, index: int) -> int:
     return min(SEGMENT_SIZE, layout.size - index * SEGMENT_SIZE)
 
 
-def _segment_payload(tree: FileTree, data: memoryview, index: int) -> dict[str, Any]:
+def _segment_payload(tree: FileTree, data: memoryview | EncryptedView, index: int) -> dict[str, Any]:
     start = index * SEGMENT_SIZE
     chunk_bytes = tree.segment_chunks(index) * CHUNK_SIZE
     raw = bytes(data[start : start + chunk_bytes])
@@ -273,9 +281,11 @@ def download(
     *,
     overwrite: bool = False,
     progress: Progress | None = None,
+    decryptor: Decryptor | None = None,
 ) -> int:
     """Fetch every segment from a node of its shard, verify its proof against `root`, and write `out`
-    atomically (temp file, fsync, rename). Returns the file size."""
+    atomically (temp file, fsync, rename). Returns the size written. With `decryptor`, each segment is
+    decrypted as it arrives and `out` gets the plaintext (the header is not written)."""
     if out.exists() and not overwrite:
         raise StorageError(f"{out} exists (pass overwrite to replace it)")
     info = file_info(nodes, root)
@@ -285,11 +295,15 @@ def download(
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
-        os.ftruncate(fd, layout.size)
+        written = layout.size if decryptor is None else decryptor.plain_size(layout.size)
+        os.ftruncate(fd, written)
 
         def fetch(index: int) -> None:
             data = _fetch_segment(nodes, root, expected_root, layout, start_segment, index)
-            os.pwrite(fd, data[: _segment_bytes(layout, index)], index * SEGMENT_SIZE)
+            data, offset = data[: _segment_bytes(layout, index)], index * SEGMENT_SIZE
+            if decryptor is not None:
+                data, offset = decryptor.decrypt(data, offset)
+            os.pwrite(fd, data, offset)
             _advance(progress, _segment_bytes(layout, index))
 
         _run_all(fetch, range(layout.num_segments), DOWNLOAD_THREADS)
@@ -302,7 +316,16 @@ def download(
             os.close(fd)
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
-    return layout.size
+    return written
+
+
+def head(root: str, nodes: list[Node], limit: int = SEGMENT_SIZE) -> bytes:
+    """Up to `limit` first bytes of file `root`, from its first segment only (proof-checked)."""
+    info = file_info(nodes, root)
+    layout = FileLayout(int(info["tx"]["size"]))
+    start_segment = int(info["tx"]["startEntryIndex"]) // SEGMENT_CHUNKS
+    data = _fetch_segment(nodes, root, bytes.fromhex(root.removeprefix("0x")), layout, start_segment, 0)
+    return data[: min(limit, layout.size)]
 
 
 def _fetch_segment(

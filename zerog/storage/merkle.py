@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -28,8 +28,12 @@ PADDING_UNIT_DIVISOR = 16
 MAX_SUBMISSION_NODES = 4
 #: Below this many segments a second thread costs more than it saves.
 PARALLEL_MIN_SEGMENTS = 64
+#: Segments a thread reads and hashes at a time when the file is produced on the fly (4 MiB).
+STREAM_BLOCK_SEGMENTS = 16
 
 keccak256 = _merkle.keccak256
+#: read(start, end) -> bytes [start, end) of a file's stream.
+Reader = Callable[[int, int], bytes]
 
 
 @cache
@@ -203,6 +207,16 @@ class FileTree(FileLayout):
                 finally:
                     view.release()
 
+    @classmethod
+    def from_reader(cls, size: int, read: Reader, threads: int | None = None) -> FileTree:
+        """Tree of a `size`-byte stream produced range by range (e.g. encrypted on the fly): only a few
+        blocks of it are in memory at a time."""
+        if size == 0:
+            return cls(0, [])
+        full = size // SEGMENT_SIZE
+        roots = _streamed_segment_roots(read, full, threads)
+        return cls(size, *_tail(roots, size, memoryview(read(full * SEGMENT_SIZE, size))))
+
     # ---------------------------------------------------------------- tree
 
     @cached_property
@@ -263,14 +277,20 @@ def _build(view: memoryview, threads: int | None) -> tuple[list[bytes], bytes | 
     size = len(view)
     if size == 0:
         return [], None
-    padded = padded_chunks(num_chunks(size))
-    segments = -(-padded // SEGMENT_CHUNKS)
     full = size // SEGMENT_SIZE  # segments made of file data only
     roots = _full_segment_roots(view[: full * SEGMENT_SIZE], full, threads)
+    return _tail(roots, size, view[full * SEGMENT_SIZE :])
+
+
+def _tail(roots: list[bytes], size: int, tail: memoryview) -> tuple[list[bytes], bytes | None]:
+    """`roots` of the full segments plus those of the rest: `tail` (under a segment of data), then padding."""
+    padded = padded_chunks(num_chunks(size))
+    segments = -(-padded // SEGMENT_CHUNKS)
+    full = size // SEGMENT_SIZE
     last_segment = None
     for index in range(full, segments):
         leaves = min(SEGMENT_CHUNKS, padded - index * SEGMENT_CHUNKS)
-        data = view[index * SEGMENT_SIZE : min(size, (index + 1) * SEGMENT_SIZE)]
+        data = tail[(index - full) * SEGMENT_SIZE : (index - full + 1) * SEGMENT_SIZE]
         if not data and leaves == SEGMENT_CHUNKS:
             roots.append(zero_hash(SEGMENT_CHUNKS.bit_length() - 1))
             continue
@@ -292,4 +312,17 @@ def _full_segment_roots(view: memoryview, count: int, threads: int | None) -> li
         parts = [view[a * SEGMENT_SIZE : b * SEGMENT_SIZE] for a, b in zip(bounds, bounds[1:], strict=False)]
         with ThreadPoolExecutor(workers) as pool:
             joined = b"".join(pool.map(lambda part: _merkle.segment_roots(part, CHUNK_SIZE, SEGMENT_CHUNKS), parts))
+    return [joined[i : i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)]
+
+
+def _streamed_segment_roots(read: Reader, count: int, threads: int | None) -> list[bytes]:
+    """Roots of the first `count` full segments of a stream, read and hashed a block at a time per thread."""
+    blocks = range(0, count, STREAM_BLOCK_SEGMENTS)
+
+    def block_roots(first: int) -> bytes:
+        last = min(first + STREAM_BLOCK_SEGMENTS, count)
+        return _merkle.segment_roots(read(first * SEGMENT_SIZE, last * SEGMENT_SIZE), CHUNK_SIZE, SEGMENT_CHUNKS)
+
+    with ThreadPoolExecutor(threads or os.cpu_count() or 1) as pool:
+        joined = b"".join(pool.map(block_roots, blocks))
     return [joined[i : i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)]
