@@ -1,8 +1,8 @@
 """The node's `zgs_*` JSON-RPC methods, with the official node's names, params and result shapes.
 
-Lookups by root prefer a finalized submission of that root, else the newest one. "Not found" is a
-`null` result (the official node's `Option`), except for uploads, which fail with a message saying
-whether the submission is not synced yet.
+Lookups by root take the first finalized submission of that root, else the first (store.py tells why).
+"Not found" is a `null` result (the official node's `Option`), except for uploads, which fail with a
+message saying whether the submission is not synced yet.
 """
 
 from __future__ import annotations
