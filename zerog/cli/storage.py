@@ -10,6 +10,7 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.storage.fragments import DEFAULT_FRAGMENT_SIZE
 from zerog.storage.settings import StorageSettings
 
 
@@ -60,13 +61,21 @@ def root(ctx: CliContext, file: Path) -> None:
 @storage.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tags", default="0x", help="Hex tags stored with the submission.")
+@click.option(
+    "--fragment-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_FRAGMENT_SIZE,
+    show_default=True,
+    help="Split a larger FILE into fragments of this many bytes (rounded up to a power of two), one root each.",
+)
 @node_option
 @pass_cli
-def upload(ctx: CliContext, file: Path, tags: str, node_urls: tuple[str, ...]) -> None:
-    """Pay for FILE on chain and upload it to the storage nodes."""
+def upload(ctx: CliContext, file: Path, tags: str, fragment_size: int, node_urls: tuple[str, ...]) -> None:
+    """Pay for FILE on chain (once, even when retried) and upload it to the storage nodes."""
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3
     from zerog.storage.client import upload as run
+    from zerog.storage.journal import SubmitJournal
 
     try:
         tag_bytes = bytes.fromhex(tags.removeprefix("0x"))
@@ -79,12 +88,18 @@ def upload(ctx: CliContext, file: Path, tags: str, node_urls: tuple[str, ...]) -
     w3 = get_web3(settings)
     deployment = Deployment.for_settings(settings, w3.eth.chain_id)
     nodes = _nodes(ctx, node_urls)
+    journal = SubmitJournal.in_data_dir(settings.data_dir, deployment)
     with _bar(ctx, f"uploading {file.name}", size) as advance:
-        result = run(file, nodes, w3, load_account(settings), deployment, tags=tag_bytes, progress=advance)
-    tx = result.tx_hash or "none (already stored)"
+        result = run(
+            file, nodes, w3, load_account(settings), deployment,
+            tags=tag_bytes, progress=advance, journal=journal, fragment_size=fragment_size,
+        )  # fmt: skip
+    tx = result.tx_hash or "none (already stored or paid)"
+    roots = ",".join(result.roots)
+    fragments = [{"root": f.root, "offset": f.offset, "size": f.size, "txSeq": f.tx_seq} for f in result.fragments]
     ctx.emit(
-        {"root": result.root, "txHash": result.tx_hash, "txSeq": result.tx_seq, "size": result.size},
-        f"root {result.root}\ntx   {tx} (seq {result.tx_seq})",
+        {"root": roots, "txHash": result.tx_hash, "txSeq": result.tx_seq, "size": result.size, "fragments": fragments},
+        f"root {roots}\ntx   {tx} (seq {', '.join(str(f.tx_seq) for f in result.fragments)})",
     )
 
 
@@ -92,19 +107,29 @@ def upload(ctx: CliContext, file: Path, tags: str, node_urls: tuple[str, ...]) -
 @click.argument("root_hash", metavar="ROOT")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="First byte to fetch.")
+@click.option("--length", type=click.IntRange(min=0), default=None, help="Bytes to fetch (default: to the end).")
 @node_option
 @pass_cli
-def download(ctx: CliContext, root_hash: str, out: Path, overwrite: bool, node_urls: tuple[str, ...]) -> None:
-    """Download ROOT to OUT, checking every segment's proof against ROOT."""
+def download(
+    ctx: CliContext, root_hash: str, out: Path, overwrite: bool, offset: int, length: int | None,
+    node_urls: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Download ROOT (or the fragments ROOT1,ROOT2,... of one file, concatenated) to OUT, checking every
+    segment's proof. With --offset/--length only the segments covering that range are fetched."""
     from zerog.storage.client import download as run
-    from zerog.storage.client import file_info
+    from zerog.storage.client import locate
 
-    root_hash = _check_root(root_hash)
+    roots = [_check_root(r) for r in root_hash.split(",")]
     nodes = _nodes(ctx, node_urls)
-    size = int(file_info(nodes, root_hash)["tx"]["size"])
-    with _bar(ctx, f"downloading {out.name}", size) as advance:
-        written = run(root_hash, out, nodes, overwrite=overwrite, progress=advance)
-    ctx.emit({"root": root_hash, "path": str(out), "size": written}, f"wrote {written} bytes to {out} (verified)")
+    size = sum(f.layout.size for f in locate(nodes, roots))
+    span = max(0, size - offset) if length is None else length
+    with _bar(ctx, f"downloading {out.name}", span) as advance:
+        written = run(roots, out, nodes, overwrite=overwrite, progress=advance, offset=offset, length=length)
+    ctx.emit(
+        {"root": ",".join(roots), "path": str(out), "size": written, "offset": offset},
+        f"wrote {written} bytes to {out} (verified)",
+    )
 
 
 @storage.command()
