@@ -51,3 +51,25 @@ def test_our_upload__then_official_download(up_network, tmp_path: Path) -> None:
     copy = tmp_path / "theirs.bin"
     official_sdk("download", root, str(copy), up_network.indexer_url)
     assert copy.read_bytes() == original.read_bytes()
+
+
+def test_fragments__ours_to_official_multi_root_download_and_back(up_network, tmp_path: Path) -> None:
+    """A file split in fragments (small ones here; 4 GiB by default) either way: the official SDK's split and
+    its multi-root download match ours."""
+    original = tmp_path / "large.bin"
+    original.write_bytes(os.urandom(3 * SEGMENT_SIZE + 99))
+    fragment = str(2 * SEGMENT_SIZE - 1)  # rounded up to 2 segments by both
+    uploaded = json.loads(zg(up_network, "storage", "upload", str(original), "--fragment-size", fragment).output)
+    assert len(uploaded["fragments"]) == 2
+    copy = tmp_path / "theirs.bin"
+    official_sdk("download", uploaded["root"], str(copy), up_network.indexer_url)
+    assert copy.read_bytes() == original.read_bytes()
+
+    theirs = tmp_path / "theirs-large.bin"
+    theirs.write_bytes(os.urandom(4 * SEGMENT_SIZE + 5))
+    key = dev_account(SDK_ACCOUNT).key.to_0x_hex()
+    result = official_sdk("upload", str(theirs), up_network.rpc_url, key, up_network.indexer_url, "4", fragment)
+    assert len(result["root"].split(",")) == 3
+    ours = tmp_path / "ours-large.bin"
+    zg(up_network, "storage", "download", result["root"], str(ours))
+    assert ours.read_bytes() == theirs.read_bytes()
