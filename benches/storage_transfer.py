@@ -4,7 +4,9 @@
 
 Starts `zg up` on free ports in a temp dir (two shards + indexer), then times, on the same file:
 our upload (submit tx + segments + finality), our download (every proof verified), and the official
-SDK's upload and download against the same network. Also prints the gas of the Submit transactions.
+SDK's upload and download against the same network, and a 1 MiB range read from the middle of our file
+(only its covering segments, proof-checked) against the full download. Also prints the gas of the Submit
+transactions.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from tests.conftest import REPO_ROOT, make_settings, tool_env  # noqa: E402
 from tests.storage.sdk import official_sdk  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import Deployment, connect  # noqa: E402
-from zerog.storage.client import download, nodes_from_indexer, upload  # noqa: E402
+from zerog.storage.client import download, nodes_from_indexer, read_range, upload  # noqa: E402
 
 MB = 1_000_000
+MIB = 1024 * 1024
 
 
 def timed(fn):
@@ -60,6 +63,8 @@ def main() -> None:
             result, up_s = timed(lambda: upload(ours_file, nodes, w3, dev_account(3), deployment))
             _, down_s = timed(lambda: download(result.root, tmp / "ours.out", nodes))
             assert (tmp / "ours.out").read_bytes() == ours_file.read_bytes()
+            middle, range_s = timed(lambda: read_range(result.root, nodes, size // 2 + 12345, MIB))
+            assert middle == ours_file.read_bytes()[size // 2 + 12345 :][:MIB]
             gas = w3.eth.get_transaction_receipt(result.tx_hash)["gasUsed"]
 
             key = dev_account(4).key.to_0x_hex()
@@ -77,6 +82,7 @@ def main() -> None:
     print(f"file: {args.mib} MiB, 2 storage shards on loopback")
     print(f"ours     upload  : {mb / up_s:7.1f} MB/s ({up_s:.2f}s incl. submit tx and finality)")
     print(f"ours     download: {mb / down_s:7.1f} MB/s ({down_s:.2f}s, every segment proof verified)")
+    print(f"ours     1 MiB range read: {range_s * 1000:.0f} ms (full download {down_s * 1000:.0f} ms)")
     print(f"TS SDK   upload  : {mb / sdk_up_s:7.1f} MB/s ({sdk_up_s:.2f}s, same nodes)")
     print(f"TS SDK   download: {mb / sdk_down_s:7.1f} MB/s ({sdk_down_s:.2f}s, no proof checks)")
     print(f"ratios ours/SDK  : upload {sdk_up_s / up_s:.1f}x, download {sdk_down_s / down_s:.1f}x")
