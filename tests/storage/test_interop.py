@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from chain_node.process import wait_until
 from tests.conftest import tool_env
 from tests.storage.sdk import official_sdk
 from zerog.accounts import dev_account
+from zerog.chain import Deployment, connect
 from zerog.cli import cli
+from zerog.storage.client import nodes_from_indexer, submit, upload
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
 
 SDK_ACCOUNT = 7
@@ -73,3 +76,26 @@ def test_fragments__ours_to_official_multi_root_download_and_back(up_network, tm
     ours = tmp_path / "ours-large.bin"
     zg(up_network, "storage", "download", result["root"], str(ours))
     assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_paid_twice__every_node_names_the_same_tx_and_the_official_download_works(up_network, tmp_path: Path) -> None:
+    """A first upload finalizes one shard only and the root is paid again (what the official SDK does for a root
+    it sees unfinalized): both nodes must answer with the same tx, else its download fails ("No storage node
+    holds segment with index 1")."""
+    w3 = connect(up_network.rpc_url)
+    deployment = Deployment.for_settings(up_network, w3.eth.chain_id)
+    nodes = nodes_from_indexer(up_network.indexer_url)
+    account = dev_account(SDK_ACCOUNT)
+    original = tmp_path / "twice.bin"
+    original.write_bytes(os.urandom(3 * SEGMENT_SIZE + 11))
+    tree = FileTree.from_path(original)
+    upload(original, nodes[:1], w3, account, deployment)  # pays; only the first shard gets (and finalizes) it
+    _, (again,) = submit(w3, account, deployment, [tree])  # the second payment
+    for node in nodes:
+        assert wait_until(lambda node=node: node.client.file_info_by_tx_seq(again) is not None, 60)
+    assert len({node.client.file_info(tree.root_hex)["tx"]["seq"] for node in nodes}) == 1
+
+    assert upload(original, nodes, w3, account, deployment).tx_hash is None  # completes the other shard
+    copy = tmp_path / "theirs.bin"
+    official_sdk("download", tree.root_hex, str(copy), up_network.indexer_url)
+    assert copy.read_bytes() == original.read_bytes()
