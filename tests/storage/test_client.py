@@ -125,13 +125,13 @@ def test_fragments__batch_paid_downloaded_and_read_in_ranges(network, tmp_path: 
         read_range(result.roots, nodes, len(data) - 3, 4)
 
     fetched: list[int] = []
-    real = StorageNodeClient.download_segment_with_proof
+    real = StorageNodeClient.download_segments_with_proof
 
-    def counting(self: StorageNodeClient, root: str, index: int):
-        fetched.append(index)
-        return real(self, root, index)
+    def counting(self: StorageNodeClient, root: str, indices: list[int]):
+        fetched.extend(indices)
+        return real(self, root, indices)
 
-    monkeypatch.setattr(StorageNodeClient, "download_segment_with_proof", counting)
+    monkeypatch.setattr(StorageNodeClient, "download_segments_with_proof", counting)
     assert read_range(result.root, nodes, 2 * SEGMENT_SIZE + 1, 100) == data[2 * SEGMENT_SIZE + 1 :][:100]
     monkeypatch.undo()
     assert fetched == [2]  # only the segment covering the range
@@ -153,11 +153,12 @@ class LyingNode(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
         reply = httpx.post(self.upstream, content=body, headers={"content-type": "application/json"}).json()
-        result = reply.get("result")
-        if isinstance(result, dict) and "data" in result:
-            data = bytearray(base64.b64decode(result["data"]))
-            data[0] ^= 0xFF
-            result["data"] = base64.b64encode(bytes(data)).decode()
+        for answer in reply if isinstance(reply, list) else [reply]:  # batches too
+            result = answer.get("result")
+            if isinstance(result, dict) and "data" in result:
+                data = bytearray(base64.b64decode(result["data"]))
+                data[0] ^= 0xFF
+                result["data"] = base64.b64encode(bytes(data)).decode()
         payload = json.dumps(reply).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")

@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +40,8 @@ SUBMIT_BATCH = 10
 #: core, so that every node serves while we hash (the hashing releases the GIL).
 UPLOAD_THREADS = 4
 DOWNLOAD_THREADS = 4 * max(2, os.cpu_count() or 1)
+#: Segments per JSON-RPC batch request of a download.
+DOWNLOAD_BATCH_SEGMENTS = 4
 SYNC_TIMEOUT_SECONDS = 120
 POLL_SECONDS = 0.2
 #: The node's answer when a segment it is sent is already stored and the file complete.
@@ -376,14 +378,13 @@ def download(
     try:
         os.ftruncate(fd, total)
 
-        def fetch(job: tuple[StoredFragment, int, int, int]) -> None:
+        def deliver(job: tuple[StoredFragment, int, int, int], data: bytes) -> None:
             fragment, index, lo, hi = job
-            data = _fetch_segment(nodes, fragment, index)
             base = fragment.offset + index * SEGMENT_SIZE
             os.pwrite(fd, memoryview(data)[lo - base : hi - base], lo - offset)
             _advance(progress, hi - lo)
 
-        _run_all(fetch, wanted, DOWNLOAD_THREADS)
+        _fetch_all(nodes, wanted, deliver)
         os.fsync(fd)
         os.close(fd)
         fd = -1
@@ -403,12 +404,12 @@ def read_range(roots: str | list[str], nodes: list[Node], offset: int, length: i
     wanted = _ranges(fragments, offset, length)
     out = bytearray(sum(hi - lo for _, _, lo, hi in wanted))
 
-    def fetch(job: tuple[StoredFragment, int, int, int]) -> None:
+    def deliver(job: tuple[StoredFragment, int, int, int], data: bytes) -> None:
         fragment, index, lo, hi = job
         base = fragment.offset + index * SEGMENT_SIZE
-        out[lo - offset : hi - offset] = memoryview(_fetch_segment(nodes, fragment, index))[lo - base : hi - base]
+        out[lo - offset : hi - offset] = memoryview(data)[lo - base : hi - base]
 
-    _run_all(fetch, wanted, DOWNLOAD_THREADS)
+    _fetch_all(nodes, wanted, deliver)
     return bytes(out)
 
 
@@ -431,6 +432,44 @@ def _ranges(
             base = fragment.offset + index * SEGMENT_SIZE
             wanted.append((fragment, index, max(lo, base), min(hi, base + SEGMENT_SIZE)))
     return wanted
+
+
+def _fetch_all(
+    nodes: list[Node],
+    wanted: list[tuple[StoredFragment, int, int, int]],
+    deliver: Callable[[tuple[StoredFragment, int, int, int], bytes], None],
+) -> None:
+    """Every wanted segment, verified, to `deliver`: batches of DOWNLOAD_BATCH_SEGMENTS per JSON-RPC batch
+    request to the first node of their shard (a request costs the node more than a segment does); a segment
+    missing or bad in its batch is tried on every node of its shard."""
+    per_node: dict[tuple[Node, str], list[tuple[StoredFragment, int, int, int]]] = {}
+    for job in wanted:
+        fragment, index = job[0], job[1]
+        home = next((n for n in nodes if n.holds(fragment.start_segment + index)), None)
+        if home is None:
+            raise StorageError(f"segment {index} of {fragment.root}: no known node stores its shard")
+        per_node.setdefault((home, fragment.root), []).append(job)
+    batches = [
+        (node, jobs[i : i + DOWNLOAD_BATCH_SEGMENTS])
+        for (node, _), jobs in per_node.items()
+        for i in range(0, len(jobs), DOWNLOAD_BATCH_SEGMENTS)
+    ]
+
+    def fetch(batch: tuple[Node, list[tuple[StoredFragment, int, int, int]]]) -> None:
+        node, jobs = batch
+        fragment = jobs[0][0]
+        try:
+            answers: list[Any] = node.client.download_segments_with_proof(fragment.root, [job[1] for job in jobs])
+        except RpcError:
+            answers = [None] * len(jobs)
+        for job, answer in zip(jobs, answers, strict=True):
+            data = None
+            if isinstance(answer, dict):
+                with suppress(ValueError):
+                    data = verify_segment(answer, fragment.expected_root, fragment.layout, job[1])
+            deliver(job, data if data is not None else _fetch_segment(nodes, fragment, job[1]))
+
+    _run_all(fetch, batches, DOWNLOAD_THREADS)
 
 
 def _fetch_segment(nodes: list[Node], fragment: StoredFragment, index: int) -> bytes:
