@@ -192,8 +192,8 @@ def upload(
             infos = [node.client.file_info(tree.root_hex) for node in nodes]
             known = next((int(info["tx"]["seq"]) for info in infos if info), None)
             if known is None:  # nobody knows it yet: perhaps paid already, its Submit not synced
-                nodes_of = [root for root, _ in tree.submission_nodes()]
-                known = find_paid(w3, deployment, account.address, tree.root_hex, nodes_of, journal)
+                node_roots = [root for root, _ in tree.submission_nodes()]
+                known = find_paid(w3, deployment, account.address, tree.root_hex, node_roots, journal)
             seqs.append(known)
         unpaid = [i for i, seq in enumerate(seqs) if seq is None]
         tx_hash = None
