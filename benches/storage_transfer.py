@@ -4,7 +4,9 @@
 
 Starts `zg up` on free ports in a temp dir (two shards + indexer), then times, on the same file:
 our upload (submit tx + segments + finality), our download (every proof verified), and the official
-SDK's upload and download against the same network. Also prints the gas of the Submit transactions.
+SDK's upload and download against the same network, and a 1 MiB range read from the middle of our file
+(only its covering segments, proof-checked) against the full download. Also prints the gas of the Submit
+transactions.
 With --encrypt, also our v2 (ECIES) encrypted upload and decrypting download of a file of the same size, and
 the file root of the plain and encrypted file (no network), each against its plain counterpart.
 """
@@ -29,11 +31,12 @@ from tests.conftest import REPO_ROOT, make_settings, tool_env  # noqa: E402
 from tests.storage.sdk import official_sdk  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import Deployment, connect  # noqa: E402
-from zerog.storage.client import download, head, nodes_from_indexer, upload  # noqa: E402
+from zerog.storage.client import download, head, nodes_from_indexer, read_range, upload  # noqa: E402
 from zerog.storage.encryption import ECIES_HEADER_SIZE, Decryptor, Encryptor, Header  # noqa: E402
 from zerog.storage.merkle import FileTree  # noqa: E402
 
 MB = 1_000_000
+MIB = 1024 * 1024
 #: --encrypt: rounds of plain-then-encrypted transfers (the best of each counts).
 ROUNDS = 3
 RECIPIENT = 5
@@ -70,6 +73,8 @@ def main() -> None:
             result, up_s = timed(lambda: upload(ours_file, nodes, w3, dev_account(3), deployment))
             _, down_s = timed(lambda: download(result.root, tmp / "ours.out", nodes))
             assert (tmp / "ours.out").read_bytes() == ours_file.read_bytes()
+            middle, range_s = timed(lambda: read_range(result.root, nodes, size // 2 + 12345, MIB))
+            assert middle == ours_file.read_bytes()[size // 2 + 12345 :][:MIB]
             gas = w3.eth.get_transaction_receipt(result.tx_hash)["gasUsed"]
 
             key = dev_account(4).key.to_0x_hex()
@@ -92,6 +97,7 @@ def main() -> None:
     print(f"TS SDK   upload  : {mb / sdk_up_s:7.1f} MB/s ({sdk_up_s:.2f}s, same nodes)")
     print(f"TS SDK   download: {mb / sdk_down_s:7.1f} MB/s ({sdk_down_s:.2f}s, no proof checks)")
     print(f"ratios ours/SDK  : upload {sdk_up_s / up_s:.1f}x, download {sdk_down_s / down_s:.1f}x")
+    print(f"ours     1 MiB range read: {range_s * 1000:.0f} ms (full download {down_s * 1000:.0f} ms)")
     print(f"submit gas ({args.mib} MiB file): {gas}")
     if args.encrypt:
         (root_s, enc_root_s), plain_s, enc_s = crypto

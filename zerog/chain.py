@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,9 +181,11 @@ def send_transaction(
     decoder: ErrorDecoder | None = None,
     timeout: float = 120,
     gas_reserve: int = 0,
+    on_sent: Callable[[str], None] | None = None,
 ) -> TxReceipt:
     """Estimate, sign (EIP-1559), send and wait; reverts become TransactionError with the decoded reason.
-    `gas_reserve` is added to the estimate for work the landing block may add (unused gas is not charged)."""
+    `gas_reserve` is added to the estimate for work the landing block may add (unused gas is not charged);
+    `on_sent(tx hash)` runs once the transaction is out, before its receipt."""
     params: TxParams = {"from": account.address, "value": value, "chainId": w3.eth.chain_id}
     with _nonce_lock(account.address):
         try:
@@ -202,6 +204,8 @@ def send_transaction(
         tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
         signed = account.sign_transaction(tx)
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    if on_sent is not None:
+        on_sent(tx_hash.to_0x_hex())
     try:
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.1)
     except TimeExhausted as exc:

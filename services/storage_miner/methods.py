@@ -1,19 +1,19 @@
 """The node's `zgs_*` JSON-RPC methods, with the official node's names, params and result shapes.
 
-Lookups by root prefer a finalized submission of that root, else the newest one. "Not found" is a
-`null` result (the official node's `Option`), except for uploads, which fail with a message saying
-whether the submission is not synced yet.
+Lookups by root take the first finalized submission of that root, else the first (store.py tells why).
+"Not found" is a `null` result (the official node's `Option`), except for uploads, which fail with a
+message saying whether the submission is not synced yet.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from services.common.jsonrpc import (
     METHOD_NOT_FOUND,
+    Base64Bytes,
     Dispatcher,
     Param,
     RpcError,
@@ -196,7 +196,7 @@ class NodeRpc:
         stored = self.store.read_segment(tx, index)
         return stored[0] if stored else None
 
-    def download(self, tx: TxRecord | None, start: int, end: int) -> str | None:
+    def download(self, tx: TxRecord | None, start: int, end: int) -> Base64Bytes | None:
         """Chunks [start, end) of a file (file-relative), the last chunk zero-padded; null if unknown or
         not (all) stored here."""
         if start >= end:
@@ -216,7 +216,7 @@ class NodeRpc:
             base = index * SEGMENT_CHUNKS
             lo, hi = max(start, base) - base, min(end, base + SEGMENT_CHUNKS) - base
             parts.append(data[lo * CHUNK_SIZE : hi * CHUNK_SIZE])
-        return base64.b64encode(b"".join(parts)).decode()
+        return Base64Bytes(b"".join(parts))
 
     def with_proof(self, tx: TxRecord | None, index: int) -> dict[str, Any] | None:
         if tx is None:
@@ -232,7 +232,7 @@ class NodeRpc:
         data, proof = stored
         return {
             "root": tx.root,
-            "data": base64.b64encode(data).decode(),
+            "data": Base64Bytes(data),
             "index": index,
             "proof": proof,
             "fileSize": tx.size,

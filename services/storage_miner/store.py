@@ -7,12 +7,20 @@ a dropped submission can never be mistaken for one of a new submission with the 
 is written to a temp file, fsynced and renamed into place before its index row is committed, so a
 crash at any point leaves either no row (the file is ignored or overwritten later) or a complete file;
 reads check size and segment root again before serving.
+
+A root paid for twice has two submissions. Every node answers for the root with the same one, the first
+finalized submission (lowest seq), else the first: a rule of the chain's order, not of which node got
+which segments first. A node shares segments between the submissions of a root as 0G's node does: a
+submission synced when another of its root is stored, or still open when another finalizes, gets the
+segments it needs from it (hard links, no upload).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
 import shutil
 import sqlite3
 import threading
@@ -280,6 +288,7 @@ class NodeStore(SqliteStore):
                 int(needed == 0 and sub.size > 0),
             ),
         )
+        self._fill_from_same_root(conn, "0x" + sub.root.hex(), only_seq=sub.seq)
 
     def rollback(self, conn: sqlite3.Connection, from_block: int) -> None:
         """Follower rollback: forget submissions of reorged blocks with their segments (files are deleted
@@ -299,11 +308,10 @@ class NodeStore(SqliteStore):
         return TxRecord.from_row(row) if row else None
 
     def tx_by_root(self, root: bytes) -> TxRecord | None:
-        """Of the submissions of `root`: a finalized one (the oldest), else the newest."""
+        """Of the submissions of `root`: the first finalized one, else the first (see the module doc)."""
         with self.lock:
             row = self.conn.execute(
-                f"SELECT {_TX_COLUMNS} FROM txs WHERE root = ? ORDER BY finalized DESC, "
-                "CASE WHEN finalized THEN seq ELSE -seq END LIMIT 1",
+                f"SELECT {_TX_COLUMNS} FROM txs WHERE root = ? ORDER BY finalized DESC, seq LIMIT 1",
                 ("0x" + root.hex(),),
             ).fetchone()
         return TxRecord.from_row(row) if row else None
@@ -363,7 +371,56 @@ class NodeStore(SqliteStore):
                 raise
         if finalized and inserted:
             log.info("file %s (tx %d) finalized: %d segments of this shard stored", tx.root, tx.seq, row["needed"])
+            with self.lock:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._fill_from_same_root(self.conn, tx.root)
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
         return finalized
+
+    def _fill_from_same_root(self, conn: sqlite3.Connection, root: str, only_seq: int | None = None) -> None:
+        """Give the open submissions of `root` (or just `only_seq`) the segments they need that another
+        submission of `root` stores: the bytes of a root's segment i are the same in every submission, only
+        the shard that keeps it differs. Runs inside the caller's transaction."""
+        stored = {
+            r["seg_index"]: r
+            for r in conn.execute(
+                "SELECT s.*, t.seq FROM segments s JOIN txs t ON t.uid = s.uid WHERE t.root = ? ORDER BY t.seq DESC",
+                (root,),
+            )
+        }
+        targets = conn.execute(
+            "SELECT uid, seq, start_entry, size, needed, stored FROM txs WHERE root = ? AND finalized = 0"
+            + ("" if only_seq is None else " AND seq = ?"),
+            (root,) if only_seq is None else (root, only_seq),
+        ).fetchall()
+        for target in targets:
+            have = {r[0] for r in conn.execute("SELECT seg_index FROM segments WHERE uid = ?", (target["uid"],))}
+            wanted = set(shard_segments(FileLayout(target["size"]), target["start_entry"], self.shard))
+            copies = [stored[i] for i in sorted(wanted - have) if i in stored]
+            if not copies:
+                continue
+            directory = self.segments_dir / f"{target['seq']}_{target['uid']}"
+            directory.mkdir(parents=True, exist_ok=True)
+            source = self.segments_dir
+            copies = [c for c in copies if _link(source / f"{c['seq']}_{c['uid']}", directory, c["seg_index"])]
+            fsync_dir(directory)
+            conn.executemany(
+                "INSERT INTO segments (uid, seg_index, size, seg_root, crc32, proof) VALUES (?, ?, ?, ?, ?, ?)",
+                [(target["uid"], c["seg_index"], c["size"], c["seg_root"], c["crc32"], c["proof"]) for c in copies],
+            )
+            stored_now = target["stored"] + len(copies)
+            conn.execute(
+                "UPDATE txs SET stored = ?, finalized = ? WHERE uid = ?",
+                (stored_now, int(stored_now >= target["needed"]), target["uid"]),
+            )
+            log.info(
+                "tx %d: %d segments copied from another submission of root %s (%d of %d stored)",
+                target["seq"], len(copies), root, stored_now, target["needed"],
+            )  # fmt: skip
 
     def read_segment(self, tx: TxRecord, index: int) -> tuple[bytes, dict[str, Any]] | None:
         """(data, proof) of a stored segment, checked against its indexed size and checksum (the root was
@@ -383,6 +440,19 @@ class NodeStore(SqliteStore):
             log.error("segment %d of tx %d is damaged on disk (%s): not serving it", index, tx.seq, path)
             return None
         return data, json.loads(row["proof"])
+
+
+def _link(src_dir: Path, dst_dir: Path, index: int) -> bool:
+    """Hard-link segment `index` of `src_dir` into `dst_dir`, replacing what is there (segment files are never
+    modified, only replaced); False if the source is gone (rolled back or lost meanwhile)."""
+    name = f"{index}{SEGMENT_SUFFIX}"
+    tmp = dst_dir / f".{name}.{secrets.token_hex(6)}{TMP_SUFFIX}"
+    try:
+        os.link(src_dir / name, tmp)
+    except FileNotFoundError:
+        return False
+    os.replace(tmp, dst_dir / name)
+    return True
 
 
 def _uid_of(name: str) -> int | None:

@@ -4,6 +4,8 @@ and on for listed origins, every error in the daemon's dialect, no stack traces 
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from pydantic import BaseModel
 from services.common.app import create_daemon_app
 from services.common.errors import ApiError, JsonErrors, JsonRpcErrors, OpenAIErrors
 from services.common.guard import BodyLimits, is_allowed_host
+from services.common.jsonrpc import Base64Bytes, encode_answer
 from services.common.settings import DaemonSettings
 from zerog.config import load_settings
 
@@ -207,3 +210,13 @@ def test_errors__other_dialects(tmp_path: Path, dialect: Any, check: Any) -> Non
         assert too_big.status_code == 413
         failed = client.get("/boom")
         assert failed.status_code == 500 and "passwd" not in failed.text
+
+
+def test_jsonrpc__base64_bytes_are_spliced_into_the_answer() -> None:
+    data = b"\x00\xffsegment"
+    answer = {"jsonrpc": "2.0", "result": {"data": Base64Bytes(data), "n": [Base64Bytes(b"")]}, "id": "é"}
+    expected = {"jsonrpc": "2.0", "result": {"data": base64.b64encode(data).decode(), "n": [""]}, "id": "é"}
+    assert json.loads(encode_answer(answer)) == expected
+    assert encode_answer({"result": None}) == b'{"result":null}'
+    with pytest.raises(TypeError):
+        encode_answer({"result": object()})

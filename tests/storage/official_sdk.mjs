@@ -1,7 +1,10 @@
 // Drives the official 0G TS SDK for interoperability tests and benches. Prints one JSON line.
 //   node official_sdk.mjs root FILE...                         -> {"roots": ["0x..", ...]}
-//   node official_sdk.mjs upload FILE RPC_URL KEY INDEXER_URL [TASK_SIZE] [ENCRYPTION]  -> {"root", "txHash", "txSeq"}
-//   node official_sdk.mjs download ROOT OUT INDEXER_URL        -> {"ok": true}
+//   node official_sdk.mjs upload FILE RPC_URL KEY INDEXER_URL [TASK_SIZE [FRAGMENT_SIZE [ENCRYPTION]]]
+//                                                              -> {"root", "txHash", "txSeq"} (roots joined by ","
+//                                                                 when the SDK split the file into fragments)
+//   node official_sdk.mjs download ROOT[,ROOT...] OUT INDEXER_URL  -> {"ok": true} (several roots: its
+//                                                                 multi-root download, the fragments concatenated)
 //   node official_sdk.mjs kv-encode VERSION STREAM KEY=VALUE...  -> {"blob", "tags"} (hex; keys, values hex)
 //   node official_sdk.mjs kv-put RPC_URL KEY INDEXER_URL STREAM KEY=VALUE...  -> {"txSeq", "root"} (Batcher)
 //   node official_sdk.mjs kv-get KV_URL STREAM KEY             -> KvClient.getValue: {"data" (base64), "version", "size"}
@@ -29,18 +32,22 @@ async function root(files) {
   return { roots };
 }
 
-async function upload(path, rpc, key, indexerUrl, taskSize, encryption) {
+async function upload(path, rpc, key, indexerUrl, taskSize, fragmentSize, encryption) {
   const signer = new ethers.Wallet(key, new ethers.JsonRpcProvider(rpc));
   const file = await ZgFile.fromFilePath(path);
   try {
     const options = {};
     if (taskSize) options.taskSize = Number(taskSize);
+    if (fragmentSize) options.fragmentSize = Number(fragmentSize);
     if (encryption) {
       options.encryption = JSON.parse(encryption);
       if (options.encryption.key) options.encryption.key = ethers.getBytes(options.encryption.key);
     }
     const [result, err] = await new Indexer(indexerUrl).upload(file, rpc, signer, options);
     if (err) throw err;
+    if (result.rootHashes) {
+      return { root: result.rootHashes.join(","), txHash: result.txHashes.join(","), txSeq: result.txSeqs[0] };
+    }
     return { root: result.rootHash, txHash: result.txHash, txSeq: result.txSeq };
   } finally {
     await file.close();
@@ -48,7 +55,8 @@ async function upload(path, rpc, key, indexerUrl, taskSize, encryption) {
 }
 
 async function download(rootHash, out, indexerUrl) {
-  const err = await new Indexer(indexerUrl).download(rootHash, out, true);
+  const roots = rootHash.split(",");
+  const err = await new Indexer(indexerUrl).download(roots.length > 1 ? roots : roots[0], out, true);
   if (err) throw err;
   return { ok: true };
 }

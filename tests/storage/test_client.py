@@ -25,8 +25,11 @@ from zerog.storage.client import (
     StorageError,
     download,
     nodes_from_indexer,
+    read_range,
+    submit,
     upload,
 )
+from zerog.storage.journal import SentSubmission, SubmitJournal, find_paid
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
 from zerog.storage.rpc import StorageNodeClient
 
@@ -79,6 +82,69 @@ def test_upload__interrupted_then_resumed_pays_once(network, tmp_path: Path) -> 
     assert out.read_bytes() == original.read_bytes()
 
 
+def test_upload__paid_but_never_synced_is_not_paid_again(network, tmp_path: Path) -> None:
+    """The payment lands but the nodes do not see it in time (or the process dies): the retry finds the journaled
+    transaction, or on another machine the Submit log, and pays nothing."""
+    settings, w3, deployment, nodes = network
+    original = tmp_path / "paid.bin"
+    original.write_bytes(os.urandom(SEGMENT_SIZE + 7))
+    account = dev_account(UPLOADER)
+    journal = SubmitJournal(tmp_path / "journal")
+    tree = FileTree.from_path(original)
+    tx_hash, _ = submit(w3, account, deployment, [tree], journal=journal)  # paid; the upload never ran
+    assert journal.get(tree.root_hex) == SentSubmission(tx_hash, account.address)
+    balance = w3.eth.get_balance(account.address)
+
+    result = upload(original, nodes, w3, account, deployment, journal=SubmitJournal(tmp_path / "elsewhere"))
+    assert result.tx_hash is None and w3.eth.get_balance(account.address) == balance
+    node_roots = [root for root, _ in tree.submission_nodes()]
+    assert find_paid(w3, deployment, account.address, tree.root_hex, node_roots, journal) == result.tx_seq
+    unknown = journal.directory / f"{'0x' + '12' * 32}.json"
+    unknown.write_text(json.dumps({"tx_hash": "0x" + "34" * 32, "submitter": account.address}))
+    assert find_paid(w3, deployment, account.address, "0x" + "12" * 32, [bytes(32)], journal) is None
+    assert not unknown.exists()  # a transaction the chain never saw is forgotten
+
+
+def test_fragments__batch_paid_downloaded_and_read_in_ranges(network, tmp_path: Path, monkeypatch) -> None:
+    settings, w3, deployment, nodes = network
+    original = tmp_path / "large.bin"
+    original.write_bytes(os.urandom(5 * SEGMENT_SIZE + 1234))
+    result = upload(original, nodes, w3, dev_account(UPLOADER), deployment, fragment_size=3 * SEGMENT_SIZE)
+    step = 4 * SEGMENT_SIZE  # rounded up to a power of two, as the official SDK does
+    assert [(f.offset, f.size) for f in result.fragments] == [(0, step), (step, SEGMENT_SIZE + 1234)]
+    assert result.roots[1] == FileTree.from_bytes(original.read_bytes()[step:]).root_hex
+    assert result.fragments[1].tx_seq == result.fragments[0].tx_seq + 1  # one batchSubmit
+
+    whole = tmp_path / "whole.bin"
+    assert download(result.roots, whole, nodes) == original.stat().st_size
+    assert whole.read_bytes() == original.read_bytes()
+    data = original.read_bytes()
+    for offset, length in [(0, 1), (step - 10, 20), (SEGMENT_SIZE + 5, 2 * SEGMENT_SIZE), (len(data) - 3, 3)]:
+        assert read_range(result.roots, nodes, offset, length) == data[offset : offset + length]
+    with pytest.raises(StorageError, match="not inside"):
+        read_range(result.roots, nodes, len(data) - 3, 4)
+
+    fetched: list[int] = []
+    real = StorageNodeClient.download_segments_with_proof
+
+    def counting(self: StorageNodeClient, root: str, indices: list[int]):
+        fetched.extend(indices)
+        return real(self, root, indices)
+
+    monkeypatch.setattr(StorageNodeClient, "download_segments_with_proof", counting)
+    assert read_range(result.root, nodes, 2 * SEGMENT_SIZE + 1, 100) == data[2 * SEGMENT_SIZE + 1 :][:100]
+    monkeypatch.undo()
+    assert fetched == [2]  # only the segment covering the range
+
+    part = tmp_path / "part.bin"
+    cli = run_zg(
+        settings, "--json", "storage", "download", ",".join(result.roots), str(part),
+        "--offset", str(step - 5), "--length", "10",
+    )  # fmt: skip
+    assert cli.exit_code == 0, cli.output
+    assert part.read_bytes() == data[step - 5 : step + 5]
+
+
 class LyingNode(BaseHTTPRequestHandler):
     """A storage node that forwards to an honest one but flips a byte of every segment it serves."""
 
@@ -87,11 +153,12 @@ class LyingNode(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
         reply = httpx.post(self.upstream, content=body, headers={"content-type": "application/json"}).json()
-        result = reply.get("result")
-        if isinstance(result, dict) and "data" in result:
-            data = bytearray(base64.b64decode(result["data"]))
-            data[0] ^= 0xFF
-            result["data"] = base64.b64encode(bytes(data)).decode()
+        for answer in reply if isinstance(reply, list) else [reply]:  # batches too
+            result = answer.get("result")
+            if isinstance(result, dict) and "data" in result:
+                data = bytearray(base64.b64decode(result["data"]))
+                data[0] ^= 0xFF
+                result["data"] = base64.b64encode(bytes(data)).decode()
         payload = json.dumps(reply).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")

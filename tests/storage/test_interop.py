@@ -17,7 +17,7 @@ from tests.storage.sdk import official_sdk
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect
 from zerog.cli import cli
-from zerog.storage.client import submit
+from zerog.storage.client import nodes_from_indexer, submit, upload
 from zerog.storage.encryption import ECIES_HEADER_SIZE, SYMMETRIC_HEADER_SIZE
 from zerog.storage.kv import KvClient, StreamData, stream_tags
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
@@ -100,7 +100,7 @@ def test_kv__data_never_uploaded__skipped_and_later_txs_replay(up_network) -> No
     w3 = connect(up_network.rpc_url)
     blob = StreamData(writes=[(stream, b"lost", b"never uploaded")]).encode()
     deployment = Deployment.for_settings(up_network, w3.eth.chain_id)
-    _, seq = submit(w3, dev_account(0), deployment, FileTree.from_bytes(blob), stream_tags([stream]))
+    _, (seq,) = submit(w3, dev_account(0), deployment, [FileTree.from_bytes(blob)], stream_tags([stream]))
     out = json.loads(zg(up_network, "storage", "kv", "put", "0x" + stream.hex(), "after", "ok").output)
     assert out["result"] == "Commit" and out["txSeq"] > seq
     assert KvClient(up_network.kv_url).transaction_result(seq) == "DownloadFailed"
@@ -132,7 +132,7 @@ def test_official_encrypted_upload__then_our_peek_and_decrypting_download(
     if encryption["type"] == "ecies":
         encryption["recipientPubKey"] = recipient_public_key()
     key = dev_account(SDK_ACCOUNT).key.to_0x_hex()
-    args = ["upload", str(original), up_network.rpc_url, key, up_network.indexer_url, "", json.dumps(encryption)]
+    args = ["upload", str(original), up_network.rpc_url, key, up_network.indexer_url, "", "", json.dumps(encryption)]
     root = official_sdk(*args)["root"]
     peeked = json.loads(zg(up_network, "storage", "peek", root).output)
     assert peeked["encrypted"] and peeked["headerSize"] == header_size
@@ -195,3 +195,48 @@ def test_decrypting_download__bad_input_fails_clearly_and_writes_nothing(up_netw
     )
     assert result.exit_code == 0 and "cannot tell a wrong key" in result.output
     assert out.stat().st_size == 5000 and out.read_bytes() != secret.read_bytes()
+
+
+def test_fragments__ours_to_official_multi_root_download_and_back(up_network, tmp_path: Path) -> None:
+    """A file split in fragments (small ones here; 4 GiB by default) either way: the official SDK's split and
+    its multi-root download match ours."""
+    original = tmp_path / "large.bin"
+    original.write_bytes(os.urandom(3 * SEGMENT_SIZE + 99))
+    fragment = str(2 * SEGMENT_SIZE - 1)  # rounded up to 2 segments by both
+    uploaded = json.loads(zg(up_network, "storage", "upload", str(original), "--fragment-size", fragment).output)
+    assert len(uploaded["fragments"]) == 2
+    copy = tmp_path / "theirs.bin"
+    official_sdk("download", uploaded["root"], str(copy), up_network.indexer_url)
+    assert copy.read_bytes() == original.read_bytes()
+
+    theirs = tmp_path / "theirs-large.bin"
+    theirs.write_bytes(os.urandom(4 * SEGMENT_SIZE + 5))
+    key = dev_account(SDK_ACCOUNT).key.to_0x_hex()
+    result = official_sdk("upload", str(theirs), up_network.rpc_url, key, up_network.indexer_url, "4", fragment)
+    assert len(result["root"].split(",")) == 3
+    ours = tmp_path / "ours-large.bin"
+    zg(up_network, "storage", "download", result["root"], str(ours))
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_paid_twice__every_node_names_the_same_tx_and_the_official_download_works(up_network, tmp_path: Path) -> None:
+    """A first upload finalizes one shard only and the root is paid again (what the official SDK does for a root
+    it sees unfinalized): both nodes must answer with the same tx, else its download fails ("No storage node
+    holds segment with index 1")."""
+    w3 = connect(up_network.rpc_url)
+    deployment = Deployment.for_settings(up_network, w3.eth.chain_id)
+    nodes = nodes_from_indexer(up_network.indexer_url)
+    account = dev_account(SDK_ACCOUNT)
+    original = tmp_path / "twice.bin"
+    original.write_bytes(os.urandom(3 * SEGMENT_SIZE + 11))
+    tree = FileTree.from_path(original)
+    upload(original, nodes[:1], w3, account, deployment)  # pays; only the first shard gets (and finalizes) it
+    _, (again,) = submit(w3, account, deployment, [tree])  # the second payment
+    for node in nodes:
+        assert wait_until(lambda node=node: node.client.file_info_by_tx_seq(again) is not None, 60)
+    assert len({node.client.file_info(tree.root_hex)["tx"]["seq"] for node in nodes}) == 1
+
+    assert upload(original, nodes, w3, account, deployment).tx_hash is None  # completes the other shard
+    copy = tmp_path / "theirs.bin"
+    official_sdk("download", tree.root_hex, str(copy), up_network.indexer_url)
+    assert copy.read_bytes() == original.read_bytes()

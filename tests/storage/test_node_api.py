@@ -348,22 +348,21 @@ def test_upload__submission_not_synced_yet(deployed_devnet: NetworkSettings, net
 # ---------------------------------------------------------------- several submissions of one root
 
 
-def test_same_root__lookups_prefer_finalized_else_newest(node: Daemon, net: Chain) -> None:
+def test_same_root__first_answers_and_other_submissions_are_copied(node: Daemon, net: Chain) -> None:
     file = File.random(SEGMENT_SIZE + 10, seed=6)
     first = net.submit(file.tree)["submissionIndex"]
     second = net.submit(file.tree)["submissionIndex"]
     wait_for(lambda: node.call("zgs_getFileInfoByTxSeq", second), what="second submission")
 
-    assert node.call("zgs_getFileInfo", file.root, True)["tx"]["seq"] == second  # newest
-    node.call("zgs_uploadSegmentsByTxSeq", [file.segment(0), file.segment(1)], first)
-    assert node.call("zgs_getFileInfo", file.root, True)["tx"]["seq"] == first  # finalized
-    third = net.submit(file.tree)["submissionIndex"]
-    wait_for(lambda: node.call("zgs_getFileInfoByTxSeq", third), what="third submission")
-
+    assert node.call("zgs_getFileInfo", file.root, True)["tx"]["seq"] == first  # the first, though open
+    node.call("zgs_uploadSegmentsByTxSeq", [file.segment(0), file.segment(1)], second)
     info = node.call("zgs_getFileInfo", file.root, True)
-    assert (info["tx"]["seq"], info["finalized"]) == (first, True)
-    assert node.call("zgs_getFileInfoByTxSeq", third)["finalized"] is False
-    assert base64.b64decode(node.call("zgs_downloadSegment", file.root, 0, 2)) == file.data[:512]
+    assert (info["tx"]["seq"], info["finalized"]) == (first, True)  # given the segments of the second
+    third = net.submit(file.tree)["submissionIndex"]
+    synced = wait_for(lambda: node.call("zgs_getFileInfoByTxSeq", third), what="third submission")
+
+    assert (synced["finalized"], synced["uploadedSegNum"]) == (True, 2)  # copied on sync, no upload
+    assert base64.b64decode(node.call("zgs_downloadSegmentByTxSeq", third, 0, 2)) == file.data[:512]
     assert_invalid(node.rpc("zgs_uploadSegment", file.segment(0)), FINALIZED)
 
 

@@ -100,16 +100,40 @@ def test_rollback__forgets_submissions_and_their_files(tmp_path: Path, three_seg
     assert not store.segment_path(dropped, 1).exists()
 
 
-def test_tx_by_root__prefers_finalized_else_newest(tmp_path: Path) -> None:
+def test_tx_by_root__first_finalized_else_first_and_later_ones_copied(tmp_path: Path) -> None:
     data = b"x" * 1000
     tree = FileTree.from_bytes(data)
     store = open_store(tmp_path)
-    for seq in range(3):
+    for seq in range(2):
         add(store, tree, seq=seq, block=5 + seq, start_entry=1024 * (seq + 1))
 
-    assert store.tx_by_root(tree.root).seq == 2
-    put(store, store.tx_by_seq(1), tree, data + bytes(24), 0)
-    assert store.tx_by_root(tree.root).seq == 1
+    assert store.tx_by_root(tree.root).seq == 0
+    assert put(store, store.tx_by_seq(1), tree, data + bytes(24), 0) is True
+    assert store.tx_by_seq(0).finalized  # open when seq 1 finalized: given its segment
+    later = add(store, tree, seq=2, block=7, start_entry=1024 * 3)
+    assert (later.finalized, later.stored) == (True, 1)  # synced after: finalized from the stored one
+    assert store.read_segment(later, 0)[0] == data + bytes(24)
+
+
+def test_two_shards__double_payment_answers_the_same_tx_on_both(tmp_path: Path, three_segments) -> None:
+    """A partial first upload finalizes it on shard 0 only; the root is paid again. Both nodes must name the
+    same tx, or a downloader places segments with the wrong start (the official SDK's "No storage node holds
+    segment with index 1")."""
+    data, tree = three_segments
+    stores = [open_store(tmp_path / f"s{i}", ShardConfig(i, 2)) for i in range(2)]
+    for store in stores:
+        add(store, tree, seq=0, block=5, start_entry=0)  # flow segments 0, 1, 2
+    for index in (0, 2):
+        put(stores[0], stores[0].tx_by_seq(0), tree, data, index)
+    for store in stores:
+        add(store, tree, seq=1, block=6, start_entry=3 * 1024)  # flow segments 3, 4, 5: the shards swap
+    assert [s.tx_by_root(tree.root).seq for s in stores] == [0, 0]
+    assert not stores[0].tx_by_seq(1).finalized  # needs segment 1, which it never held
+
+    put(stores[1], stores[1].tx_by_seq(0), tree, data, 1)  # the uploader follows getFileInfo: tx 0
+    assert [(s.tx_by_root(tree.root).seq, s.tx_by_root(tree.root).finalized) for s in stores] == [(0, True)] * 2
+    aligned = add(stores[0], tree, seq=2, block=7, start_entry=4 * 1024)  # flow segments 4, 5, 6
+    assert (aligned.finalized, aligned.stored) == (True, 2)
 
 
 def test_recover__drops_temp_files_orphans_and_rows_without_files(tmp_path: Path, three_segments) -> None:

@@ -10,6 +10,7 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.storage.fragments import DEFAULT_FRAGMENT_SIZE
 from zerog.storage.settings import StorageSettings
 
 
@@ -62,6 +63,13 @@ def root(ctx: CliContext, file: Path) -> None:
 @click.option("--tags", default="0x", help="Hex tags stored with the submission.")
 @click.option("--encrypt-to", metavar="PUBKEY", help="Encrypt for this secp256k1 public key (v2, ECIES; hex).")
 @click.option("--encrypt-key", metavar="HEX32", help="Encrypt with this 32-byte AES-256 key (v1; hex).")
+@click.option(
+    "--fragment-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_FRAGMENT_SIZE,
+    show_default=True,
+    help="Split a larger FILE into fragments of this many bytes (rounded up to a power of two), one root each.",
+)
 @node_option
 @pass_cli
 def upload(
@@ -70,13 +78,16 @@ def upload(
     tags: str,
     encrypt_to: str | None,
     encrypt_key: str | None,
+    fragment_size: int,
     node_urls: tuple[str, ...],
 ) -> None:
-    """Pay for FILE on chain and upload it to the storage nodes (encrypted on the fly with --encrypt-*)."""
+    """Pay for FILE on chain (once, even when retried) and upload it to the storage nodes (encrypted on the fly
+    with --encrypt-*)."""
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3
     from zerog.storage.client import upload as run
     from zerog.storage.encryption import Encryptor
+    from zerog.storage.journal import SubmitJournal
 
     tag_bytes = _hex(tags, "--tags")
     if encrypt_to and encrypt_key:
@@ -89,17 +100,24 @@ def upload(
     size = file.stat().st_size
     if size == 0:
         raise click.ClickException(f"{file} is empty: 0G storage cannot hold an empty file")
+    if encryption is not None:
+        size = encryption.stream_size(size)
     settings = ctx.settings
     w3 = get_web3(settings)
     deployment = Deployment.for_settings(settings, w3.eth.chain_id)
     nodes = _nodes(ctx, node_urls)
+    journal = SubmitJournal.in_data_dir(settings.data_dir, deployment)
     with _bar(ctx, f"uploading {file.name}", size) as advance:
         result = run(
-            file, nodes, w3, load_account(settings), deployment, tags=tag_bytes, progress=advance, encryption=encryption
-        )
-    tx = result.tx_hash or "none (already stored)"
-    data = {"root": result.root, "txHash": result.tx_hash, "txSeq": result.tx_seq, "size": result.size}
-    text = f"root {result.root}\ntx   {tx} (seq {result.tx_seq})"
+            file, nodes, w3, load_account(settings), deployment, tags=tag_bytes, progress=advance,
+            journal=journal, fragment_size=fragment_size, encryption=encryption,
+        )  # fmt: skip
+    tx = result.tx_hash or "none (already stored or paid)"
+    roots = ",".join(result.roots)
+    fragments = [{"root": f.root, "offset": f.offset, "size": f.size, "txSeq": f.tx_seq} for f in result.fragments]
+    data = {"root": roots, "txHash": result.tx_hash, "txSeq": result.tx_seq, "size": result.size}
+    data["fragments"] = fragments
+    text = f"root {roots}\ntx   {tx} (seq {', '.join(str(f.tx_seq) for f in result.fragments)})"
     if encryption is not None:
         data["encryption"] = encryption.header.describe()
         text += f"\nencrypted v{encryption.header.version} ({result.size} bytes stored)"
@@ -110,6 +128,8 @@ def upload(
 @click.argument("root_hash", metavar="ROOT")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="First byte to fetch.")
+@click.option("--length", type=click.IntRange(min=0), default=None, help="Bytes to fetch (default: to the end).")
 @click.option("--decrypt", is_flag=True, help="Decrypt a v2 (ECIES) file with the signer's key (ZG_PRIVATE_KEY).")
 @click.option("--decrypt-key", metavar="HEX32", help="Decrypt a v1 file with this 32-byte AES-256 key (hex).")
 @node_option
@@ -119,34 +139,45 @@ def download(
     root_hash: str,
     out: Path,
     overwrite: bool,
+    offset: int,
+    length: int | None,
     decrypt: bool,
     decrypt_key: str | None,
     node_urls: tuple[str, ...],
 ) -> None:
-    """Download ROOT to OUT, checking every segment's proof against ROOT (and decrypting with --decrypt*)."""
+    """Download ROOT (or the fragments ROOT1,ROOT2,... of one file, concatenated) to OUT, checking every
+    segment's proof. With --offset/--length only the segments covering that range are fetched; with --decrypt*
+    the whole file is decrypted as it arrives."""
     from zerog.accounts import load_account
     from zerog.storage.client import download as run
-    from zerog.storage.client import file_info, head
+    from zerog.storage.client import head, locate
     from zerog.storage.encryption import ECIES_HEADER_SIZE, Decryptor, Header
 
-    root_hash = _check_root(root_hash)
+    roots = [_check_root(r) for r in root_hash.split(",")]
     if decrypt and decrypt_key:
         raise click.UsageError("--decrypt and --decrypt-key exclude each other")
+    if (decrypt or decrypt_key) and (offset or length is not None):
+        raise click.UsageError("--decrypt/--decrypt-key read the whole file: no --offset/--length")
     nodes = _nodes(ctx, node_urls)
-    size = int(file_info(nodes, root_hash)["tx"]["size"])
+    size = sum(f.layout.size for f in locate(nodes, roots))
     decryptor = None
     if decrypt or decrypt_key:
-        header = Header.parse(head(root_hash, nodes, ECIES_HEADER_SIZE))
+        header = Header.parse(head(roots[0], nodes, ECIES_HEADER_SIZE))
         symmetric = _hex(decrypt_key, "--decrypt-key") if decrypt_key else None
         private = bytes(load_account(ctx.settings).key) if decrypt else None
         decryptor = Decryptor.for_header(header, symmetric_key=symmetric, private_key=private)
-    with _bar(ctx, f"downloading {out.name}", size) as advance:
-        written = run(root_hash, out, nodes, overwrite=overwrite, progress=advance, decryptor=decryptor)
+    span = max(0, size - offset) if length is None else length
+    with _bar(ctx, f"downloading {out.name}", span) as advance:
+        written = run(
+            roots, out, nodes, overwrite=overwrite, progress=advance, offset=offset, length=length,
+            decryptor=decryptor,
+        )  # fmt: skip
     text = f"wrote {written} bytes to {out} (verified)"
     if decryptor is not None:
         # AES-CTR without a MAC: any key "decrypts"; only the header's version and key type are checked.
         text += f"; decrypted v{decryptor.header.version} (the format cannot tell a wrong key: check the content)"
-    ctx.emit({"root": root_hash, "path": str(out), "size": written, "decrypted": decryptor is not None}, text)
+    data = {"root": ",".join(roots), "path": str(out), "size": written, "offset": offset}
+    ctx.emit({**data, "decrypted": decryptor is not None}, text)
 
 
 @storage.command()

@@ -51,6 +51,31 @@ class JsonRpcClient:
             raise RpcError(self.url, method, str(error))
         return reply.get("result")
 
+    def call_batch(self, method: str, params: list[list[Any]]) -> list[Any]:
+        """One JSON-RPC batch of `method` calls (one HTTP round trip); each call's result, or its RpcError."""
+        ids = [next(self._ids) for _ in params]
+        body = [{"jsonrpc": "2.0", "method": method, "params": p, "id": i} for i, p in zip(ids, params, strict=True)]
+        try:
+            reply = self._http.post(self.url, json=body).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise RpcError(self.url, method, f"no batch answer ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(reply, list):
+            raise RpcError(self.url, method, "malformed JSON-RPC batch reply")
+        by_id = {item.get("id"): item for item in reply if isinstance(item, dict)}
+        results: list[Any] = []
+        for request_id in ids:
+            item = by_id.get(request_id) or {"error": {"message": "no answer in the batch"}}
+            error = item.get("error")
+            if error is None:
+                results.append(item.get("result"))
+            elif isinstance(error, dict):
+                results.append(
+                    RpcError(self.url, method, str(error.get("message")), error.get("code"), error.get("data"))
+                )
+            else:
+                results.append(RpcError(self.url, method, str(error)))
+        return results
+
     def close(self) -> None:
         self._http.close()
 
@@ -80,6 +105,10 @@ class StorageNodeClient(JsonRpcClient):
 
     def download_segment_with_proof(self, root: str, index: int) -> dict[str, Any] | None:
         return self.call("zgs_downloadSegmentWithProof", root, index)
+
+    def download_segments_with_proof(self, root: str, indices: list[int]) -> list[Any]:
+        """Several segments in one round trip: each a segment, None (not here) or an RpcError."""
+        return self.call_batch("zgs_downloadSegmentWithProof", [[root, i] for i in indices])
 
 
 class IndexerClient(JsonRpcClient):
