@@ -4,6 +4,8 @@ deriveEciesDecryptKey, EncryptedFile + MemData, computed through node), and our 
 from __future__ import annotations
 
 import os
+import stat
+from pathlib import Path
 
 import pytest
 from coincurve import PrivateKey
@@ -18,6 +20,7 @@ from zerog.storage.encryption import (
     ecies_key,
     parse_public_key,
 )
+from zerog.storage.journal import SubmitJournal, encrypted_upload_id
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
 
 KEY = bytes(range(32))
@@ -47,7 +50,9 @@ def test_ctr_matches_the_official_cryptat__at_any_offset() -> None:
 
 def test_ecies_key_and_stream_match_the_official_sdk() -> None:
     assert ecies_key(PRIVATE, G).hex() == ECIES_KEY
-    encryptor = Encryptor(Header(2, NONCE, G), bytes.fromhex(ECIES_KEY))
+    # G is the ephemeral key: secret 1, to PRIVATE's public key (ECDH is symmetric).
+    encryptor = Encryptor.ecies(PrivateKey(PRIVATE).public_key.format(), NONCE, (1).to_bytes(32))
+    assert (encryptor.header, encryptor.key.hex()) == (Header(2, NONCE, G), ECIES_KEY)
     plain = memoryview(PLAIN_300)
     stream = encryptor.read(plain, 0, encryptor.stream_size(300))
     assert stream.hex().startswith(STREAM_300_HEAD) and len(stream) == 300 + ECIES_HEADER_SIZE
@@ -93,3 +98,27 @@ def test_public_keys_in_any_form__and_bad_headers() -> None:
         Decryptor.for_header(Header.parse(stream), symmetric_key=KEY)
     with pytest.raises(EncryptionError, match="needs the 32-byte key"):
         Decryptor.for_header(Header(1, NONCE), private_key=PRIVATE)
+
+
+def test_a_retried_encrypted_upload_gets_the_first_attempts_randomness__only_the_same_one(tmp_path: Path) -> None:
+    """The journal keeps an encrypted upload's nonce (and v2 ephemeral secret, user-only) until it is finalized:
+    the same content, key or recipient and submitter is the same stream; anything else is a new file."""
+    journal = SubmitJournal(tmp_path)
+    recipient, other = (PrivateKey().public_key.format() for _ in range(2))
+    content, submitter = bytes(32), "0x" + "ab" * 20
+
+    def attempt(fresh: Encryptor, digest: bytes = content, sender: str = submitter) -> tuple[Header, bytes]:
+        used = journal.encryption(encrypted_upload_id(fresh, digest, sender), fresh)
+        return used.header, used.key
+
+    first = attempt(Encryptor.ecies(recipient))
+    (entry,) = tmp_path.iterdir()
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600  # it holds the ephemeral secret
+    assert attempt(Encryptor.ecies(recipient)) == first
+    assert attempt(Encryptor.ecies(other)) != first
+    assert attempt(Encryptor.ecies(recipient), digest=bytes([1]) * 32) != first
+    assert attempt(Encryptor.ecies(recipient), sender="0x" + "cd" * 20) != first
+    v1 = attempt(Encryptor.symmetric(KEY))
+    assert attempt(Encryptor.symmetric(KEY)) == v1 and attempt(Encryptor.symmetric(bytes(32))) != v1
+    journal.forget_encryption(encrypted_upload_id(Encryptor.ecies(recipient), content, submitter))  # finalized
+    assert attempt(Encryptor.ecies(recipient)) != first

@@ -118,9 +118,9 @@ def upload(
     data = {"root": roots, "txHash": result.tx_hash, "txSeq": result.tx_seq, "size": result.size}
     data["fragments"] = fragments
     text = f"root {roots}\ntx   {tx} (seq {', '.join(str(f.tx_seq) for f in result.fragments)})"
-    if encryption is not None:
-        data["encryption"] = encryption.header.describe()
-        text += f"\nencrypted v{encryption.header.version} ({result.size} bytes stored)"
+    if result.header is not None:  # a retry's is the first attempt's, not the one drawn above
+        data["encryption"] = result.header.describe()
+        text += f"\nencrypted v{result.header.version} ({result.size} bytes stored)"
     ctx.emit(data, text)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import itertools
 import mmap
 import os
@@ -24,9 +25,9 @@ from web3.logs import DISCARD
 from zerog.chain import Deployment, send_transaction
 from zerog.errors import ZeroGError
 from zerog.storage.contracts import flow_contract, market_of
-from zerog.storage.encryption import Decryptor, EncryptedView, Encryptor
+from zerog.storage.encryption import Decryptor, EncryptedView, Encryptor, Header
 from zerog.storage.fragments import DEFAULT_FRAGMENT_SIZE, Fragment, split
-from zerog.storage.journal import SentSubmission, SubmitJournal, find_paid
+from zerog.storage.journal import SentSubmission, SubmitJournal, encrypted_upload_id, find_paid
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_CHUNKS, SEGMENT_SIZE, FileLayout, FileTree, Proof, segment_root
 from zerog.storage.rpc import IndexerClient, RpcError, StorageNodeClient
 
@@ -81,6 +82,7 @@ class UploadResult:
     fragments: list[Fragment]  # one, unless the file is larger than a fragment
     tx_hash: str | None  # of the last payment; None when nothing was paid (the network had it, or a retry)
     size: int
+    header: Header | None = None  # of an encrypted file: a retry's is the first attempt's
 
     @property
     def root(self) -> str:
@@ -187,8 +189,14 @@ def upload(
     submission of this submitter or the nodes' knows yet (one transaction), wait for the nodes to sync, push
     the missing segments with proofs, and wait until every node has finalized every fragment. With `encryption`,
     what is stored is the encrypted stream (header, then ciphertext: the header in the first fragment, the
-    counter running on across fragments), produced range by range from the file as it is hashed and sent."""
+    counter running on across fragments), produced range by range from the file as it is hashed and sent; with
+    a journal too, a retry of an unfinished upload of the same content (same key or recipient, same submitter)
+    reuses the first attempt's nonce and ephemeral key instead of `encryption`'s, so it is the same file."""
+    resume = None
     with _mapped(path) as plain:
+        if encryption is not None and journal is not None:
+            resume = encrypted_upload_id(encryption, hashlib.sha256(plain).digest(), account.address)
+            encryption = journal.encryption(resume, encryption)
         data = plain if encryption is None else encryption.view(plain)
         parts = split(len(data), fragment_size)
         trees = [_fragment_tree(data, offset, size) for offset, size in parts]
@@ -229,11 +237,13 @@ def upload(
             _wait_for(node, tree.root_hex, lambda info: bool(info and info["finalized"]), timeout, "finalize the file")
         if journal is not None:
             journal.forget(tree.root_hex)
+    if journal is not None and resume is not None:
+        journal.forget_encryption(resume)  # finalized: uploading the file again is a new file, fresh randomness
     fragments = [
         Fragment(tree.root_hex, offset, part, int(seq))  # type: ignore[arg-type] - all paid by now
         for (offset, part), tree, seq in zip(parts, trees, seqs, strict=True)
     ]
-    return UploadResult(fragments, tx_hash, size)
+    return UploadResult(fragments, tx_hash, size, None if encryption is None else encryption.header)
 
 
 def _fragment_tree(data: memoryview | EncryptedView, offset: int, size: int) -> FileTree:

@@ -121,24 +121,43 @@ def check_key(key: bytes) -> bytes:
 
 
 class Encryptor:
-    """Produces any range of the stored stream (header ‖ ciphertext) of a plaintext on demand."""
+    """Produces any range of the stored stream (header ‖ ciphertext) of a plaintext on demand. A v2 one also
+    keeps its recipient and ephemeral secret, so that `again` can make it anew to resume an upload."""
 
-    def __init__(self, header: Header, key: bytes) -> None:
+    def __init__(
+        self, header: Header, key: bytes, recipient: bytes | None = None, ephemeral_secret: bytes | None = None
+    ) -> None:
         self.header = header
         self.key = check_key(key)
+        self.recipient = recipient
+        self.ephemeral_secret = ephemeral_secret
         self._header_bytes = header.to_bytes()
 
     @classmethod
-    def symmetric(cls, key: bytes) -> Encryptor:
-        """v1 with `key` and a fresh nonce."""
-        return cls(Header(SYMMETRIC_VERSION, os.urandom(NONCE_SIZE)), key)
+    def symmetric(cls, key: bytes, nonce: bytes | None = None) -> Encryptor:
+        """v1 with `key` and a fresh nonce (or `nonce`, an earlier attempt's)."""
+        return cls(Header(SYMMETRIC_VERSION, nonce or os.urandom(NONCE_SIZE)), key)
 
     @classmethod
-    def ecies(cls, recipient: bytes) -> Encryptor:
-        """v2 to `recipient`'s secp256k1 public key, with a fresh ephemeral key and nonce."""
-        secret = PrivateKey()
-        key = ecies_key(secret.secret, parse_public_key(recipient))
-        return cls(Header(ECIES_VERSION, os.urandom(NONCE_SIZE), secret.public_key.format(compressed=True)), key)
+    def ecies(cls, recipient: bytes, nonce: bytes | None = None, ephemeral_secret: bytes | None = None) -> Encryptor:
+        """v2 to `recipient`'s secp256k1 public key, with a fresh ephemeral key and nonce (or an earlier attempt's)."""
+        recipient = parse_public_key(recipient)
+        secret = PrivateKey(ephemeral_secret)  # None draws a fresh one
+        key = ecies_key(secret.secret, recipient)
+        header = Header(ECIES_VERSION, nonce or os.urandom(NONCE_SIZE), secret.public_key.format(compressed=True))
+        return cls(header, key, recipient, secret.secret)
+
+    @property
+    def target(self) -> bytes:
+        """Whom the file is for: the recipient's public key (v2), or those who hold the symmetric key (v1)."""
+        return self.recipient or self.key
+
+    def again(self, nonce: bytes, ephemeral_secret: bytes | None) -> Encryptor:
+        """The same encryption (key, or recipient) with an earlier attempt's randomness: the same header and stream."""
+        if self.header.version == SYMMETRIC_VERSION:
+            return Encryptor.symmetric(self.key, nonce)
+        assert self.recipient is not None, "a v2 Encryptor made by ecies() knows its recipient"
+        return Encryptor.ecies(self.recipient, nonce, ephemeral_secret)
 
     def stream_size(self, plain_size: int) -> int:
         return self.header.size + plain_size
