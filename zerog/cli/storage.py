@@ -128,7 +128,7 @@ def upload(
 @click.argument("root_hash", metavar="ROOT")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="First byte to fetch.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="First byte (plaintext with --decrypt*).")
 @click.option("--length", type=click.IntRange(min=0), default=None, help="Bytes to fetch (default: to the end).")
 @click.option("--decrypt", is_flag=True, help="Decrypt a v2 (ECIES) file with the signer's key (ZG_PRIVATE_KEY).")
 @click.option("--decrypt-key", metavar="HEX32", help="Decrypt a v1 file with this 32-byte AES-256 key (hex).")
@@ -147,7 +147,7 @@ def download(
 ) -> None:
     """Download ROOT (or the fragments ROOT1,ROOT2,... of one file, concatenated) to OUT, checking every
     segment's proof. With --offset/--length only the segments covering that range are fetched; with --decrypt*
-    the whole file is decrypted as it arrives."""
+    what arrives is decrypted (offsets then count plaintext bytes; the header's segment is fetched too)."""
     from zerog.accounts import load_account
     from zerog.storage.client import download as run
     from zerog.storage.client import head, locate
@@ -156,8 +156,6 @@ def download(
     roots = [_check_root(r) for r in root_hash.split(",")]
     if decrypt and decrypt_key:
         raise click.UsageError("--decrypt and --decrypt-key exclude each other")
-    if (decrypt or decrypt_key) and (offset or length is not None):
-        raise click.UsageError("--decrypt/--decrypt-key read the whole file: no --offset/--length")
     nodes = _nodes(ctx, node_urls)
     size = sum(f.layout.size for f in locate(nodes, roots))
     decryptor = None
@@ -166,6 +164,7 @@ def download(
         symmetric = _hex(decrypt_key, "--decrypt-key") if decrypt_key else None
         private = bytes(load_account(ctx.settings).key) if decrypt else None
         decryptor = Decryptor.for_header(header, symmetric_key=symmetric, private_key=private)
+        size = decryptor.plain_size(size)
     span = max(0, size - offset) if length is None else length
     with _bar(ctx, f"downloading {out.name}", span) as advance:
         written = run(

@@ -389,30 +389,21 @@ def download(
     """Fetch the segments of the file `roots` names (its root, or its fragments' roots in order) that cover
     bytes [offset, offset + length) (all of it by default), each from a node of its shard, verify each proof
     against its root, and write those bytes to `out` atomically (temp file, fsync, rename). Returns the bytes
-    written. With `decryptor` (whole files only), each segment is decrypted as it arrives and `out` gets the
-    plaintext (the header is not written)."""
+    written. With `decryptor`, offset and length count plaintext bytes (after the header), each segment is
+    decrypted as it arrives and `out` gets the plaintext."""
     if out.exists() and not overwrite:
         raise StorageError(f"{out} exists (pass overwrite to replace it)")
-    if decryptor is not None and (offset or length is not None):
-        raise StorageError("a decrypting download reads the whole file: no offset or length")
     fragments = locate(nodes, [roots] if isinstance(roots, str) else roots)
-    wanted = _ranges(fragments, offset, length)
+    wanted = _ranges(fragments, offset, length, decryptor)
     total = sum(hi - lo for _, _, lo, hi in wanted)
-    if decryptor is not None:
-        total = decryptor.plain_size(total)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:
         os.ftruncate(fd, total)
 
         def deliver(job: tuple[StoredFragment, int, int, int], data: bytes) -> None:
-            fragment, index, lo, hi = job
-            base = fragment.offset + index * SEGMENT_SIZE
-            piece, at = memoryview(data)[lo - base : hi - base], lo - offset
-            if decryptor is not None:
-                piece, at = decryptor.decrypt(piece, lo)
-            os.pwrite(fd, piece, at)
-            _advance(progress, hi - lo)
+            os.pwrite(fd, *_piece(job, data, offset, decryptor))
+            _advance(progress, job[3] - job[2])
 
         _fetch_all(nodes, wanted, deliver)
         os.fsync(fd)
@@ -427,20 +418,35 @@ def download(
     return total
 
 
-def read_range(roots: str | list[str], nodes: list[Node], offset: int, length: int) -> bytes:
+def read_range(
+    roots: str | list[str], nodes: list[Node], offset: int, length: int, decryptor: Decryptor | None = None
+) -> bytes:
     """Bytes [offset, offset + length) of the file `roots` names, from only the segments that cover them,
-    each proof-checked."""
+    each proof-checked; with `decryptor`, plaintext bytes of an encrypted file (its header is the decryptor's)."""
     fragments = locate(nodes, [roots] if isinstance(roots, str) else roots)
-    wanted = _ranges(fragments, offset, length)
+    wanted = _ranges(fragments, offset, length, decryptor)
     out = bytearray(sum(hi - lo for _, _, lo, hi in wanted))
 
     def deliver(job: tuple[StoredFragment, int, int, int], data: bytes) -> None:
-        fragment, index, lo, hi = job
-        base = fragment.offset + index * SEGMENT_SIZE
-        out[lo - offset : hi - offset] = memoryview(data)[lo - base : hi - base]
+        piece, at = _piece(job, data, offset, decryptor)
+        out[at : at + len(piece)] = piece
 
     _fetch_all(nodes, wanted, deliver)
     return bytes(out)
+
+
+def _piece(
+    job: tuple[StoredFragment, int, int, int], data: bytes, offset: int, decryptor: Decryptor | None
+) -> tuple[bytes | memoryview, int]:
+    """The wanted bytes of a fetched segment (decrypted with `decryptor`) and where they go in the output, which
+    starts at byte `offset` of the file (of the plaintext, with `decryptor`)."""
+    fragment, index, lo, hi = job
+    base = fragment.offset + index * SEGMENT_SIZE
+    piece: bytes | memoryview = memoryview(data)[lo - base : hi - base]
+    at = lo
+    if decryptor is not None:
+        piece, at = decryptor.decrypt(piece, lo)  # CTR: any range decrypts alone, at its plaintext offset
+    return piece, at - offset
 
 
 def head(root: str, nodes: list[Node], limit: int = SEGMENT_SIZE) -> bytes:
@@ -450,14 +456,17 @@ def head(root: str, nodes: list[Node], limit: int = SEGMENT_SIZE) -> bytes:
 
 
 def _ranges(
-    fragments: list[StoredFragment], offset: int, length: int | None
+    fragments: list[StoredFragment], offset: int, length: int | None, decryptor: Decryptor | None = None
 ) -> list[tuple[StoredFragment, int, int, int]]:
     """(fragment, segment index, first byte, end byte) in file coordinates of every segment overlapping
-    [offset, offset + length), clipped to it; the range must lie inside the file."""
-    size = sum(f.layout.size for f in fragments)
+    [offset, offset + length), clipped to it; the range must lie inside the file. With `decryptor`, offset and
+    length count plaintext bytes, which start after the header."""
+    skip = 0 if decryptor is None else decryptor.header.size
+    size = sum(f.layout.size for f in fragments) - skip
     end = size if length is None else offset + length
     if not 0 <= offset <= end <= size:
         raise StorageError(f"bytes [{offset}, {end}) are not inside the file's {size} bytes")
+    offset, end = offset + skip, end + skip
     wanted = []
     for fragment in fragments:
         lo, hi = max(offset, fragment.offset), min(end, fragment.offset + fragment.layout.size)
