@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from coincurve import PrivateKey
 
 from tests.conftest import tool_env
 from zerog.accounts import dev_account
@@ -22,13 +23,16 @@ from zerog.cli import cli
 from zerog.storage.client import (
     FileNotFoundOnNetworkError,
     Node,
+    Progress,
     StorageError,
+    UploadResult,
     download,
     nodes_from_indexer,
     read_range,
     submit,
     upload,
 )
+from zerog.storage.encryption import SYMMETRIC_HEADER_SIZE, Decryptor, Encryptor
 from zerog.storage.journal import SentSubmission, SubmitJournal, find_paid
 from zerog.storage.merkle import SEGMENT_SIZE, FileTree
 from zerog.storage.rpc import StorageNodeClient
@@ -79,6 +83,40 @@ def test_upload__interrupted_then_resumed_pays_once(network, tmp_path: Path) -> 
     assert all(node.client.file_info(root)["finalized"] for node in nodes)
     out = tmp_path / "copy.bin"
     download(result.root, out, nodes)
+    assert out.read_bytes() == original.read_bytes()
+
+
+def test_encrypted_upload__interrupted_then_resumed_pays_once(network, tmp_path: Path) -> None:
+    """Each attempt draws fresh randomness, as `zg storage upload --encrypt-to` does: the journal gives the retry
+    the first attempt's, so it is the same root, paid once, and the recipient decrypts it."""
+    settings, w3, deployment, nodes = network
+    original = tmp_path / "secret.bin"
+    original.write_bytes(os.urandom(80 * SEGMENT_SIZE))  # 40 segments per shard: four batches each
+    account, recipient = dev_account(UPLOADER), PrivateKey()
+    journal = SubmitJournal(tmp_path / "journal")
+
+    def attempt(progress: Progress) -> UploadResult:
+        encryption = Encryptor.ecies(recipient.public_key.format())
+        return upload(
+            original, nodes, w3, account, deployment, progress=progress, journal=journal, encryption=encryption
+        )
+
+    def stop(amount: int) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        attempt(stop)
+    (paid,) = [path.stem for path in journal.directory.glob("0x*.json")]  # the first attempt's transaction
+    assert not all(node.client.file_info(paid)["finalized"] for node in nodes)
+    balance = w3.eth.get_balance(account.address)
+    sent: list[int] = []
+    result = attempt(sent.append)
+    assert result.root == paid and result.tx_hash is None and w3.eth.get_balance(account.address) == balance
+    assert sent[0] > 0  # segments the nodes already had were skipped
+    assert not list(journal.directory.iterdir())  # finalized: the ephemeral secret is gone with the rest
+    out = tmp_path / "plain.bin"
+    assert result.header is not None
+    download(result.root, out, nodes, decryptor=Decryptor.for_header(result.header, private_key=recipient.secret))
     assert out.read_bytes() == original.read_bytes()
 
 
@@ -143,6 +181,40 @@ def test_fragments__batch_paid_downloaded_and_read_in_ranges(network, tmp_path: 
     )  # fmt: skip
     assert cli.exit_code == 0, cli.output
     assert part.read_bytes() == data[step - 5 : step + 5]
+
+
+def test_encrypted_range_read__plaintext_bytes_from_the_covering_segments_only(
+    network, tmp_path: Path, monkeypatch
+) -> None:
+    settings, w3, deployment, nodes = network
+    original = tmp_path / "secret.bin"
+    original.write_bytes(os.urandom(4 * SEGMENT_SIZE))
+    key = os.urandom(32)
+    result = upload(original, nodes, w3, dev_account(UPLOADER), deployment, encryption=Encryptor.symmetric(key))
+    assert result.header is not None
+    decryptor = Decryptor.for_header(result.header, symmetric_key=key)
+    data = original.read_bytes()
+    offset = 2 * SEGMENT_SIZE - SYMMETRIC_HEADER_SIZE - 10  # stored bytes [2 segments - 10, + 20): segments 1, 2
+
+    fetched: list[int] = []
+    real = StorageNodeClient.download_segments_with_proof
+
+    def counting(self: StorageNodeClient, root: str, indices: list[int]):
+        fetched.extend(indices)
+        return real(self, root, indices)
+
+    monkeypatch.setattr(StorageNodeClient, "download_segments_with_proof", counting)
+    assert read_range(result.root, nodes, offset, 20, decryptor) == data[offset : offset + 20]
+    monkeypatch.undo()
+    assert sorted(fetched) == [1, 2]
+    with pytest.raises(StorageError, match=f"not inside the file's {len(data)} bytes"):
+        read_range(result.root, nodes, len(data) - 3, 4, decryptor)
+
+    part = tmp_path / "part.bin"
+    args = [result.root, str(part), "--decrypt-key", key.hex(), "--offset", str(len(data) - 5)]
+    cli = run_zg(settings, "--json", "storage", "download", *args)  # to the end
+    assert cli.exit_code == 0, cli.output
+    assert part.read_bytes() == data[-5:] and json.loads(cli.output)["size"] == 5
 
 
 class LyingNode(BaseHTTPRequestHandler):
