@@ -48,6 +48,8 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
         "kv_url": f"http://127.0.0.1:{kv_port}",
         # A KV transaction whose data never comes is skipped after this long (tests/storage/test_interop.py).
         "kv_fetch_timeout": 6,
+        # Larger KV blobs are recorded without a fetch (tests/storage/test_interop.py); the tests' own are smaller.
+        "kv_max_blob_bytes": 64 * 1024,
         "da_signer_base_port": da_signer_base,
         "da_signer_port": da_signer_base,
         # A block per transaction: tests drive the chain themselves (the `zg up` tests keep the default rhythm).

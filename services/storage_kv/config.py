@@ -21,6 +21,11 @@ class KVNodeSettings(KVSettings, StorageSettings, DaemonSettings):
     # How long a transaction's data is looked for (retried with backoff) before it is recorded as DownloadFailed
     # and skipped, so that one missing blob never stops the replay.
     kv_fetch_timeout: float = Field(default=300.0, gt=0)
+    # Largest blob (bytes, from the Submit log) the node fetches: the blob is held in memory while it is replayed,
+    # so an unbounded one would let a single submission exhaust it. A larger one is recorded as a DataParseError
+    # without being downloaded. Neither the official node (which replays from its own disk) nor the TS SDK has such
+    # a limit; 16 MiB is the SDK's largest key (MAX_KEY_SIZE, 2^24 bytes).
+    kv_max_blob_bytes: int = Field(default=16 * 2**20, gt=0)
 
     @property
     def kv_stream_set(self) -> set[bytes] | None:

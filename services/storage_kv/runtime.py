@@ -47,7 +47,7 @@ class KvRuntime(DaemonRuntime[KvStore, KvFollower]):
         )  # fmt: skip
         self._follower.start()
         self.replayer = Replayer(self._store, self.held, s.indexer_url, db_path(s).parent, s.kv_fetch_timeout,
-                                 s.poll_interval)  # fmt: skip
+                                 s.poll_interval, s.kv_max_blob_bytes)  # fmt: skip
         self.replayer.start()
         streams = "all" if self.held is None else ", ".join("0x" + h.hex() for h in sorted(self.held))
         log.info("KV node: streams %s, Flow %s (chain %d), store %s", streams, self.flow_address, self.chain_id,

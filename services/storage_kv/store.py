@@ -9,6 +9,7 @@ crash never half-applies one; a reorg deletes the transactions of the dropped bl
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.common.store import SqliteStore
@@ -23,6 +24,13 @@ VERSION_CONFLICTION = "VersionConfliction"
 TAGS_MISMATCH = "TagsMismatch"
 #: A transaction whose data could not be fetched within the retry window: skipped (the official node's record).
 DOWNLOAD_FAILED = "DownloadFailed"
+
+
+def too_large(size: int, limit: int) -> str:
+    """The result of a transaction whose data is over the node's limit: a parse error, as the official node gives
+    data it cannot parse (it has no size limit of its own)."""
+    return f"DataParseError: data too large: {size} bytes, this node's limit is {limit}"
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv_tx (
@@ -103,11 +111,18 @@ class KvStore(SqliteStore):
     def apply(self, tx: KvTx, blob: bytes | None, held: set[bytes] | None) -> str | None:
         """Replay `tx` with its data (None: it could not be fetched) and record its result; None when the
         transaction is gone or was replaced by a reorg meanwhile. `held`: the node's streams (None: all)."""
+        return self._settle(tx, lambda conn: DOWNLOAD_FAILED if blob is None else self._replay(conn, tx, blob, held))
+
+    def skip(self, tx: KvTx, result: str) -> str | None:
+        """Record `result` for `tx` without replaying it (its data is not to be fetched); None as `apply`."""
+        return self._settle(tx, lambda _: result)
+
+    def _settle(self, tx: KvTx, decide: Callable[[sqlite3.Connection], str]) -> str | None:
         with self.transaction() as conn:
             row = conn.execute("SELECT root, result FROM kv_tx WHERE seq = ?", (tx.seq,)).fetchone()
             if row is None or bytes(row["root"]) != tx.root or row["result"] is not None:
                 return None
-            result = DOWNLOAD_FAILED if blob is None else self._replay(conn, tx, blob, held)
+            result = decide(conn)
             conn.execute("UPDATE kv_tx SET result = ? WHERE seq = ?", (result, tx.seq))
             return result
 

@@ -14,7 +14,7 @@ from web3 import Web3
 from web3.types import EventData
 
 from services.common.follower import DaemonFollower
-from services.storage_kv.store import KvStore, KvTx
+from services.storage_kv.store import KvStore, KvTx, too_large
 from zerog.storage.client import download, nodes_from_indexer
 from zerog.storage.kv import tagged_streams
 from zerog.storage.merkle import root_from_submission_nodes
@@ -59,14 +59,16 @@ class KvFollower(DaemonFollower):
 class Replayer:
     """Fetches the oldest unreplayed transaction's data from the storage nodes (through the indexer, every segment
     proof-checked against the root the chain logged) and applies it. Data that cannot be fetched is retried with
-    backoff for `fetch_timeout` seconds, then recorded as DownloadFailed: later transactions go on."""
+    backoff for `fetch_timeout` seconds, then recorded as DownloadFailed; data over `max_blob_bytes` is never
+    fetched (it would be held in memory) and recorded as a parse error: either way later transactions go on."""
 
     def __init__(
         self, store: KvStore, held: set[bytes] | None, indexer_url: str, work_dir: Path, fetch_timeout: float,
-        poll_interval: float,
+        poll_interval: float, max_blob_bytes: int,
     ) -> None:  # fmt: skip
         self.store, self.held, self.indexer_url = store, held, indexer_url
         self.work_dir, self.fetch_timeout, self.poll_interval = work_dir, fetch_timeout, poll_interval
+        self.max_blob_bytes = max_blob_bytes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kv-replayer", daemon=True)
 
@@ -92,8 +94,12 @@ class Replayer:
         tx = self.store.next_pending()
         if tx is None:
             return False
-        blob = self.fetch(tx)
-        if not self._stop.is_set() and (result := self.store.apply(tx, blob, self.held)) is not None:
+        if tx.size > self.max_blob_bytes:  # the size the chain logged: known before any download
+            result = self.store.skip(tx, too_large(tx.size, self.max_blob_bytes))
+        else:
+            blob = self.fetch(tx)
+            result = None if self._stop.is_set() else self.store.apply(tx, blob, self.held)
+        if result is not None:
             log.info("KV tx %d: %s", tx.seq, result)
         return True
 
@@ -120,7 +126,8 @@ class Replayer:
         try:
             with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
                 out = Path(tmp) / "blob"
-                download("0x" + tx.root.hex(), out, nodes)
+                # Only the size the chain logged: a node's file info claiming more never makes us fetch or hold more.
+                download("0x" + tx.root.hex(), out, nodes, length=tx.size)
                 return out.read_bytes()
         finally:
             for node in nodes:

@@ -106,6 +106,20 @@ def test_kv__data_never_uploaded__skipped_and_later_txs_replay(up_network) -> No
     assert KvClient(up_network.kv_url).transaction_result(seq) == "DownloadFailed"
 
 
+def test_kv__blob_over_the_limit__recorded_unfetched_and_later_txs_replay(up_network) -> None:
+    stream = bytes([0x54]) * 32
+    w3 = connect(up_network.rpc_url)
+    blob = StreamData(writes=[(stream, b"big", bytes(up_network.kv_max_blob_bytes))]).encode()
+    deployment = Deployment.for_settings(up_network, w3.eth.chain_id)
+    # Never uploaded: a fetch would end in DownloadFailed after ZG_KV_FETCH_TIMEOUT, not in this result.
+    _, (seq,) = submit(w3, dev_account(0), deployment, [FileTree.from_bytes(blob)], stream_tags([stream]))
+    out = json.loads(zg(up_network, "storage", "kv", "put", "0x" + stream.hex(), "after", "ok").output)
+    assert out["result"] == "Commit" and out["txSeq"] > seq
+    limit = up_network.kv_max_blob_bytes
+    result = KvClient(up_network.kv_url).transaction_result(seq)
+    assert result == f"DataParseError: data too large: {len(blob)} bytes, this node's limit is {limit}"
+
+
 # ---------------------------------------------------------------- encryption (docs/storage-wire.md §5)
 
 RECIPIENT = 0  # the `zg` default signer: `--decrypt` uses its key

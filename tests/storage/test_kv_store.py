@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,8 @@ from hypothesis import strategies as st
 
 from services.common.jsonrpc import INVALID_PARAMS
 from services.storage_kv.methods import KvRpc
-from services.storage_kv.store import KvStore, KvTx
+from services.storage_kv.store import KvStore, KvTx, too_large
+from services.storage_kv.sync import Replayer
 from zerog.storage.kv import LATEST, Control, Op, StreamData
 
 S = bytes([1]) * 32
@@ -24,12 +28,16 @@ class Chain:
     def __init__(self, store: KvStore) -> None:
         self.store, self.seq = store, 0
 
-    def send(self, sender: bytes, data: StreamData | bytes, streams: tuple[bytes, ...] = (S,)) -> str | None:
-        blob = data if isinstance(data, bytes) else data.encode()
-        tx = KvTx(self.seq, self.seq + 1, self.seq.to_bytes(32, "big"), len(blob), sender, streams)
+    def add(self, sender: bytes, size: int, streams: tuple[bytes, ...] = (S,)) -> KvTx:
+        tx = KvTx(self.seq, self.seq + 1, self.seq.to_bytes(32, "big"), size, sender, streams)
         self.seq += 1
         with self.store.transaction() as conn:
             self.store.add_tx(conn, tx)
+        return tx
+
+    def send(self, sender: bytes, data: StreamData | bytes, streams: tuple[bytes, ...] = (S,)) -> str | None:
+        blob = data if isinstance(data, bytes) else data.encode()
+        tx = self.add(sender, len(blob), streams)
         assert self.store.next_pending() == tx
         return self.store.apply(tx, blob or None, None)
 
@@ -110,6 +118,43 @@ def test_bad_blobs__recorded_and_later_txs_go_on(chain: Chain) -> None:
     assert chain.send(ALICE, b"") == "DownloadFailed"  # its data never came
     assert chain.send(ALICE, put(b"k", b"v")) == "Commit"
     assert chain.store.progress() == {"lastReplayedTxSeq": 4, "headTxSeq": None, "lag": 0}
+
+
+@pytest.fixture
+def indexer() -> Iterator[tuple[str, list[str]]]:
+    """An indexer that has no nodes (503 to everything) and records each request it gets."""
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            requests.append(self.path)
+            self.send_error(503)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", requests
+    finally:
+        server.shutdown()
+
+
+def test_oversized_blob__recorded_without_a_fetch_and_later_txs_go_on(
+    chain: Chain, indexer: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    url, requests = indexer
+    replayer = Replayer(chain.store, None, url, tmp_path, fetch_timeout=0.3, poll_interval=0.1, max_blob_bytes=1024)
+    huge = chain.add(ALICE, 1025)
+    assert replayer.replay_next()
+    assert chain.store.tx_result(huge.seq) == too_large(1025, 1024)
+    assert too_large(1025, 1024).startswith("DataParseError: ")
+    assert requests == []  # nothing was looked for
+    fits = chain.add(ALICE, 1024)
+    assert replayer.replay_next()
+    assert chain.store.tx_result(fits.seq) == "DownloadFailed" and requests  # this one was looked for
+    assert chain.send(ALICE, put(b"k", b"v")) == "Commit"
 
 
 def test_reorg__forgets_txs_and_their_writes(chain: Chain) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 from pathlib import Path
@@ -10,9 +11,12 @@ import pytest
 
 from tests.storage.sdk import official_sdk
 from zerog.storage.merkle import (
+    CHUNK_SIZE,
     SEGMENT_SIZE,
     FileLayout,
     FileTree,
+    decode_segment,
+    keccak256,
     padded_chunks,
     split_nodes,
     zero_hash,
@@ -90,6 +94,42 @@ def test_parallel_and_serial_roots_agree(tmp_path: Path) -> None:
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(64 * SEGMENT_SIZE + 12345))
     assert FileTree.from_path(path, threads=2).root == FileTree.from_path(path, threads=1).root
+
+
+def reference_root(data: bytes, padded: int) -> bytes:
+    """One hash at a time (the scalar keccak), against the C code's four at a time."""
+    leaves = [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)]
+    nodes = [keccak256(leaf) for leaf in leaves] + [keccak256(bytes(CHUNK_SIZE))] * (padded - len(leaves))
+    while len(nodes) > 1:
+        nodes = [keccak256(nodes[i] + nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)] + nodes[len(nodes) // 2 * 2 :]
+    return nodes[0]
+
+
+@pytest.mark.parametrize(("chunks", "padded"), [(1, 1), (3, 4), (5, 8), (7, 7), (13, 16), (1023, 1024), (1024, 1024)])
+def test_decode_segment__base64_and_root_as_one_hash_at_a_time(chunks: int, padded: int) -> None:
+    data = pattern(chunks * CHUNK_SIZE, chunks)
+    assert decode_segment(base64.b64encode(data).decode(), CHUNK_SIZE, chunks, padded) == (
+        data,
+        reference_root(data, padded),
+    )
+
+
+THREE_CHUNKS = base64.b64encode(bytes(3 * CHUNK_SIZE)).decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (base64.b64encode(bytes(4 * CHUNK_SIZE)).decode(), "1024 bytes, expected 768"),
+        (THREE_CHUNKS[:-1], "not base64"),
+        ("-" + THREE_CHUNKS[1:], "not base64"),
+        (THREE_CHUNKS[:10] + "=" + THREE_CHUNKS[11:], "not base64"),
+        ("é" * len(THREE_CHUNKS), "not base64"),
+    ],
+)
+def test_decode_segment__rejects_what_is_not_strict_base64_of_the_size(text: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
+        decode_segment(text, CHUNK_SIZE, 3, 4)
 
 
 def test_empty_file__is_a_clear_error(tmp_path: Path) -> None:

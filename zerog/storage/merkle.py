@@ -32,6 +32,9 @@ PARALLEL_MIN_SEGMENTS = 64
 STREAM_BLOCK_SEGMENTS = 16
 
 keccak256 = _merkle.keccak256
+#: decode_segment(base64 text, chunk size, chunks, padded chunks) -> (data, root of the data's chunks then zero
+#: chunks up to the padded count); ValueError unless the text is strict base64 of exactly that many chunks.
+decode_segment = _merkle.decode_segment
 #: read(start, end) -> bytes [start, end) of a file's stream.
 Reader = Callable[[int, int], bytes]
 
