@@ -431,6 +431,12 @@ def read_range(
     """Bytes [offset, offset + length) of the file `roots` names, from only the segments that cover them,
     each proof-checked; with `decryptor`, plaintext bytes of an encrypted file (its header is the decryptor's)."""
     fragments = locate(nodes, [roots] if isinstance(roots, str) else roots)
+    return _read(nodes, fragments, offset, length, decryptor)
+
+
+def _read(
+    nodes: list[Node], fragments: list[StoredFragment], offset: int, length: int, decryptor: Decryptor | None
+) -> bytes:
     wanted = _ranges(fragments, offset, length, decryptor)
     out = bytearray(sum(hi - lo for _, _, lo, hi in wanted))
 
@@ -458,8 +464,8 @@ def _piece(
 
 def head(root: str, nodes: list[Node], limit: int = SEGMENT_SIZE) -> bytes:
     """Up to `limit` first bytes of file `root`, from its first segment only (proof-checked)."""
-    size = int(file_info(nodes, root)["tx"]["size"])
-    return read_range(root, nodes, 0, min(limit, size, SEGMENT_SIZE))
+    fragments = locate(nodes, [root])  # asked once: its size bounds the read
+    return _read(nodes, fragments, 0, min(limit, fragments[0].layout.size, SEGMENT_SIZE), None)
 
 
 def _ranges(
