@@ -8,9 +8,20 @@ SOLCX_DIR := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)
 SOLC := $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install solc compile model up test lint clean
+.PHONY: install browser solc compile model up test lint clean
 
-install: $(VENV)/.installed node_modules/.installed solc compile model
+install: $(VENV)/.installed node_modules/.installed solc compile model browser
+
+# The browser tests (tests/browser.py) drive the system's headless chromium; Playwright never downloads one.
+# apt-get update only when the install fails: a fresh machine's package lists are empty or stale.
+CHROMIUM := $(or $(ZG_CHROMIUM),/usr/bin/chromium)
+APT_CHROMIUM := env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo $(APT_CHROMIUM) || { $$sudo apt-get update && $$sudo $(APT_CHROMIUM); }; \
+	  test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing after installing chromium"; exit 1; }; \
+	}
 
 # Python: a venv with the pinned set (constraints.txt) and this project editable, with every extra
 # (dev = provider: torch, devnet: ape, and the test and lint tools).
