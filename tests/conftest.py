@@ -1,5 +1,6 @@
 """Shared fixtures. Contract tests use ape's own fixtures (`accounts`, `project`, `chain`);
-Python tests get a real bundled chain (`devnet`) on a free port with a throw-away data dir."""
+Python tests get a real bundled chain (`devnet`) on a free port with a throw-away data dir; web pages' tests a
+real headless browser (`browser`, `page`, `page_errors`: tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 
 from chain_node import ChainNode
 from chain_node.process import free_port, free_port_block, wait_until
+from tests.browser import PageErrors, launch_chromium, open_page
 from zerog.chain import Deployment, connect
 from zerog.config import load_settings
 from zerog.devnet.deploy import child_env, run_deploy
@@ -107,3 +110,25 @@ def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSett
             proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# Per module, not per session: while it is started, Playwright's sync API keeps an event loop running on this
+# thread, and asyncio.run() in other modules' tests would fail.
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """The system's headless chromium, shared by the tests of one module."""
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page_errors() -> PageErrors:
+    """What went wrong in the test's browser; declare the expected with `expect_status` / `expect`."""
+    return PageErrors()
+
+
+@pytest.fixture
+def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
+    """A fresh light-mode desktop page; at teardown, fails on any problem `page_errors` did not expect."""
+    with open_page(browser, page_errors) as page:
+        yield page
