@@ -1,4 +1,5 @@
-"""Deploys every contract of the stack and writes `deployments/<chainId>.json` (`ape run deploy`).
+"""Deploys every contract of the stack and writes `deployments/<chainId>.json` (`ape run deploy`), and beside it
+the sources bundle `deployments/<chainId>.sources.json` a block explorer publishes them from (see `write_sources`).
 
 Non-interactive: the deployer is ZG_PRIVATE_KEY / ZG_KEYSTORE, or dev account 0 on the local network.
 Re-running against a chain that already holds this exact deployment is a no-op; a fresh chain (or
@@ -7,6 +8,7 @@ changed contract code) gets a full redeploy.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Callable
@@ -16,11 +18,15 @@ from typing import Any
 
 import click
 import rlp
-from ape import accounts, chain, project
+from ape import accounts, chain, compilers, project
 from ape.api import AccountAPI
 from eth_utils import keccak, to_canonical_address, to_checksum_address
+from packaging.version import Version
+from solcx import compile_standard
+from solcx.install import get_executable
 
 from zerog.accounts import dev_account, load_account
+from zerog.chain import sources_path
 from zerog.compute import contracts as compute_contracts
 from zerog.config import load_settings
 from zerog.da import contracts as da_contracts
@@ -31,6 +37,23 @@ from zerog.storage import contracts as storage_contracts
 
 FAUCET_DRIPPER_DEV_INDEX = 1
 MANIFEST_VERSION = 1
+SOURCES_VERSION = 1
+#: In the CBOR tail of solc's runtime code, what precedes the metadata's IPFS hash: the key "ipfs", a 34-byte string.
+CBOR_IPFS_KEY = b"\x64ipfs\x58\x22"
+IPFS_CHUNK_BYTES = 256 * 1024
+#: The compile output a verifier needs. It replaces ape's per-file selection, which only shapes what solc prints
+#: (not the bytecode, nor the metadata hash in it).
+VERIFY_OUTPUT_SELECTION = {
+    "*": {
+        "*": [
+            "abi",
+            "metadata",
+            "evm.bytecode.object",
+            "evm.deployedBytecode.object",
+            "evm.deployedBytecode.immutableReferences",
+        ]
+    }
+}
 #: Every contract `deploy_all` puts in the manifest: a manifest missing one (an older deployment) is stale.
 MANIFEST_CONTRACTS = frozenset(
     {*faucet_contracts.CONTRACTS, *storage_contracts.CONTRACTS, *compute_contracts.CONTRACTS, *da_contracts.CONTRACTS}
@@ -275,7 +298,8 @@ def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any
 
 
 def deploy(settings: NetworkSettings) -> tuple[dict[str, Any], bool]:
-    """Deploy unless the manifest already describes this chain; returns (manifest, deployed_now)."""
+    """Deploy unless the manifest already describes this chain; returns (manifest, deployed_now). Either way the
+    sources bundle is (re)written, so a manifest from before bundles gets one."""
     path = settings.manifest_path(chain.chain_id)
     if path.exists():
         try:
@@ -283,18 +307,117 @@ def deploy(settings: NetworkSettings) -> tuple[dict[str, Any], bool]:
         except ValueError:
             current = {}
         if is_current(current):
+            write_json(sources_path(path), sources_bundle(current))
             return current, False
     manifest = deploy_all(settings, _ape_account(settings))
-    write_manifest(path, manifest)
+    write_json(path, manifest)
+    write_json(sources_path(path), sources_bundle(manifest))
     return manifest, True
 
 
-def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    """Atomic write: readers never see half a manifest."""
+def standard_input() -> tuple[str, dict[str, Any]]:
+    """The solc version (`v0.8.28+commit.7893614a`) and standard-JSON input of the project's compile, built by
+    ape-solidity itself in an isolated copy of the project as its `compile` does: same source unit names, remappings
+    and dependency files (OpenZeppelin under contracts/.cache), with their contents."""
+    solidity = compilers.registered_compilers[".sol"]
+    with project.isolate_in_tempdir() as isolated:
+        paths = [path for path in isolated.sources.paths if path.suffix == ".sol"]
+        inputs = solidity.get_standard_input_json(paths, project=isolated)
+    if len(inputs) != 1:
+        raise click.ClickException(f"the contracts compile with {len(inputs)} solc versions, the bundle holds one")
+    ((version, std_input),) = inputs.items()
+    settings = {**std_input["settings"], "outputSelection": VERIFY_OUTPUT_SELECTION}
+    return f"v{version}", {**std_input, "settings": settings}
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while n >= 0x80:
+        out, n = out + bytes([n & 0x7F | 0x80]), n >> 7
+    return out + bytes([n])
+
+
+def _ipfs_hash(data: bytes) -> bytes:
+    """The IPFS (CIDv0) multihash solc embeds for its metadata: sha2-256 of one unixfs file node without links,
+    which is how IPFS stores a file of one chunk (up to 256 KiB; a metadata JSON is about 10 KiB)."""
+    if len(data) > IPFS_CHUNK_BYTES:
+        raise click.ClickException(f"a metadata JSON of {len(data)} bytes spans several IPFS chunks")
+    unixfs = b"\x08\x02\x12" + _varint(len(data)) + data + b"\x18" + _varint(len(data))
+    return b"\x12\x20" + hashlib.sha256(b"\x0a" + _varint(len(unixfs)) + unixfs).digest()
+
+
+def reproduced(version: str, std_input: dict[str, Any], codes: dict[str, tuple[str, bytes]]) -> set[str]:
+    """The names of `codes` ({name: (source path, runtime code on chain)}) whose code carries the metadata hash
+    that `std_input` compiles to, i.e. whose published sources and settings rebuild it. An incremental compile
+    can have built a contract from another input (other remappings, say) than a full one: only the metadata is
+    compiled here (seconds, no code generation), and the metadata hash covers every source and setting."""
+    request = {**std_input, "settings": {**std_input["settings"], "outputSelection": {"*": {"*": ["metadata"]}}}}
+    output = compile_standard(request, solc_binary=get_executable(version=Version(version.removeprefix("v"))))
+    found = set()
+    for name, (source_path, code) in codes.items():
+        metadata = output["contracts"][source_path][name]["metadata"].encode()
+        cbor = code[-2 - int.from_bytes(code[-2:], "big") : -2]
+        if CBOR_IPFS_KEY + _ipfs_hash(metadata) in cbor:
+            found.add(name)
+    return found
+
+
+def _constructor_arguments(name: str, record: dict[str, Any]) -> str:
+    """The ABI-encoded constructor arguments: the deploy transaction's input after the creation code."""
+    creation = bytes.fromhex(getattr(project, name).contract_type.deployment_bytecode.bytecode.removeprefix("0x"))
+    data = bytes(chain.provider.web3.eth.get_transaction(record["deployTx"])["input"])
+    if not data.startswith(creation):
+        raise click.ClickException(f"{name}'s deploy transaction {record['deployTx']} does not hold its creation code")
+    return "0x" + data[len(creation) :].hex()
+
+
+def sources_bundle(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What Etherscan's getsourcecode publishes for each contract of `manifest` (its ABI stays in the manifest):
+    the compiler, the standard-JSON input, and per contract its source, constructor arguments and the keccak of
+    its runtime code on chain. A contract the input does not rebuild is left out and listed as unverified."""
+    version, std_input = standard_input()
+    codes = {
+        name: (getattr(project, name).contract_type.source_id, bytes(chain.provider.get_code(record["address"])))
+        for name, record in manifest["contracts"].items()
+    }
+    verified = reproduced(version, std_input, codes)
+    contracts = {
+        name: {
+            "contractName": name,
+            "sourcePath": source_path,
+            "address": manifest["contracts"][name]["address"],
+            "constructorArguments": _constructor_arguments(name, manifest["contracts"][name]),
+            "runtimeCodeHash": "0x" + keccak(code).hex(),
+        }
+        for name, (source_path, code) in codes.items()
+        if name in verified
+    }
+    return {
+        "version": SOURCES_VERSION,
+        "chainId": manifest["chainId"],
+        "compilerVersion": version,
+        "input": std_input,
+        "contracts": contracts,
+        "unverified": sorted(set(codes) - verified),
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Atomic write: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
     tmp.replace(path)
+
+
+def _report_sources(path: Path) -> None:
+    bundle = json.loads(sources_path(path).read_text())
+    click.echo(f"wrote {sources_path(path)}")
+    if bundle["unverified"]:
+        click.echo(
+            f"warning: the built code of {', '.join(bundle['unverified'])} does not come from the sources a full "
+            "compile uses, so they are not published: run `ape compile --force`, then deploy again"
+        )
 
 
 def main() -> None:
@@ -303,9 +426,11 @@ def main() -> None:
     path = settings.manifest_path(chain.chain_id)
     if not deployed:
         click.echo(f"deployment {path} is current on chain {chain.chain_id}: nothing to do")
+        _report_sources(path)
         return
     for name, record in manifest["contracts"].items():
         click.echo(f"{name} at {record['address']} (block {record['deployBlock']}, gas {record['gasUsed']})")
         click.echo(f"  constructor: {json.dumps(record['constructorArgs'])}")
     click.echo(f"wrote {path}")
+    _report_sources(path)
     sys.stdout.flush()

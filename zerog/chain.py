@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -105,6 +106,54 @@ def _show(value: Any) -> str:
 
 # ---------------------------------------------------------------- deployment manifest
 
+#: A source file's license line, as Etherscan's LicenseType reports it.
+_SPDX = re.compile(r"SPDX-License-Identifier:\s*([^\s*]+)")
+
+
+def sources_path(manifest_path: Path) -> Path:
+    """The sources bundle beside a manifest: `deployments/<chainId>.sources.json`."""
+    return manifest_path.with_suffix(".sources.json")
+
+
+@dataclass(frozen=True)
+class SourcesBundle:
+    """A sources bundle `deployments/<chainId>.sources.json`, written by the deploy beside the manifest: the solc
+    version, the standard-JSON input that produced the deployed code, and per contract its source path, constructor
+    arguments and the keccak of its runtime code on chain; contracts that input does not rebuild are `unverified`."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def compiler_version(self) -> str:
+        return str(self.data["compilerVersion"])
+
+    @property
+    def standard_input(self) -> dict[str, Any]:
+        return self.data["input"]
+
+    def verified(self, name: str) -> bool:
+        """True if the published input rebuilds `name`'s code on chain (the deploy checked its metadata hash)."""
+        return name in self.data["contracts"]
+
+    def contract(self, name: str) -> dict[str, Any]:
+        """`name`'s entry: contractName, sourcePath, address, constructorArguments, runtimeCodeHash."""
+        if name in self.data.get("unverified", []):
+            raise DeploymentNotFoundError(
+                f"{name}'s code on chain was built from other sources or settings than {self.path} publishes "
+                "(run `ape compile --force`, then `zg deploy`)"
+            )
+        try:
+            return self.data["contracts"][name]
+        except KeyError as exc:
+            raise DeploymentNotFoundError(f"contract {name} is not in {self.path}") from exc
+
+    def license(self, name: str) -> str:
+        """The SPDX identifier of `name`'s source file, "None" (as Etherscan says) without one."""
+        source = self.standard_input["sources"][self.contract(name)["sourcePath"]]["content"]
+        found = _SPDX.search(source)
+        return found.group(1) if found else "None"
+
 
 @dataclass
 class Deployment:
@@ -147,6 +196,45 @@ class Deployment:
 
     def error_decoder(self) -> ErrorDecoder:
         return ErrorDecoder.from_abis(c["abi"] for c in self.data.get("contracts", {}).values())
+
+    def name_at(self, address: str) -> str | None:
+        """The contract deployed at `address`, None if none of ours is."""
+        wanted = address.lower()
+        return next((n for n, c in self.data.get("contracts", {}).items() if c["address"].lower() == wanted), None)
+
+    def sources(self) -> SourcesBundle | None:
+        """The sources bundle beside the manifest, None when the deploy wrote none (a manifest from before bundles:
+        rerun `zg deploy`, which adds one without redeploying)."""
+        path = sources_path(self.path)
+        try:
+            return SourcesBundle(path, json.loads(path.read_text()))
+        except FileNotFoundError:
+            return None
+        except ValueError as exc:
+            raise DeploymentNotFoundError(f"sources bundle {path} is not valid JSON: {exc}") from exc
+
+    def etherscan_source(self, name: str) -> dict[str, str]:
+        """`name` as one result of Etherscan's `module=contract&action=getsourcecode`: the standard-JSON input in
+        double braces (Etherscan's form for multi-file sources), compiler settings and constructor arguments."""
+        if (bundle := self.sources()) is None:
+            raise DeploymentNotFoundError(f"no sources bundle beside {self.path} (rerun `zg deploy` to write one)")
+        contract, settings = bundle.contract(name), bundle.standard_input["settings"]
+        optimizer = settings.get("optimizer", {})
+        return {
+            "SourceCode": "{" + json.dumps(bundle.standard_input) + "}",
+            "ABI": json.dumps(self.record(name)["abi"]),
+            "ContractName": name,
+            "CompilerVersion": bundle.compiler_version,
+            "OptimizationUsed": "1" if optimizer.get("enabled") else "0",
+            "Runs": str(optimizer.get("runs", 200)),
+            "ConstructorArguments": contract["constructorArguments"].removeprefix("0x"),
+            "EVMVersion": settings.get("evmVersion", "Default"),
+            "Library": "",
+            "LicenseType": bundle.license(name),
+            "Proxy": "0",
+            "Implementation": "",
+            "SwarmSource": "",
+        }
 
 
 # ---------------------------------------------------------------- transactions
