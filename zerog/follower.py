@@ -22,12 +22,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.base_contract import BaseContractEvent
 from web3.exceptions import BlockNotFound, ProviderConnectionError
-from web3.types import EventData
+from web3.types import EventData, LogReceipt
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +87,16 @@ class ChainReplacedError(FollowerStoppedError):
     """The node serves another chain than the one the stored data came from."""
 
 
-class EventFollower:
-    """Follows `events` of one contract into handlers, `confirmations` blocks behind the head."""
+class ChainFollower:
+    """Follows the chain `confirmations` blocks behind the head, a range of blocks at a time: `fetch` reads what a
+    range holds from the node, `apply` writes it in the transaction that advances the cursor. Subclasses give both;
+    the cursor, checkpoints, reorg walk-back, outage handling and the run loop are shared."""
 
     def __init__(
         self,
         w3: Web3,
         conn: sqlite3.Connection,
         name: str,
-        events: Sequence[type[BaseContractEvent]],
-        handle: Handler,
         rollback: Rollback,
         *,
         start_block: int = 0,
@@ -105,14 +106,9 @@ class EventFollower:
         resync: bool = False,
         after_poll: Callable[[], None] | None = None,
     ) -> None:
-        if not events:
-            raise ValueError("follow at least one event")
         self.w3 = w3
         self.conn = conn
         self.name = name
-        self.address = events[0].address
-        self._events = {_topic(e): e() for e in events}
-        self.handle = handle
         self.rollback = rollback
         self.start_block = start_block
         self.confirmations = confirmations
@@ -121,10 +117,24 @@ class EventFollower:
         # Called after each poll, committed or not (e.g. to delete files of rolled-back rows outside the transaction).
         self.after_poll = after_poll
         self._genesis_checked = False
+        # Whether the last poll left confirmed blocks to do (the run loop then polls again at once).
+        self.behind = False
+        # True while the node does not answer (the run loop's outage state; a page can show it).
+        self.unreachable = False
         # Shared with whoever else writes to `conn` (e.g. an API thread).
         self.lock = lock or threading.Lock()
         with self.lock:
             conn.executescript(_SCHEMA)
+
+    def fetch(self, first: int, last: int) -> Any:
+        """What blocks `first`..`last` hold, read from the node (no writes), or None when the node's answer was
+        inconsistent (a reorg under our feet): the range is retried."""
+        raise NotImplementedError
+
+    def apply(self, conn: sqlite3.Connection, fetched: Any) -> int:
+        """Write what `fetch` returned (inside the poll's transaction; `save_checkpoint` the blocks it touched);
+        returns how many items it handled."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------ state
 
@@ -162,25 +172,19 @@ class EventFollower:
         first = cursor.block_number + 1 if cursor else self.start_block
         safe_head = self.w3.eth.block_number - self.confirmations
         if first > safe_head:
+            self.behind = False
             return 0
         last = min(safe_head, first + self.batch_blocks - 1)
         last_hash = self._block_hash(last)
-        raw_logs = self.w3.eth.get_logs(
-            {"address": self.address, "fromBlock": first, "toBlock": last, "topics": [list(self._events)]}
-        )
+        fetched = self.fetch(first, last)
         # A reorg while we fetched changes the hash of `last`: drop this batch and retry.
-        if self._block_hash(last) != last_hash:
+        if fetched is None or self._block_hash(last) != last_hash:
             return 0
-        logs = sorted(raw_logs, key=lambda r: (r["blockNumber"], r["logIndex"]))
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                for raw in logs:
-                    if raw.get("removed"):
-                        continue
-                    self.handle(self.conn, self._events[HexBytes(raw["topics"][0])].process_log(raw))
-                    self._save_checkpoint(raw["blockNumber"], raw["blockHash"].to_0x_hex())
-                self._save_checkpoint(last, last_hash)
+                handled = self.apply(self.conn, fetched)
+                self.save_checkpoint(last, last_hash)
                 self.conn.execute(
                     "INSERT INTO follower_cursor (name, block_number, block_hash) VALUES (?, ?, ?) "
                     "ON CONFLICT(name) DO UPDATE SET block_number = excluded.block_number, "
@@ -192,29 +196,30 @@ class EventFollower:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-        return len(logs)
+        self.behind = last < safe_head
+        return handled
 
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
         """Poll until `stop` is set. A node that is down is logged once and retried; other failures are
         logged and retried; only FollowerStoppedError ends the loop."""
-        unreachable = False
+        self.unreachable = False
         while not stop.is_set():
             try:
                 handled = self.poll_once()
             except FollowerStoppedError:
                 raise
             except (OSError, ProviderConnectionError) as exc:  # requests' errors are OSErrors
-                if not unreachable:
+                if not self.unreachable:
                     log.warning("follower %s: chain node unreachable (%s), retrying", self.name, type(exc).__name__)
-                unreachable, handled = True, 0
+                self.unreachable, handled = True, 0
             except Exception:
                 log.exception("follower %s: poll failed, retrying", self.name)
                 handled = 0
             else:
-                if unreachable:
+                if self.unreachable:
                     log.info("follower %s: chain node answers again", self.name)
-                unreachable = False
-            if not handled:
+                self.unreachable = False
+            if not handled and not self.behind:
                 stop.wait(poll_interval)
 
     # ------------------------------------------------------------ background thread
@@ -331,7 +336,7 @@ class EventFollower:
                 self.conn.execute("ROLLBACK")
                 raise
 
-    def _save_checkpoint(self, number: int, block_hash: str) -> None:
+    def save_checkpoint(self, number: int, block_hash: str) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO follower_checkpoint (name, block_number, block_hash) VALUES (?, ?, ?)",
             (self.name, number, block_hash),
@@ -351,6 +356,41 @@ class EventFollower:
             return self.w3.eth.get_block(number)["hash"].to_0x_hex()
         except BlockNotFound:
             return None
+
+
+class EventFollower(ChainFollower):
+    """Follows `events` of one contract into `handle`, a log at a time."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        conn: sqlite3.Connection,
+        name: str,
+        events: Sequence[type[BaseContractEvent]],
+        handle: Handler,
+        rollback: Rollback,
+        **options: Any,
+    ) -> None:
+        if not events:
+            raise ValueError("follow at least one event")
+        super().__init__(w3, conn, name, rollback, **options)
+        self.address = events[0].address
+        self._events = {_topic(e): e() for e in events}
+        self.handle = handle
+
+    def fetch(self, first: int, last: int) -> list[LogReceipt]:
+        logs = self.w3.eth.get_logs(
+            {"address": self.address, "fromBlock": first, "toBlock": last, "topics": [list(self._events)]}
+        )
+        return sorted(logs, key=lambda r: (r["blockNumber"], r["logIndex"]))
+
+    def apply(self, conn: sqlite3.Connection, fetched: list[LogReceipt]) -> int:
+        for raw in fetched:
+            if raw.get("removed"):
+                continue
+            self.handle(conn, self._events[HexBytes(raw["topics"][0])].process_log(raw))
+            self.save_checkpoint(raw["blockNumber"], raw["blockHash"].to_0x_hex())
+        return len(fetched)
 
 
 def _topic(event: type[BaseContractEvent]) -> HexBytes:

@@ -88,12 +88,13 @@ def create_daemon_app(
             500, "internal_error", f"internal error in the {title}; its operator can see it in its log"
         )
 
-    for kind, handler in (exception_handlers or {}).items():
-        app.add_exception_handler(kind, handler)
     app.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, internal_error)
+    # The daemon's own handlers go last: they may replace the platform's (a page that answers HTML).
+    for kind, handler in (exception_handlers or {}).items():
+        app.add_exception_handler(kind, handler)
 
     cors = settings.cors_origin_list
     if cors:

@@ -4,13 +4,14 @@ started and stopped by the app's lifespan; when it cannot go on (another chain, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Self
 
 from web3 import Web3
 from web3.contract.base_contract import BaseContractEvent
 
 from services.common.serve import stop_daemon
 from services.common.store import SqliteStore
-from zerog.follower import Cursor, EventFollower, Handler, Rollback
+from zerog.follower import ChainFollower, Cursor, EventFollower, Handler, Rollback
 
 
 class DaemonFollower:
@@ -29,22 +30,35 @@ class DaemonFollower:
         resync: bool = False,
         after_poll: Callable[[], None] | None = None,
     ) -> None:
-        self.lock = store.lock
-        self.start_block = start_block
-        self.poll_interval = poll_interval
-        self.follower = EventFollower(
-            w3,
-            store.conn,
-            name,
-            events,
-            handle,
-            rollback,
-            start_block=start_block,
-            confirmations=confirmations,
-            lock=self.lock,
-            resync=resync,
-            after_poll=after_poll,
+        self._attach(
+            EventFollower(
+                w3,
+                store.conn,
+                name,
+                events,
+                handle,
+                rollback,
+                start_block=start_block,
+                confirmations=confirmations,
+                lock=store.lock,
+                resync=resync,
+                after_poll=after_poll,
+            ),
+            poll_interval,
         )
+
+    @classmethod
+    def running_follower(cls, follower: ChainFollower, poll_interval: float) -> Self:
+        """A daemon follower over any ChainFollower built on the daemon's store (its `lock`)."""
+        self = cls.__new__(cls)
+        self._attach(follower, poll_interval)
+        return self
+
+    def _attach(self, follower: ChainFollower, poll_interval: float) -> None:
+        self.follower = follower
+        self.lock = follower.lock
+        self.start_block = follower.start_block
+        self.poll_interval = poll_interval
 
     @property
     def cursor(self) -> Cursor | None:
@@ -60,6 +74,11 @@ class DaemonFollower:
     @property
     def running(self) -> bool:
         return self.follower.running
+
+    @property
+    def unreachable(self) -> bool:
+        """Whether the chain node did not answer the last poll."""
+        return self.follower.unreachable
 
     @property
     def failed(self) -> str | None:

@@ -1,0 +1,249 @@
+"""What each page shows, as JSON-ready dicts: the JSON API answers them as they are and the pages render them
+(one function per page, so a page never shows what its API does not give)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from eth_utils import is_hex_address, to_checksum_address
+
+from services.common.errors import ApiError
+from services.explorer.decode import AbiDecoder
+from services.explorer.live import LiveChain
+from services.explorer.store import ExplorerStore
+from zerog.compute.contracts import LEDGER, SERVING
+from zerog.da.contracts import ENTRANCE_CONTRACT, SIGNERS_CONTRACT
+from zerog.faucet.contracts import FAUCET
+from zerog.storage.contracts import MINE, REWARD
+
+#: Most rows a list returns, whatever `limit` asks.
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 25
+HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+SIGNER_EVENTS = ("SignerRegistered", "StakeAdded", "SocketUpdated", "LeaveRequested", "SignerEvicted", "StakeWithdrawn")
+SERVICE_EVENTS = ("ServiceRegistered", "ServiceUpdated", "ServiceRemoved")
+
+
+class NotFound(ApiError):
+    def __init__(self, message: str) -> None:
+        super().__init__(404, "not_found", message)
+
+
+def capped(limit: int | None) -> int:
+    return max(1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
+
+
+def hash_of(value: str, what: str) -> str:
+    if not HASH.match(value):
+        raise NotFound(f"{value!r} is not a {what} (0x and 64 hex digits)")
+    return value.lower()
+
+
+def address_of(value: str) -> str:
+    if not is_hex_address(value):
+        raise NotFound(f"{value!r} is not an address (0x and 40 hex digits)")
+    return to_checksum_address(value)
+
+
+class Views:
+    def __init__(
+        self,
+        store: ExplorerStore,
+        live: LiveChain,
+        decoder: AbiDecoder,
+        chain_id: int,
+        follower: Callable[[], dict[str, Any]],
+        source: Callable[[str], dict[str, Any] | None],
+    ) -> None:
+        self.store = store
+        self.live = live
+        self.decoder = decoder
+        self.chain_id = chain_id
+        # The follower's state: whether the node answered its last poll, why it stopped if it did.
+        self._follower = follower
+        # Our contract's verified source at an address, if any.
+        self.source = source
+
+    def follower_state(self) -> dict[str, Any]:
+        return self._follower()
+
+    def status(self) -> dict[str, Any]:
+        """Where indexing stands and whether the chain node answers (the pages' banner)."""
+        counts = self.store.counts()
+        head = self.live.head()
+        follower = self._follower()
+        return {
+            "chainId": self.chain_id,
+            "head": head,
+            "rpcReachable": head is not None and not follower["unreachable"],
+            "behind": None if head is None else max(head - counts["indexedBlock"], 0),
+            "stopped": follower["failed"],
+            **counts,
+        }
+
+    def home(self) -> dict[str, Any]:
+        return {
+            "status": self.status(),
+            "blocks": self.store.blocks(10),
+            "transactions": self.store.txs(10),
+            "files": self.store.storage_files(5),
+            "blobs": self.store.da_blobs(5),
+        }
+
+    def blocks(self, limit: int | None, before: int | None = None) -> dict[str, Any]:
+        return {"blocks": self.store.blocks(capped(limit), before)}
+
+    def transactions(self, limit: int | None) -> dict[str, Any]:
+        return {"transactions": self.store.txs(capped(limit))}
+
+    def block(self, ident: str) -> dict[str, Any]:
+        if ident.isdigit():
+            block = self.store.block(number=int(ident))
+        elif HASH.match(ident):
+            block = self.store.block(block_hash=ident.lower())
+        else:
+            raise NotFound(f"{ident!r} is not a block number or block hash")
+        if block is None:
+            raise NotFound(f"block {ident} is not indexed (yet)")
+        return {"block": block, "transactions": self.store.block_txs(block["number"])}
+
+    def tx(self, tx_hash: str) -> dict[str, Any]:
+        tx = self.store.tx(hash_of(tx_hash, "transaction hash"))
+        if tx is None:
+            raise NotFound(f"transaction {tx_hash} is not indexed (yet)")
+        logs = self.store.tx_logs(tx["hash"])
+        tx["fee"] = str(int(tx["gas_price"]) * tx["gas_used"])
+        refs = [
+            {"kind": "da" if log["contract"] == ENTRANCE_CONTRACT else "storage", "root": log["ref"]}
+            for log in logs
+            if log["ref"]
+        ]
+        return {"transaction": tx, "logs": logs, "refs": list({r["root"]: r for r in refs}.values())}
+
+    def address(self, value: str, limit: int | None) -> dict[str, Any]:
+        address = address_of(value)
+        code = self.live.code(address)
+        balance = self.live.balance(address)
+        return {
+            "address": address,
+            "balance": None if balance is None else str(balance),
+            "isContract": None if code is None else len(code) > 0,
+            "contract": self.decoder.contract_name(address),
+            "source": self.source(address),
+            "createdBy": self.store.created_by(address),
+            "transactionCount": self.store.address_tx_count(address),
+            "transactions": self.store.address_txs(address, capped(limit)),
+        }
+
+    def storage_files(self, limit: int | None) -> dict[str, Any]:
+        return {"files": self.store.storage_files(capped(limit))}
+
+    def storage_file(self, root: str) -> dict[str, Any]:
+        submissions = self.store.storage_files(MAX_LIMIT, root=hash_of(root, "storage root"))
+        if not submissions:
+            raise NotFound(f"no file with root {root} was submitted to the Flow")
+        holders = self.live.file_holders(submissions[0]["root"])
+        return {
+            "root": submissions[0]["root"],
+            "submissions": submissions,
+            "holders": holders,
+            "finalized": None if holders is None else any(h["finalized"] for h in holders),
+        }
+
+    def da_blobs(self, limit: int | None) -> dict[str, Any]:
+        return {"blobs": self.store.da_blobs(capped(limit))}
+
+    def da_blob(self, root: str) -> dict[str, Any]:
+        blobs = self.store.da_blobs(MAX_LIMIT, root=hash_of(root, "DA data root"))
+        if not blobs:
+            raise NotFound(f"no DA blob with data root {root} was submitted")
+        for blob in blobs:
+            bitmap = int(blob["signer_bitmap"]) if blob["signer_bitmap"] is not None else 0
+            blob["signer_slots"] = [slot for slot in range(bitmap.bit_length()) if bitmap >> slot & 1]
+            signed, total = blob["signed_stake"], blob["total_stake"]
+            blob["stake_share"] = int(signed) / int(total) if signed is not None and total else None
+        return {"dataRoot": blobs[0]["data_root"], "blobs": blobs}
+
+    def da_signers(self) -> dict[str, Any]:
+        current = self.live.signers()
+        return {
+            "epoch": None if current is None else current["epochNumber"],
+            "members": None if current is None else current["members"],
+            "events": self.store.events(SIGNERS_CONTRACT, SIGNER_EVENTS, MAX_LIMIT),
+        }
+
+    def compute(self) -> dict[str, Any]:
+        latest: dict[str, dict[str, Any]] = {}
+        for event in reversed(self.store.events(SERVING, SERVICE_EVENTS, 1000)):
+            latest[event["args"]["provider"]] = event
+        services = [
+            {"provider": p, "removed": e["event"] == "ServiceRemoved", **e["args"], "block_number": e["block_number"]}
+            for p, e in latest.items()
+        ]
+        return {
+            "services": services,
+            "settlements": self.store.events(SERVING, ("VoucherSettled",), DEFAULT_LIMIT),
+            "deposits": self.store.events(LEDGER, ("Deposited",), DEFAULT_LIMIT),
+        }
+
+    def provider(self, value: str) -> dict[str, Any]:
+        provider = address_of(value)
+        by = ("provider", provider)
+        history = self.store.events(SERVING, SERVICE_EVENTS, MAX_LIMIT, arg=by)
+        if not history:
+            raise NotFound(f"{provider} never registered a compute service")
+        settlements = self.store.events(SERVING, ("VoucherSettled",), MAX_LIMIT, arg=by)
+        return {
+            "provider": provider,
+            "service": self.live.service(provider),
+            "history": history,
+            "settlements": settlements,
+            "settled": str(sum(int(s["args"]["paid"]) for s in settlements)),
+            "funding": self.store.events(SERVING, ("SubAccountFunded",), MAX_LIMIT, arg=by),
+            "refunds": self.store.events(SERVING, ("RefundRequested", "RefundProcessed"), MAX_LIMIT, arg=by),
+        }
+
+    def mining(self) -> dict[str, Any]:
+        answers = self.store.events(MINE, ("AnswerAccepted",), 1000)
+        epochs: dict[int, dict[str, Any]] = defaultdict(lambda: {"answers": 0, "miners": set()})
+        for answer in answers:
+            epoch = epochs[int(answer["args"]["epoch"])]
+            epoch["answers"] += 1
+            epoch["miners"].add(answer["args"]["minerId"])
+        return {
+            "current": self.live.mining(),
+            "epochs": [
+                {"epoch": e, "answers": v["answers"], "miners": sorted(v["miners"])}
+                for e, v in sorted(epochs.items(), reverse=True)
+            ],
+            "answers": answers[:DEFAULT_LIMIT],
+            "rewards": self.store.events(REWARD, ("RewardDistributed",), DEFAULT_LIMIT),
+            "difficulty": self.store.events(MINE, ("DifficultyAdjusted",), DEFAULT_LIMIT),
+        }
+
+    def faucet(self, limit: int | None) -> dict[str, Any]:
+        return {"drips": self.store.events(FAUCET, ("Dripped",), capped(limit))}
+
+    def search(self, query: str) -> str:
+        """The path of the page `query` names (a block number, a tx or block hash, an address, a storage or DA
+        root); NotFound when nothing matches."""
+        q = query.strip()
+        if q.isdigit() and self.store.block(number=int(q)) is not None:
+            return f"/block/{int(q)}"
+        if HASH.match(q):
+            q = q.lower()
+            if self.store.tx(q) is not None:
+                return f"/tx/{q}"
+            if self.store.block(block_hash=q) is not None:
+                return f"/block/{q}"
+            if (kind := self.store.ref_kind(q)) is not None:
+                return f"/{kind}/{q}"
+        if is_hex_address(q):
+            return f"/address/{to_checksum_address(q)}"
+        raise NotFound(
+            f"nothing found for {query!r}: search a block number, a transaction or block hash, an address, "
+            "a storage root or a DA data root"
+        )
