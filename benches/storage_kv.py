@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chain_node.process import wait_until  # noqa: E402
 from services.storage_kv.store import KvStore, KvTx  # noqa: E402
-from tests.conftest import REPO_ROOT, make_settings, tool_env  # noqa: E402
+from tests.conftest import REPO_ROOT, make_settings, tool_env, up_command  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import Deployment, connect  # noqa: E402
 from zerog.storage.client import nodes_from_indexer  # noqa: E402
@@ -36,11 +36,7 @@ STREAM = bytes([0x42]) * 32
 
 def network_figures(tmp: Path, puts: int, reads: int) -> tuple[list[float], list[float]]:
     settings = make_settings(tmp, block_time=1)
-    cmd = [str(Path(sys.executable).parent / "zg"), "up", "--data-dir", str(settings.data_dir)]
-    cmd += ["--port", str(settings.chain_port), "--faucet-port", str(settings.faucet_port)]
-    cmd += ["--storage-ports", settings.storage_ports, "--indexer-port", str(settings.indexer_port)]
-    cmd += ["--kv-port", str(settings.kv_port), "--compute-port", str(settings.compute_port)]
-    cmd += ["--da-signer-base-port", str(settings.da_signer_base_port)]
+    cmd = up_command(settings)
     up = subprocess.Popen(cmd, cwd=REPO_ROOT, env=tool_env(settings), stdout=subprocess.DEVNULL)
     try:
         assert wait_until(settings.network_file.exists, 300), "zg up did not start"

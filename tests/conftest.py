@@ -34,6 +34,7 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
     port, faucet_port, indexer_port = free_port(), free_port(), free_port()
     storage_ports = [free_port(), free_port()]
     compute_port, da_signer_base, kv_port = free_port(), free_port_block(4), free_port()
+    explorer_port = free_port()
     values: dict[str, object] = {
         "data_dir": tmp / "data",
         "deployments_dir": tmp / "deployments",
@@ -54,12 +55,24 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
         # Larger KV blobs are recorded without a fetch (tests/storage/test_interop.py); the tests' own are smaller.
         "kv_max_blob_bytes": 64 * 1024,
         "da_signer_base_port": da_signer_base,
+        "explorer_port": explorer_port,
+        "explorer_url": f"http://127.0.0.1:{explorer_port}",
         "da_signer_port": da_signer_base,
         # A block per transaction: tests drive the chain themselves (the `zg up` tests keep the default rhythm).
         "block_time": 0,
     }
     values.update(overrides)
     return load_settings(NetworkSettings, **values)
+
+
+def up_command(settings: NetworkSettings) -> list[str]:
+    """`zg up` on the data dir and every port of `settings` (nothing else: the rest comes from the environment)."""
+    cmd = [str(Path(sys.executable).parent / "zg"), "up", "--data-dir", str(settings.data_dir)]
+    cmd += ["--port", str(settings.chain_port), "--faucet-port", str(settings.faucet_port)]
+    cmd += ["--storage-ports", settings.storage_ports, "--indexer-port", str(settings.indexer_port)]
+    cmd += ["--kv-port", str(settings.kv_port), "--compute-port", str(settings.compute_port)]
+    cmd += ["--da-signer-base-port", str(settings.da_signer_base_port), "--explorer-port", str(settings.explorer_port)]
+    return cmd
 
 
 @pytest.fixture
@@ -90,11 +103,7 @@ def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSett
     """The whole local network as `zg up` runs it (chain, contracts, faucet, two storage shards, indexer),
     on free ports; yields settings whose endpoints point at it."""
     settings = make_settings(tmp_path_factory.mktemp("up"))
-    cmd = [str(Path(sys.executable).parent / "zg"), "up", "--data-dir", str(settings.data_dir)]
-    cmd += ["--port", str(settings.chain_port), "--faucet-port", str(settings.faucet_port)]
-    cmd += ["--storage-ports", settings.storage_ports, "--indexer-port", str(settings.indexer_port)]
-    cmd += ["--kv-port", str(settings.kv_port), "--compute-port", str(settings.compute_port)]
-    cmd += ["--da-signer-base-port", str(settings.da_signer_base_port)]
+    cmd = up_command(settings)
     log = settings.data_dir.parent / "zg-up.log"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:

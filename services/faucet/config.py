@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 
 from services.common.settings import DaemonSettings
 from zerog.config import LOCAL_CHAIN_ID
+from zerog.explorer.settings import ExplorerSettings
 from zerog.faucet.settings import DEFAULT_FAUCET_PORT, FaucetSettings
 
 #: Ticker of the native token, as wallets show it on 0G networks.
@@ -21,7 +22,7 @@ _KNOWN_NETWORKS = {
 }
 
 
-class FaucetDaemonSettings(FaucetSettings, DaemonSettings):
+class FaucetDaemonSettings(FaucetSettings, ExplorerSettings, DaemonSettings):
     faucet_host: str = "127.0.0.1"
     faucet_port: int = DEFAULT_FAUCET_PORT
     # Key of the faucet's dripper account (DRIPPER_ROLE); dev account 1 on the local network.

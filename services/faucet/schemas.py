@@ -78,6 +78,7 @@ class InfoResponse(ApiModel):
     window_seconds: int = Field(description="Service limit window: one claim per address per window")
     ip_limit: int = Field(description="Claims per client IP per window")
     recent_drips: list[DripRecord] = Field(description="Newest drips seen on chain by the event follower")
+    explorer_url: str | None = Field(default=None, description="The network's block explorer, if it has one")
 
 
 class HealthResponse(ApiModel):

@@ -14,7 +14,7 @@ import httpx
 from eth_account import Account
 
 from chain_node.process import port_in_use, wait_until
-from tests.conftest import REPO_ROOT, make_settings, tool_env
+from tests.conftest import REPO_ROOT, make_settings, tool_env, up_command
 from zerog.chain import connect
 from zerog.devnet.settings import NetworkSettings
 
@@ -77,10 +77,7 @@ def rollbacks_in(logs: list[Path]) -> list[str]:
 
 def start_up(settings: NetworkSettings) -> subprocess.Popen[str]:
     # Only the data dir and ports: every other setting comes from defaults.
-    cmd = [ZG, "up", "--data-dir", str(settings.data_dir), "--port", str(settings.chain_port)]
-    cmd += ["--faucet-port", str(settings.faucet_port), "--storage-ports", settings.storage_ports]
-    cmd += ["--indexer-port", str(settings.indexer_port), "--compute-port", str(settings.compute_port)]
-    cmd += ["--kv-port", str(settings.kv_port), "--da-signer-base-port", str(settings.da_signer_base_port)]
+    cmd = up_command(settings)
     env = tool_env(settings)
     env = {k: v for k, v in env.items() if not k.startswith("ZG_") or k == "ZG_DEPLOYMENTS_DIR"}
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -117,6 +114,7 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         assert info["faucet"] == settings.faucet_url
         assert info["indexer"] == settings.indexer_url
         assert info["kv"] == settings.kv_url
+        assert info["explorer"] == settings.explorer_url
         assert [info["storage-0"], info["storage-1"]] == settings.indexer_node_urls
         assert Path(info["manifest"]).is_file()
         assert httpx.get(f"{info['faucet']}/health", timeout=5).status_code == 200
@@ -137,6 +135,11 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
         root = json.loads(uploaded.stdout)["root"]
         assert root == zg(settings, "storage", "root", str(original)).stdout.strip()
+        # The upload links to the file's explorer page, which the explorer serves once it indexed the submission.
+        assert json.loads(uploaded.stdout)["explorer"] == [f"{info['explorer']}/storage/{root}"]
+        found = lambda: httpx.get(f"{info['explorer']}/api/search", params={"q": root}, timeout=5)  # noqa: E731
+        assert wait_until(lambda: found().status_code == 200, 10, 0.2), found().text
+        assert found().json()["path"] == f"/storage/{root}"
         copy = tmp_path / "copy.bin"
         downloaded = zg(settings, "storage", "download", root, str(copy))
         assert downloaded.returncode == 0, downloaded.stdout + downloaded.stderr
@@ -158,6 +161,7 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         put = zg(settings, "--json", "da", "put", str(blob))
         assert put.returncode == 0, put.stdout + put.stderr
         data_root = json.loads(put.stdout)["dataRoot"]
+        assert json.loads(put.stdout)["explorer"] == f"{info['explorer']}/da/{data_root}"
         running = children_of(proc.pid)
         chain = anvil_pid(proc.pid)
         os.kill(chain, signal.SIGSTOP)

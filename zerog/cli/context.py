@@ -11,6 +11,8 @@ import click
 from rich.console import Console
 
 from zerog.config import S, Settings, load_settings
+from zerog.explorer import ExplorerLinks, explorer_links
+from zerog.explorer.settings import ExplorerSettings
 
 
 @dataclass
@@ -27,6 +29,11 @@ class CliContext:
     def load(self, cls: type[S], **overrides: Any) -> S:
         """A component's settings with the global flags and then the command's (None = not given) on top."""
         return load_settings(cls, **{**self.overrides, **{k: v for k, v in overrides.items() if v is not None}})
+
+    @cached_property
+    def links(self) -> ExplorerLinks | None:
+        """Links into the network's explorer (network.json's `explorer`, ZG_EXPLORER_URL), None without one."""
+        return explorer_links(self.load(ExplorerSettings))
 
     def emit(self, data: Any, human: str) -> None:
         """Data as JSON with --json, else the human-readable line(s)."""

@@ -58,7 +58,11 @@ def put(ctx: CliContext, file: Path) -> None:
         lines.append(f"verify tx  {result.verify_tx}")
         lines += [f"left out   signer {i}: {why}" for i, why in sorted(result.failures.items())]
     lines.append(f"commitment 0x{result.commitment.hex()}")
-    ctx.emit(result.to_json(), "\n".join(lines))
+    data = result.to_json()
+    if ctx.links is not None:
+        data["explorer"] = ctx.links.da(result.data_root)
+        lines.append(f"view       {data['explorer']}")
+    ctx.emit(data, "\n".join(lines))
 
 
 @da.command()

@@ -24,4 +24,8 @@ def claim(ctx: CliContext, address: str, url: str | None) -> None:
 
     result = request_claim(url or ctx.load(FaucetSettings).faucet_url, address)
     amount = int(result["amount"])
-    ctx.emit(result, f"sent {amount / ETHER:g} 0G to {result['address']} in tx {result['txHash']}")
+    text = f"sent {amount / ETHER:g} 0G to {result['address']} in tx {result['txHash']}"
+    if ctx.links is not None:
+        result = {**result, "explorer": ctx.links.tx(result["txHash"])}
+        text += f"\nview {result['explorer']}"
+    ctx.emit(result, text)

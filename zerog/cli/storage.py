@@ -121,6 +121,9 @@ def upload(
     if result.header is not None:  # a retry's is the first attempt's, not the one drawn above
         data["encryption"] = result.header.describe()
         text += f"\nencrypted v{result.header.version} ({result.size} bytes stored)"
+    if ctx.links is not None:
+        data["explorer"] = [ctx.links.storage(root) for root in result.roots]
+        text += "\n" + "\n".join(f"view {url}" for url in data["explorer"])
     ctx.emit(data, text)
 
 

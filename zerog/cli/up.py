@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 @click.option("--kv-port", type=int, help="KV node port (default 6789).")
 @click.option("--compute-port", type=int, help="Compute provider port (default 8700).")
 @click.option("--da-signer-base-port", type=int, help="First DA signer's port; signer i uses base + i (default 8800).")
+@click.option("--explorer-port", type=int, help="Explorer port (default 8900).")
 @click.option("--block-time", type=float, help="Seconds between idle blocks (default 1; 0: one per transaction).")
 @pass_cli
 def up(
@@ -36,6 +37,7 @@ def up(
     kv_port: int | None,
     compute_port: int | None,
     da_signer_base_port: int | None,
+    explorer_port: int | None,
     block_time: float | None,
 ) -> None:
     """Start chain + contracts + every daemon; Ctrl-C stops them all. Writes <data-dir>/network.json."""
@@ -54,6 +56,7 @@ def up(
         "kv_port": kv_port,
         "compute_port": compute_port,
         "da_signer_base_port": da_signer_base_port,
+        "explorer_port": explorer_port,
         "block_time": block_time,
     }
     settings = ctx.load(NetworkSettings, **overrides)
@@ -65,6 +68,7 @@ def up(
             "faucet_url": f"http://{s.faucet_host}:{s.faucet_port}",
             "indexer_url": f"http://{s.indexer_host}:{s.indexer_port}",
             "kv_url": f"http://{s.kv_host}:{s.kv_port}",
+            "explorer_url": f"http://{s.explorer_host}:{s.explorer_port}",
         }
     )
     network = Network(settings, ChainNode(settings))
@@ -100,5 +104,6 @@ def _show(ctx: CliContext, network: Network) -> None:
     for i, (address, balance) in enumerate(network.dev_accounts()):
         accounts.add_row(str(i), address, f"{balance / ETHER:,.4f}")
     console.print(accounts)
-    console.print(f"faucet page: [cyan]{info.get('faucet')}[/cyan]   network file: {network.settings.network_file}")
+    console.print(f"explorer: [cyan]{info.get('explorer')}[/cyan]   faucet page: [cyan]{info.get('faucet')}[/cyan]")
+    console.print(f"network file: {network.settings.network_file}")
     console.print("Ctrl-C stops everything.")

@@ -120,7 +120,9 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         )
         for i in range(settings.da_signers)
     ]
-    return [faucet, *storage, indexer, kv, compute, *da_signers]
+    # The explorer indexes the chain from block 0 and asks the indexer which nodes hold a file.
+    explorer = Daemon("explorer", "services.explorer", settings.explorer_host, settings.explorer_port)
+    return [faucet, *storage, indexer, kv, compute, *da_signers, explorer]
 
 
 def check_installed() -> None:

@@ -8,6 +8,7 @@ from chain_node.settings import ChainNodeSettings
 from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
 from services.da_signer.config import DEFAULT_DA_SIGNER_PORT, DASignerSettings
+from services.explorer.config import ExplorerDaemonSettings
 from services.faucet.config import FaucetDaemonSettings
 from services.storage_kv.config import KVNodeSettings
 from services.storage_miner.config import StorageNodeSettings
@@ -24,6 +25,7 @@ class NetworkSettings(
     ProviderSettings,
     DASignerSettings,
     DAServerSettings,
+    ExplorerDaemonSettings,
 ):
     # Ports of the storage nodes, one shard each (1, 2 or 4 nodes).
     storage_ports: str = f"{DEFAULT_STORAGE_PORT},{DEFAULT_STORAGE_PORT + 1}"

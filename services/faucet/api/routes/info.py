@@ -38,4 +38,5 @@ def info(settings: SettingsDep, dripper: DripperDep, store: StoreDep) -> InfoRes
             )
             for d in store.recent_drips(RECENT_DRIPS)
         ],
+        explorer_url=settings.explorer_url or None,
     )
