@@ -201,7 +201,8 @@ class BlockIndexer(ChainFollower):
                         else None,
                     )
                 )
-                involved = {sender} | {a for a in (to, created) if a}
+                # Whom it concerns: its parties, and the addresses its decoded call and events name.
+                involved = {sender} | {a for a in (to, created) if a} | (_addresses(call.args) if call else set())
                 for log in receipt["logs"]:
                     address = checksum(log["address"])
                     topics = [bytes.fromhex(t[2:]) for t in log["topics"]]

@@ -42,19 +42,25 @@ CREATE TABLE IF NOT EXISTS touched (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS touched_block ON touched (block_number);
 
--- Storage: one row per Flow submission, with the market fee charged for it (the FeeCharged just before it).
-CREATE VIEW IF NOT EXISTS storage_files AS
+-- Storage: one row per Flow submission, with the market fee its transaction paid (the Flow charges after it emits
+-- Submit; a batch submission pays one fee for all its files).
+-- Views are made anew on every start, so a new version's definition replaces the old one.
+DROP VIEW IF EXISTS storage_files;
+CREATE VIEW storage_files AS
 SELECT s.ref AS root, s.block_number, s.tx_hash, s.log_index,
        json_extract(s.args, '$.submissionIndex') AS tx_seq, json_extract(s.args, '$.sender') AS submitter,
        json_extract(s.args, '$.submission.length') AS size, json_extract(s.args, '$.length') AS sectors,
        json_extract(s.args, '$.startPos') AS start_pos,
-       (SELECT json_extract(f.args, '$.fee') FROM logs f
-         WHERE f.tx_hash = s.tx_hash AND f.event = 'FeeCharged' AND f.log_index < s.log_index
-         ORDER BY f.log_index DESC LIMIT 1) AS fee
+       COALESCE(
+         (SELECT json_extract(f.args, '$.fee') FROM logs f WHERE f.tx_hash = s.tx_hash AND f.event = 'FeeCharged'
+           AND f.log_index > s.log_index ORDER BY f.log_index LIMIT 1),
+         (SELECT json_extract(f.args, '$.fee') FROM logs f WHERE f.tx_hash = s.tx_hash AND f.event = 'FeeCharged'
+           ORDER BY f.log_index DESC LIMIT 1)) AS fee
 FROM logs s WHERE s.contract = 'Flow' AND s.event = 'Submit';
 
 -- DA: one row per blob (DataUpload), with its attestation once verified.
-CREATE VIEW IF NOT EXISTS da_blobs AS
+DROP VIEW IF EXISTS da_blobs;
+CREATE VIEW da_blobs AS
 SELECT u.ref AS data_root, u.block_number, u.tx_hash, json_extract(u.args, '$.sender') AS sender,
        json_extract(u.args, '$.epoch') AS epoch, json_extract(u.args, '$.quorumId') AS quorum,
        json_extract(u.args, '$.blobFee') AS fee,
@@ -65,9 +71,6 @@ FROM logs u LEFT JOIN logs v
   ON v.ref = u.ref AND v.contract = 'DAEntrance' AND v.event = 'ErasureCommitmentVerified'
 WHERE u.contract = 'DAEntrance' AND u.event = 'DataUpload';
 """
-
-#: Events whose `ref` column is set, and the argument it comes from.
-DA_ROOT_EVENTS = {("DAEntrance", "DataUpload"), ("DAEntrance", "ErasureCommitmentVerified")}
 
 
 class ExplorerStore(SqliteStore):

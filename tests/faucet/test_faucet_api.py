@@ -9,8 +9,6 @@ faucet; they come last.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,63 +21,29 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from chain_node.process import free_port, spawn, stop
+from chain_node.process import free_port
 from services.faucet.dripper import Dripper, load_dripper
 from services.faucet.errors import ApiError
 from services.faucet.main import MAX_BODY_BYTES as FAUCET_MAX_BODY_BYTES
 from services.faucet.store import FaucetStore
-from tests.conftest import REPO_ROOT, tool_env
+from tests.daemon_process import DaemonProcess
 from tests.guards import assert_guarded, json_code
 from zerog import faucet as faucet_client
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
 from zerog.devnet.settings import NetworkSettings
 
-START_TIMEOUT_SECONDS = 30
 #: The shared daemon's per-IP limit: high, so only the dedicated IP test runs into it.
 SHARED_IP_LIMIT = 100
 #: Runtime code that reverts every call: a recipient contract that refuses native tokens.
 REJECTING_CODE = "0x60006000fd"
 
 
-class FaucetDaemon:
+class FaucetDaemon(DaemonProcess):
     """One `python -m services.faucet` process; its log is in `<data_dir>/faucet.log`."""
 
     def __init__(self, settings: NetworkSettings, **env: str) -> None:
-        self.settings = settings
-        self.env = env
-        self.url = f"http://127.0.0.1:{settings.faucet_port}"
-        self.log_path = settings.data_dir / "faucet.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, expect_status: str = "ok") -> FaucetDaemon:
-        self.proc = spawn(
-            [sys.executable, "-m", "services.faucet"],
-            self.log_path,
-            env=tool_env(self.settings, **self.env),
-            cwd=REPO_ROOT,
-        )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"faucet exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                health = httpx.get(f"{self.url}/health", timeout=2)
-                if health.status_code == 200 and health.json()["status"] == expect_status:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"faucet did not become healthy in {START_TIMEOUT_SECONDS}s:\n{self.log()}")
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        code = stop(self.proc, sig) if self.proc is not None else 0
-        self.proc = None
-        return code
-
-    def log(self, tail: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
+        super().__init__(settings, "faucet", "services.faucet", settings.faucet_port, **env)
 
     def claim(self, address: Any, **kwargs: Any) -> httpx.Response:
         return httpx.post(f"{self.url}/api/claim", json={"address": address}, timeout=30, **kwargs)
