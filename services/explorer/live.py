@@ -5,6 +5,7 @@ shows "unavailable" (and the outage banner) instead of failing."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from zerog.chain import Deployment
 from zerog.compute.contracts import SERVING
 from zerog.da.contracts import SIGNERS_CONTRACT
 from zerog.storage.contracts import MINE
-from zerog.storage.rpc import IndexerClient, StorageNodeClient
+from zerog.storage.rpc import IndexerClient, RpcError, StorageNodeClient
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,8 +34,10 @@ class LiveChain:
         # No retries: a page waits at most `timeout` for each live value.
         self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
         self.deployment = deployment
-        self.indexer_url = indexer_url
         self.timeout = timeout
+        self._indexer = IndexerClient(indexer_url, timeout=timeout)
+        self._nodes: dict[str, StorageNodeClient] = {}
+        self._lock = threading.Lock()
 
     def _try(self, what: str, read: Callable[[], T]) -> T | None:
         try:
@@ -75,25 +78,29 @@ class LiveChain:
         }
 
     def file_holders(self, root: str) -> list[dict[str, Any]] | None:
-        """The storage nodes holding `root`, each with what it says of the file (finalized, size)."""
+        """The storage nodes holding `root`, each with what it says of the file (finalized)."""
 
         def read() -> list[dict[str, Any]]:
-            indexer = IndexerClient(self.indexer_url, timeout=self.timeout)
-            try:
-                locations = indexer.file_locations(root)
-            finally:
-                indexer.close()
             holders = []
-            for location in locations:
+            for location in self._indexer.file_locations(root):
                 url = location.get("url")
-                node = StorageNodeClient(url, timeout=self.timeout)
                 try:
-                    info = node.file_info(root, False) or {}
-                except Exception:
+                    info = self._node(url).file_info(root, False) or {}
+                except RpcError:
                     info = {}
-                finally:
-                    node.close()
                 holders.append({"url": url, "finalized": info.get("finalized"), "shard": location.get("config")})
             return holders
 
         return self._try("file holders", read)
+
+    def _node(self, url: str) -> StorageNodeClient:
+        # One pooled client per node: making a client (its TLS context) costs more than the call.
+        with self._lock:
+            if url not in self._nodes:
+                self._nodes[url] = StorageNodeClient(url, timeout=self.timeout)
+            return self._nodes[url]
+
+    def close(self) -> None:
+        self._indexer.close()
+        for node in self._nodes.values():
+            node.close()

@@ -106,6 +106,7 @@ class ExplorerRuntime(DaemonRuntime[ExplorerStore, DaemonFollower]):
 
     def close(self) -> None:
         super().close()
+        self.live.close()
         if self._rpc is not None:
             self._rpc.close()
             self._rpc = None
