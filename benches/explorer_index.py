@@ -1,6 +1,6 @@
 """Explorer: indexing throughput on a chain of our contracts' transactions, and page latency over that data.
 
-    .venv/bin/python benches/explorer_index.py [--txs 10000] [--requests 200]
+    .venv/bin/python benches/explorer_index.py [--txs 10000] [--requests 200] [--send-batch 1]
 
 A bundled chain (a block per transaction) with every contract deployed gets `--txs` transactions the bench signs
 and sends itself in JSON-RPC batches: Flow submissions (Submit, FeeCharged, NewEpoch, RewardFilled logs), DA
@@ -45,13 +45,13 @@ from zerog.devnet.deploy import run_deploy  # noqa: E402
 from zerog.storage.merkle import FileTree  # noqa: E402
 
 SENDERS = [dev_account(i) for i in range(2, 10)]
-SEND_BATCH = 250
 GAS = 1_000_000
 GWEI = 10**9
 
 
-def generate(settings, deployment: Deployment, count: int) -> dict[str, int]:
-    """`count` signed transactions of our contracts, sent in batches; waits until the last is mined."""
+def generate(settings, deployment: Deployment, count: int, send_batch: int) -> dict[str, int]:
+    """`count` signed transactions of our contracts, sent `send_batch` per request (1: the chain mines a block per
+    transaction, as `zg up`'s does when transactions come one by one); waits until the last is mined."""
     w3 = connect(settings.rpc_url)
     rpc = ChainRpc(settings.rpc_url)
     flow, entrance, ledger = (deployment.contract(w3, n) for n in ("Flow", "DAEntrance", "Ledger"))
@@ -83,8 +83,8 @@ def generate(settings, deployment: Deployment, count: int) -> dict[str, int]:
         return account.sign_transaction(tx).raw_transaction.to_0x_hex()
 
     sent = []
-    for start in range(0, count, SEND_BATCH):
-        raws = [signed(SENDERS[i % len(SENDERS)], i) for i in range(start, min(start + SEND_BATCH, count))]
+    for start in range(0, count, send_batch):
+        raws = [signed(SENDERS[i % len(SENDERS)], i) for i in range(start, min(start + send_batch, count))]
         results = rpc.batch([("eth_sendRawTransaction", [raw]) for raw in raws])
         errors = [r for r in results if not isinstance(r, str)]
         assert not errors, errors[:3]
@@ -144,6 +144,7 @@ def main() -> None:
     parser.add_argument("--txs", type=int, default=10_000)
     parser.add_argument("--baseline-blocks", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--send-batch", type=int, default=1, help="transactions per send request (>1: fuller blocks)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="explorer-bench-"))
     settings = make_settings(tmp)
@@ -152,7 +153,7 @@ def main() -> None:
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
         deployment = Deployment.for_settings(settings, connect(settings.rpc_url).eth.chain_id)
         start = time.perf_counter()
-        kinds = generate(settings, deployment, args.txs)
+        kinds = generate(settings, deployment, args.txs, args.send_batch)
         print(f"generated {args.txs} txs {kinds} in {time.perf_counter() - start:.1f} s")
 
         explorer_settings = load_settings(ExplorerDaemonSettings, **settings.model_dump())

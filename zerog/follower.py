@@ -119,6 +119,8 @@ class ChainFollower:
         self._genesis_checked = False
         # Whether the last poll left confirmed blocks to do (the run loop then polls again at once).
         self.behind = False
+        # The chain head the last poll saw (None before the first).
+        self.head: int | None = None
         # True while the node does not answer (the run loop's outage state; a page can show it).
         self.unreachable = False
         # Shared with whoever else writes to `conn` (e.g. an API thread).
@@ -170,7 +172,8 @@ class ChainFollower:
         self._check_reorg()
         cursor = self.cursor
         first = cursor.block_number + 1 if cursor else self.start_block
-        safe_head = self.w3.eth.block_number - self.confirmations
+        self.head = self.w3.eth.block_number
+        safe_head = self.head - self.confirmations
         if first > safe_head:
             self.behind = False
             return 0

@@ -49,6 +49,8 @@ class ExplorerRuntime(DaemonRuntime[ExplorerStore, DaemonFollower]):
         self.decoder = AbiDecoder.from_manifest(self.deployment.data)
         self.live = LiveChain(settings.rpc_url, self.deployment, settings.indexer_url, settings.explorer_live_timeout)
         self.sources = self.deployment.sources()
+        # Whether our contract's code on chain hashes to what the published sources build, per address (asked once).
+        self._code_matches: dict[str, bool] = {}
         self._rpc: ChainRpc | None = None
         self._views: Views | None = None
 
@@ -80,8 +82,12 @@ class ExplorerRuntime(DaemonRuntime[ExplorerStore, DaemonFollower]):
         if name is None or self.sources is None or not self.sources.verified(name):
             return None
         entry = self.sources.contract(name)
-        code = self.live.code(address)
-        if code is None or "0x" + keccak(code).hex() != entry["runtimeCodeHash"]:
+        if address not in self._code_matches:
+            code = self.live.code(address)
+            if code is None:  # unknown for now: asked again next time
+                return None
+            self._code_matches[address] = "0x" + keccak(code).hex() == entry["runtimeCodeHash"]
+        if not self._code_matches[address]:
             return None
         path = entry["sourcePath"]
         return {
@@ -98,7 +104,12 @@ class ExplorerRuntime(DaemonRuntime[ExplorerStore, DaemonFollower]):
 
     def follower_state(self) -> dict[str, Any]:
         follower = self.follower
-        return {"unreachable": follower.unreachable, "failed": follower.failed, "height": follower.sync_height}
+        return {
+            "unreachable": follower.unreachable,
+            "failed": follower.failed,
+            "height": follower.sync_height,
+            "head": follower.follower.head,
+        }
 
     @property
     def views(self) -> Views:

@@ -73,8 +73,9 @@ class Views:
     def status(self) -> dict[str, Any]:
         """Where indexing stands and whether the chain node answers (the pages' banner)."""
         counts = self.store.counts()
-        head = self.live.head()
         follower = self._follower()
+        # The head the indexer saw at its last poll (a fraction of a second ago): no chain call per page.
+        head = None if follower["unreachable"] else follower["head"]
         return {
             "chainId": self.chain_id,
             "head": head,
@@ -125,15 +126,18 @@ class Views:
 
     def address(self, value: str, limit: int | None) -> dict[str, Any]:
         address = address_of(value)
-        code = self.live.code(address)
+        created_by = self.store.created_by(address)
+        name = self.decoder.contract_name(address)
+        # A contract created in the indexed blocks, or ours, needs no look at its code.
+        code = b"known" if created_by or name else self.live.code(address)
         balance = self.live.balance(address)
         return {
             "address": address,
             "balance": None if balance is None else str(balance),
             "isContract": None if code is None else len(code) > 0,
-            "contract": self.decoder.contract_name(address),
+            "contract": name,
             "source": self.source(address),
-            "createdBy": self.store.created_by(address),
+            "createdBy": created_by,
             "transactionCount": self.store.address_tx_count(address),
             "transactions": self.store.address_txs(address, capped(limit)),
         }

@@ -13,6 +13,7 @@ from services.common.settings import DaemonSettings
 from services.compute_provider.config import ProviderSettings
 from services.da_server.config import DAServerSettings
 from services.da_signer.config import DASignerSettings
+from services.explorer.config import ExplorerDaemonSettings
 from services.faucet.config import FaucetDaemonSettings
 from services.storage_kv.config import KVNodeSettings
 from services.storage_miner.config import StorageNodeSettings
@@ -33,6 +34,7 @@ DAEMONS = [
     DASignerSettings,
     DAServerSettings,
     FaucetDaemonSettings,
+    ExplorerDaemonSettings,
 ]
 PREFIXES = {
     StorageSettings: ("storage_", "indexer_url"),
