@@ -113,7 +113,16 @@ def test_client_drops_stream__charged_for_computed_tokens_and_session_resyncs(
     stream.close()  # the client goes away mid-stream
 
     view_url = f"{daemon.url}/v1/account/{user.address}"
-    assert wait_until(lambda: not httpx.get(view_url).json()["inflight"], 30, 0.1), daemon.log()
+
+    def settled() -> bool:
+        # On a loaded 2-core box the provider may take longer than httpx's 5 s default to answer while it stops the
+        # abandoned generation: a slow answer is "not yet", not a failure.
+        try:
+            return not httpx.get(view_url, timeout=30).json()["inflight"]
+        except httpx.TimeoutException:
+            return False
+
+    assert wait_until(settled, 60, 0.1), daemon.log()
     [partial] = httpx.get(view_url).json()["receipts"]
     assert 3 <= partial["receipt"]["outputTokens"] < 256  # charged for what was computed, not for max_tokens
     assert session.owed == 0 and session.receipts == []  # the client never saw that receipt...
