@@ -3,71 +3,29 @@ contracts deployed by `ape run deploy`, and users paying it through the SDK."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 import torch
 
-from chain_node.process import free_port, spawn, stop
+from chain_node.process import free_port
 from services.compute_provider.model.checkpoint import save_checkpoint
 from services.compute_provider.model.network import EOT, ByteLM, ModelConfig
-from tests.conftest import REPO_ROOT, tool_env
+from tests.daemon_process import DaemonProcess
 from zerog.devnet.settings import NetworkSettings
 
-START_TIMEOUT_SECONDS = 120
 #: The model the shared daemon trains on its first start (a few seconds).
 TEST_MODEL = "zg-bytelm-test"
 
 
-class ProviderDaemon:
+class ProviderDaemon(DaemonProcess):
     """One provider process; its log is in `<data_dir>/provider.log`."""
 
+    # The shared daemon trains its model on its first start.
+    start_timeout = 120
+
     def __init__(self, settings: NetworkSettings) -> None:
-        self.settings = settings
-        self.url = f"http://127.0.0.1:{settings.compute_port}"
-        self.log_path = settings.data_dir / "provider.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ProviderDaemon:
-        self.proc = spawn(
-            [sys.executable, "-m", "services.compute_provider"],
-            self.log_path,
-            env=tool_env(self.settings),
-            cwd=REPO_ROOT,
-        )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"provider exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"provider did not become healthy in {START_TIMEOUT_SECONDS}s:\n{self.log()}")
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        code = stop(self.proc, sig) if self.proc is not None else 0
-        self.proc = None
-        return code
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful shutdown, no final settlement."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
-    def log(self, tail: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
+        super().__init__(settings, "provider", "services.compute_provider", settings.compute_port)
 
 
 def provider_settings(settings: NetworkSettings, data_dir: Path, **overrides: Any) -> NetworkSettings:

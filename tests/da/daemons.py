@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,79 +14,31 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from chain_node.process import free_port, spawn, stop, wait_until
 from tests.conftest import REPO_ROOT, tool_env
+from tests.daemon_process import DaemonProcess
 from zerog.accounts import dev_account
 from zerog.chain import connect
 from zerog.da.client import DAClient
 from zerog.da.contracts import DAContracts
 from zerog.devnet.settings import NetworkSettings
 
-START_TIMEOUT_SECONDS = 60
 ZG = str(Path(sys.executable).parent / "zg")
 
 
-class SignerDaemon:
+class SignerDaemon(DaemonProcess):
     """One `python -m services.da_signer` process; its log is `<data_dir>/da-signer-<index>.log`."""
 
+    start_timeout = 60
+
     def __init__(self, settings: NetworkSettings, index: int, **env: str) -> None:
-        self.settings = settings
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        own = {"ZG_DA_SIGNER_INDEX": str(index), "ZG_DA_SIGNER_PORT": str(port), "ZG_DA_SIGNER_URL": url}
+        own["ZG_POLL_INTERVAL"] = "0.1"
+        super().__init__(settings, f"da-signer-{index}", "services.da_signer", port, **{**own, **env})
         self.index = index
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            "ZG_DA_SIGNER_INDEX": str(index),
-            "ZG_DA_SIGNER_PORT": str(self.port),
-            "ZG_DA_SIGNER_URL": self.url,
-            "ZG_POLL_INTERVAL": "0.1",
-            **env,
-        }
-        self.log_path = settings.data_dir / f"da-signer-{index}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(timeout=30)
-
-    def spawn(self) -> SignerDaemon:
-        self.proc = spawn([sys.executable, "-m", "services.da_signer"], self.log_path,
-                          env=tool_env(self.settings, **self.env), cwd=REPO_ROOT)  # fmt: skip
-        return self
-
-    def wait_healthy(self) -> SignerDaemon:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                pytest.fail(f"signer {self.index} exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if self.http.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"signer {self.index} did not become healthy in {START_TIMEOUT_SECONDS}s:\n{self.log()}")
-
-    def start(self) -> SignerDaemon:
-        return self.spawn().wait_healthy()
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        code = stop(self.proc, sig) if self.proc is not None else 0
-        self.proc = None
-        return code
-
-    def kill(self) -> None:
-        """kill -9: no cleanup at all."""
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait()
-        self.proc = None
-
-    def log(self, tail: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.get(f"{self.url}{path}", **kwargs)

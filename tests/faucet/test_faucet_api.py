@@ -42,6 +42,8 @@ REJECTING_CODE = "0x60006000fd"
 class FaucetDaemon(DaemonProcess):
     """One `python -m services.faucet` process; its log is in `<data_dir>/faucet.log`."""
 
+    healthy_status = "ok"
+
     def __init__(self, settings: NetworkSettings, **env: str) -> None:
         super().__init__(settings, "faucet", "services.faucet", settings.faucet_port, **env)
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import base64
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,18 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 
-from chain_node.process import free_port, spawn, stop
-from tests.conftest import REPO_ROOT, tool_env
+from chain_node.process import free_port
+from tests.daemon_process import DaemonProcess
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
 from zerog.devnet.settings import NetworkSettings
 from zerog.storage.merkle import CHUNK_SIZE, SEGMENT_SIZE, FileTree
 
-START_TIMEOUT_SECONDS = 30
 SYNC_TIMEOUT_SECONDS = 20
 #: The account the tests pay storage fees from (dev account 0 deploys; 1 drips).
 UPLOADER_DEV_INDEX = 3
@@ -50,60 +45,17 @@ class RpcReply:
         return self.body["error"]
 
 
-class Daemon:
+class Daemon(DaemonProcess):
     """One `python -m <module>` process on its own port; its log is `<data_dir>/<name>.log`."""
 
     def __init__(self, module: str, settings: NetworkSettings, name: str, port: int, env: dict[str, str]) -> None:
-        self.module = module
-        self.settings = settings
-        self.name = name
-        self.port = port
-        self.env = env
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = settings.data_dir / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._http = httpx.Client(timeout=30)
-
-    def start(self) -> Daemon:
-        self.proc = spawn(
-            [sys.executable, "-m", self.module],
-            self.log_path,
-            env=tool_env(self.settings, **self.env),
-            cwd=REPO_ROOT,
-        )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"{self.name} exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if self._http.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"{self.name} did not answer /health in {START_TIMEOUT_SECONDS}s:\n{self.log()}")
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        code = stop(self.proc, sig) if self.proc is not None else 0
-        self.proc = None
-        return code
-
-    def kill(self) -> None:
-        """kill -9: no cleanup at all."""
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait()
-        self.proc = None
-
-    def log(self, tail: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
+        super().__init__(settings, name, module, port, **env)
 
     def health(self) -> dict[str, Any]:
-        return self._http.get(f"{self.url}/health").json()
+        return self.http.get(f"{self.url}/health").json()
 
     def post(self, body: Any) -> httpx.Response:
-        return self._http.post(self.url, json=body)
+        return self.http.post(self.url, json=body)
 
     def rpc(self, method: str, *params: Any) -> RpcReply:
         body: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": 18_123_456_789_012_345}
