@@ -13,7 +13,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 from web3 import Web3
 
-from services.explorer.decode import AbiDecoder, Decoded
+from services.explorer.decode import AbiDecoder, Decoded, decoded_json
 from services.explorer.rpc import METHOD_NOT_FOUND, ChainRpc, RpcCallError
 from services.explorer.store import ExplorerStore
 from zerog.follower import ChainFollower
@@ -88,7 +88,8 @@ class BlockIndexer(ChainFollower):
         if not self._block_receipts:
             receipts = self._receipts_per_tx(blocks)
         fetched = []
-        parent = self.cursor.block_hash if self.cursor and first > self.start_block else None
+        cursor = self.cursor
+        parent = cursor.block_hash if cursor else None
         for block, block_receipts in zip(blocks, receipts, strict=True):
             if isinstance(block_receipts, RpcCallError):
                 raise block_receipts
@@ -196,9 +197,7 @@ class BlockIndexer(ChainFollower):
                         call.name if call else None,
                         json.dumps(call.args) if call else None,
                         (error.text() if error else "reverted without a reason") if status == 0 else None,
-                        json.dumps({"contract": error.contract, "name": error.name, "args": error.args})
-                        if error
-                        else None,
+                        json.dumps(decoded_json(error)) if error else None,
                     )
                 )
                 # Whom it concerns: its parties, and the addresses its decoded call and events name.

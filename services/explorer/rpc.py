@@ -59,11 +59,5 @@ class ChainRpc:
             )
         return results
 
-    def call(self, method: str, *params: Any) -> Any:
-        (result,) = self.batch([(method, list(params))])
-        if isinstance(result, RpcCallError):
-            raise result
-        return result
-
     def close(self) -> None:
         self._http.close()

@@ -147,6 +147,17 @@ class ExplorerStore(SqliteStore):
             (address, limit),
         )
 
+    def address_txlist(self, address: str, limit: int, offset: int, ascending: bool) -> list[dict[str, Any]]:
+        """A page of the transactions that touched `address`, every column and the block's time (Etherscan's
+        txlist), oldest or newest first."""
+        order = "ASC" if ascending else "DESC"
+        return self._all(
+            "SELECT txs.*, blocks.timestamp FROM touched t JOIN txs ON txs.hash = t.tx_hash"
+            f" JOIN blocks ON blocks.number = t.block_number WHERE t.address = ?"
+            f" ORDER BY t.block_number {order}, t.tx_index {order} LIMIT ? OFFSET ?",
+            (address, limit, offset),
+        )
+
     def address_tx_count(self, address: str) -> int:
         with self.lock:
             return self.conn.execute("SELECT COUNT(*) FROM touched WHERE address = ?", (address,)).fetchone()[0]

@@ -41,8 +41,12 @@ class Activity:
     da_root: str
 
 
-def explorer_daemon(settings: NetworkSettings, **env: str) -> DaemonProcess:
-    return DaemonProcess(
+class ExplorerDaemon(DaemonProcess):
+    healthy_status = "ok"
+
+
+def explorer_daemon(settings: NetworkSettings, **env: str) -> ExplorerDaemon:
+    return ExplorerDaemon(
         settings, "explorer", "services.explorer", settings.explorer_port, ZG_POLL_INTERVAL="0.1", **env
     )
 
@@ -172,6 +176,10 @@ def test_etherscan_api__balance_txlist_abi_and_verified_source(
     txlist = call(module="account", action="txlist", address=activity.recipient, sort="asc")["result"]
     assert [t["hash"] for t in txlist] == [activity.drip_tx, activity.failed_tx]
     assert [t["isError"] for t in txlist] == ["0", "1"] and txlist[0]["functionName"] == "drip"
+    assert int(txlist[0]["timeStamp"]) > 0 and txlist[0]["nonce"] != ""
+    # Pages of `offset` rows, newest first with sort=desc: the second page of one row is the first drip.
+    second = call(module="account", action="txlist", address=activity.recipient, sort="desc", page=2, offset=1)
+    assert [t["hash"] for t in second["result"]] == [activity.drip_tx]
     abi = call(module="contract", action="getabi", address=faucet)["result"]
     assert json.loads(abi) == deployment.record("Faucet")["abi"]
     (source,) = call(module="contract", action="getsourcecode", address=faucet)["result"]

@@ -26,24 +26,24 @@ def failed(reason: str, message: str = "NOTOK") -> dict[str, Any]:
     return {"status": "0", "message": message, "result": reason}
 
 
-def _tx_entry(tx: dict[str, Any], full: dict[str, Any], timestamp: int) -> dict[str, Any]:
+def _tx_entry(tx: dict[str, Any]) -> dict[str, Any]:
     return {
         "blockNumber": str(tx["block_number"]),
-        "timeStamp": str(timestamp),
+        "timeStamp": str(tx["timestamp"]),
         "hash": tx["hash"],
-        "nonce": str(full["nonce"]),
+        "nonce": str(tx["nonce"]),
         "transactionIndex": str(tx["tx_index"]),
         "from": tx["from_addr"].lower(),
         "to": (tx["to_addr"] or "").lower(),
         "value": tx["value"],
-        "gas": str(full["gas"]),
-        "gasPrice": full["gas_price"],
+        "gas": str(tx["gas"]),
+        "gasPrice": tx["gas_price"],
         "isError": "0" if tx["status"] == 1 else "1",
         "txreceipt_status": str(tx["status"]),
-        "input": full["input"],
+        "input": tx["input"],
         "contractAddress": (tx["created"] or "").lower(),
         "gasUsed": str(tx["gas_used"]),
-        "methodId": full["input"][:10] if len(full["input"]) >= 10 else "0x",
+        "methodId": tx["input"][:10] if len(tx["input"]) >= 10 else "0x",
         "functionName": tx["method"] or "",
     }
 
@@ -74,15 +74,8 @@ def etherscan(
         return failed("the chain node does not answer") if balance is None else ok(str(balance))
     if key == "account.txlist":
         size = max(1, min(offset, MAX_LIMIT))
-        rows = views.store.address_txs(address, size * max(page, 1))[size * (max(page, 1) - 1) :]
-        if sort == "asc":
-            rows.reverse()
-        entries = []
-        for row in rows:
-            full = views.store.tx(row["hash"]) or {}
-            block = views.store.block(number=row["block_number"]) or {}
-            entries.append(_tx_entry(row, full, block.get("timestamp", 0)))
-        return ok(entries) if entries else failed([], "No transactions found")  # type: ignore[arg-type]
+        rows = views.store.address_txlist(address, size, size * (max(page, 1) - 1), ascending=sort != "desc")
+        return ok([_tx_entry(row) for row in rows]) if rows else failed([], "No transactions found")  # type: ignore[arg-type]
     if key == "contract.getabi":
         name = views.decoder.contract_name(address)
         if name is None:
