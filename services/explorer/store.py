@@ -13,6 +13,9 @@ from typing import Any
 
 from services.common.store import SqliteStore
 
+#: SQLite's largest integer: no block number or row offset is beyond it (and SQLite cannot be asked about one).
+SQLITE_MAX_INT = 2**63 - 1
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks (
     number INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, parent_hash TEXT NOT NULL, timestamp INTEGER NOT NULL,

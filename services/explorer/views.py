@@ -13,7 +13,7 @@ from eth_utils import is_hex_address, to_checksum_address
 from services.common.errors import ApiError
 from services.explorer.decode import AbiDecoder
 from services.explorer.live import LiveChain
-from services.explorer.store import ExplorerStore
+from services.explorer.store import SQLITE_MAX_INT, ExplorerStore
 from zerog.compute.contracts import LEDGER, SERVING
 from zerog.da.contracts import ENTRANCE_CONTRACT, SIGNERS_CONTRACT
 from zerog.faucet.contracts import FAUCET
@@ -95,14 +95,14 @@ class Views:
         }
 
     def blocks(self, limit: int | None, before: int | None = None) -> dict[str, Any]:
-        return {"blocks": self.store.blocks(capped(limit), before)}
+        return {"blocks": self.store.blocks(capped(limit), None if before is None else min(before, SQLITE_MAX_INT))}
 
     def transactions(self, limit: int | None) -> dict[str, Any]:
         return {"transactions": self.store.txs(capped(limit))}
 
     def block(self, ident: str) -> dict[str, Any]:
         if ident.isdigit():
-            block = self.store.block(number=int(ident))
+            block = self.store.block(number=int(ident)) if int(ident) <= SQLITE_MAX_INT else None
         elif HASH.match(ident):
             block = self.store.block(block_hash=ident.lower())
         else:
@@ -235,7 +235,7 @@ class Views:
         """The path of the page `query` names (a block number, a tx or block hash, an address, a storage or DA
         root); NotFound when nothing matches."""
         q = query.strip()
-        if q.isdigit() and self.store.block(number=int(q)) is not None:
+        if q.isdigit() and int(q) <= SQLITE_MAX_INT and self.store.block(number=int(q)) is not None:
             return f"/block/{int(q)}"
         if HASH.match(q):
             q = q.lower()

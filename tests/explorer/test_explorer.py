@@ -149,9 +149,13 @@ def test_search__every_kind_of_id_and_friendly_404s(explorer: DaemonProcess, act
     unknown = get(explorer, "/search", q="0x" + "ab" * 32)
     assert unknown.status_code == 404 and "text/html" in unknown.headers["content-type"]
     assert "nothing found" in unknown.text and "Traceback" not in unknown.text
-    for path in ("/block/notanumber", "/tx/0x12", "/address/0xnope", "/no/such/page"):
+    # A block number beyond any chain (and beyond SQLite's integers) is not found, not an internal error.
+    huge = "9" * 30
+    for path in ("/block/notanumber", f"/block/{huge}", "/tx/0x12", "/address/0xnope", "/no/such/page"):
         page = get(explorer, path)
         assert page.status_code == 404 and "<h1>Not found</h1>" in page.text, path
+    assert get(explorer, "/search", q=huge).status_code == 404
+    assert get(explorer, "/api/blocks", before=huge).json()["blocks"] == get(explorer, "/api/blocks").json()["blocks"]
     api = get(explorer, "/api/tx/0x12")
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
     assert get(explorer, "/api/search", q="nothing").json()["error"]["code"] == "not_found"
@@ -180,6 +184,8 @@ def test_etherscan_api__balance_txlist_abi_and_verified_source(
     # Pages of `offset` rows, newest first with sort=desc: the second page of one row is the first drip.
     second = call(module="account", action="txlist", address=activity.recipient, sort="desc", page=2, offset=1)
     assert [t["hash"] for t in second["result"]] == [activity.drip_tx]
+    beyond = call(module="account", action="txlist", address=activity.recipient, page=10**30)
+    assert (beyond["status"], beyond["message"]) == ("0", "No transactions found")
     abi = call(module="contract", action="getabi", address=faucet)["result"]
     assert json.loads(abi) == deployment.record("Faucet")["abi"]
     (source,) = call(module="contract", action="getsourcecode", address=faucet)["result"]

@@ -11,6 +11,7 @@ from eth_utils import is_hex_address, to_checksum_address
 from fastapi import APIRouter
 
 from services.explorer.api.deps import RuntimeDep
+from services.explorer.store import SQLITE_MAX_INT
 from services.explorer.views import MAX_LIMIT
 
 router = APIRouter(tags=["etherscan"])
@@ -74,7 +75,8 @@ def etherscan(
         return failed("the chain node does not answer") if balance is None else ok(str(balance))
     if key == "account.txlist":
         size = max(1, min(offset, MAX_LIMIT))
-        rows = views.store.address_txlist(address, size, size * (max(page, 1) - 1), ascending=sort != "desc")
+        skip = size * (max(page, 1) - 1)
+        rows = [] if skip > SQLITE_MAX_INT else views.store.address_txlist(address, size, skip, sort != "desc")
         return ok([_tx_entry(row) for row in rows]) if rows else failed([], "No transactions found")  # type: ignore[arg-type]
     if key == "contract.getabi":
         name = views.decoder.contract_name(address)
