@@ -79,7 +79,7 @@ class Views:
         return {
             "chainId": self.chain_id,
             "head": head,
-            "rpcReachable": head is not None and not follower["unreachable"],
+            "rpcReachable": head is not None,
             "behind": None if head is None else max(head - counts["indexedBlock"], 0),
             "stopped": follower["failed"],
             **counts,
