@@ -297,7 +297,9 @@ def test_miner__restart_resumes_from_its_state(mining_devnet: NetworkSettings, n
     assert next_nonce >= epoch_before[1]
     accepted = next_epoch_accepted(net, miner, miner_id(mining_devnet))
     assert accepted
-    assert status(miner)["answers"]["accepted"] >= before["answers"]["accepted"] + len(accepted)
+    # The chain has the answer a moment before the miner has read its receipt and recorded it.
+    wanted = before["answers"]["accepted"] + len(accepted)
+    wait_for(lambda: status(miner)["answers"]["accepted"] >= wanted, what=f"the miner to record {wanted} answers")
     reward = net.deployment.contract(net.w3, "ChunkLinearReward")
 
     def settled() -> bool:
