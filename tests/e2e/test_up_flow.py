@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -212,10 +213,11 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
 
 
 def test_up__busy_port_fails_clearly_and_leaves_nothing(tmp_path: Path) -> None:
+    # Something else (another `zg up`, any program) listens on the chain's port: nothing starts, nothing is written.
     settings = make_settings(tmp_path)
-    first = start_up(settings)
-    try:
-        wait_network(first, settings)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", settings.chain_port))
+        busy.listen()
         second = subprocess.run(
             [ZG, "up", "--data-dir", str(tmp_path / "other"), "--port", str(settings.chain_port)],
             cwd=REPO_ROOT,
@@ -224,7 +226,6 @@ def test_up__busy_port_fails_clearly_and_leaves_nothing(tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
-        assert second.returncode == 1
-        assert f"port {settings.chain_port}" in second.stdout + second.stderr
-    finally:
-        stop_up(first)
+    assert second.returncode == 1
+    assert f"port {settings.chain_port}" in second.stdout + second.stderr
+    assert not (tmp_path / "other" / "network.json").exists()
