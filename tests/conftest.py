@@ -4,8 +4,6 @@ real headless browser (`browser`, `page`, `page_errors`: tests/browser.py)."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from chain_node import ChainNode
-from chain_node.process import free_port, free_port_block, wait_until
+from chain_node.process import free_port, free_port_block
 from tests.browser import PageErrors, launch_chromium, open_page
 from zerog.chain import Deployment, connect
 from zerog.config import load_settings
@@ -22,7 +20,6 @@ from zerog.devnet.deploy import child_env, run_deploy
 from zerog.devnet.settings import NetworkSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-UP_TIMEOUT_SECONDS = 180
 
 
 def tool_env(settings: NetworkSettings, **extra: str) -> dict[str, str]:
@@ -50,9 +47,9 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
         "compute_port": compute_port,
         "kv_port": kv_port,
         "kv_url": f"http://127.0.0.1:{kv_port}",
-        # A KV transaction whose data never comes is skipped after this long (tests/storage/test_interop.py).
+        # A KV transaction whose data never comes is skipped after this long (tests/storage/network/test_interop.py).
         "kv_fetch_timeout": 6,
-        # Larger KV blobs are recorded without a fetch (tests/storage/test_interop.py); the tests' own are smaller.
+        # Larger KV blobs are recorded without a fetch (tests/storage/network/test_interop.py); the tests use less.
         "kv_max_blob_bytes": 64 * 1024,
         "da_signer_base_port": da_signer_base,
         "explorer_port": explorer_port,
@@ -96,29 +93,6 @@ def deployed_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Networ
 @pytest.fixture
 def deployment(deployed_devnet: NetworkSettings) -> Deployment:
     return Deployment.for_settings(deployed_devnet, connect(deployed_devnet.rpc_url).eth.chain_id)
-
-
-@pytest.fixture(scope="module")
-def up_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSettings]:
-    """The whole local network as `zg up` runs it (chain, contracts, faucet, two storage shards, indexer),
-    on free ports; yields settings whose endpoints point at it."""
-    settings = make_settings(tmp_path_factory.mktemp("up"))
-    cmd = up_command(settings)
-    log = settings.data_dir.parent / "zg-up.log"
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=tool_env(settings), stdout=out, stderr=subprocess.STDOUT)
-    try:
-        up = wait_until(lambda: settings.network_file.exists() or proc.poll() is not None, UP_TIMEOUT_SECONDS, 0.2)
-        if not up or proc.poll() is not None:
-            raise AssertionError(f"zg up did not come up:\n{log.read_text()[-4000:]}")
-        yield settings
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 # Per module, not per session: while it is started, Playwright's sync API keeps an event loop running on this
