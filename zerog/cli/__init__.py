@@ -18,6 +18,7 @@ COMMANDS = {
     "storage": ("zerog.cli.storage", "storage"),
     "compute": ("zerog.cli.compute", "compute"),
     "da": ("zerog.cli.da", "da"),
+    "market": ("zerog.cli.market", "market"),
 }
 
 

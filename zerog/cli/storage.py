@@ -24,7 +24,7 @@ node_option = click.option(
 )
 
 
-def _nodes(ctx: CliContext, node_urls: tuple[str, ...]) -> list:
+def storage_nodes(ctx: CliContext, node_urls: tuple[str, ...]) -> list:
     from zerog.storage.client import connect_nodes, covering_set, nodes_from_indexer
 
     if node_urls:
@@ -33,7 +33,7 @@ def _nodes(ctx: CliContext, node_urls: tuple[str, ...]) -> list:
 
 
 @contextmanager
-def _bar(ctx: CliContext, label: str, total: int) -> Iterator[Callable[[int], None]]:
+def progress_bar(ctx: CliContext, label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr (none with --json); yields the advance callback."""
     if ctx.as_json:
         yield lambda _: None
@@ -89,14 +89,14 @@ def upload(
     from zerog.storage.encryption import Encryptor
     from zerog.storage.journal import SubmitJournal
 
-    tag_bytes = _hex(tags, "--tags")
+    tag_bytes = hex_bytes(tags, "--tags")
     if encrypt_to and encrypt_key:
         raise click.UsageError("--encrypt-to and --encrypt-key exclude each other")
     encryption = None
     if encrypt_to:
-        encryption = Encryptor.ecies(_hex(encrypt_to, "--encrypt-to"))
+        encryption = Encryptor.ecies(hex_bytes(encrypt_to, "--encrypt-to"))
     elif encrypt_key:
-        encryption = Encryptor.symmetric(_hex(encrypt_key, "--encrypt-key"))
+        encryption = Encryptor.symmetric(hex_bytes(encrypt_key, "--encrypt-key"))
     size = file.stat().st_size
     if size == 0:
         raise click.ClickException(f"{file} is empty: 0G storage cannot hold an empty file")
@@ -105,9 +105,9 @@ def upload(
     settings = ctx.settings
     w3 = get_web3(settings)
     deployment = Deployment.for_settings(settings, w3.eth.chain_id)
-    nodes = _nodes(ctx, node_urls)
+    nodes = storage_nodes(ctx, node_urls)
     journal = SubmitJournal.in_data_dir(settings.data_dir, deployment)
-    with _bar(ctx, f"uploading {file.name}", size) as advance:
+    with progress_bar(ctx, f"uploading {file.name}", size) as advance:
         result = run(
             file, nodes, w3, load_account(settings), deployment, tags=tag_bytes, progress=advance,
             journal=journal, fragment_size=fragment_size, encryption=encryption,
@@ -156,20 +156,20 @@ def download(
     from zerog.storage.client import head, locate
     from zerog.storage.encryption import ECIES_HEADER_SIZE, Decryptor, Header
 
-    roots = [_check_root(r) for r in root_hash.split(",")]
+    roots = [check_root(r) for r in root_hash.split(",")]
     if decrypt and decrypt_key:
         raise click.UsageError("--decrypt and --decrypt-key exclude each other")
-    nodes = _nodes(ctx, node_urls)
+    nodes = storage_nodes(ctx, node_urls)
     size = sum(f.layout.size for f in locate(nodes, roots))
     decryptor = None
     if decrypt or decrypt_key:
         header = Header.parse(head(roots[0], nodes, ECIES_HEADER_SIZE))
-        symmetric = _hex(decrypt_key, "--decrypt-key") if decrypt_key else None
+        symmetric = hex_bytes(decrypt_key, "--decrypt-key") if decrypt_key else None
         private = bytes(load_account(ctx.settings).key) if decrypt else None
         decryptor = Decryptor.for_header(header, symmetric_key=symmetric, private_key=private)
         size = decryptor.plain_size(size)
     span = max(0, size - offset) if length is None else length
-    with _bar(ctx, f"downloading {out.name}", span) as advance:
+    with progress_bar(ctx, f"downloading {out.name}", span) as advance:
         written = run(
             roots, out, nodes, overwrite=overwrite, progress=advance, offset=offset, length=length,
             decryptor=decryptor,
@@ -191,8 +191,8 @@ def peek(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
     from zerog.storage.client import head
     from zerog.storage.encryption import ECIES_HEADER_SIZE, ECIES_VERSION, EncryptionError, Header
 
-    root_hash = _check_root(root_hash)
-    first = head(root_hash, _nodes(ctx, node_urls), ECIES_HEADER_SIZE)
+    root_hash = check_root(root_hash)
+    first = head(root_hash, storage_nodes(ctx, node_urls), ECIES_HEADER_SIZE)
     try:
         header = Header.parse(first)
     except EncryptionError as exc:
@@ -214,9 +214,9 @@ def peek(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
 @pass_cli
 def info(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
     """What the storage nodes know about ROOT."""
-    root_hash = _check_root(root_hash)
+    root_hash = check_root(root_hash)
     rows = []
-    for node in _nodes(ctx, node_urls):
+    for node in storage_nodes(ctx, node_urls):
         found = node.client.file_info(root_hash)
         rows.append({"node": node.url, "shard": f"{node.shard_id}/{node.num_shard}", "info": found})
     if all(row["info"] is None for row in rows):
@@ -234,14 +234,14 @@ def info(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
     ctx.emit(rows, "\n".join(lines))
 
 
-def _hex(value: str, param: str) -> bytes:
+def hex_bytes(value: str, param: str) -> bytes:
     try:
         return bytes.fromhex(value.removeprefix("0x"))
     except ValueError as exc:
         raise click.BadParameter(f"not hex: {value}", param_hint=param) from exc
 
 
-def _check_root(value: str) -> str:
+def check_root(value: str) -> str:
     raw = value.removeprefix("0x")
     if len(raw) != 64 or any(c not in "0123456789abcdefABCDEF" for c in raw):
         raise click.BadParameter(f"not a 32-byte hex root: {value}", param_hint="ROOT")

@@ -36,6 +36,9 @@ class ExplorerLinks:
     def da(self, data_root: str | bytes) -> str:
         return self._url(f"da/{_hex(data_root)}")
 
+    def listing(self, listing_id: int) -> str:
+        return self._url(f"market/{listing_id}")
+
 
 def explorer_links(settings: ExplorerSettings) -> ExplorerLinks | None:
     """Links into the configured explorer, or None when none is configured."""
