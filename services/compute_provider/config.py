@@ -11,13 +11,14 @@ from services.common.settings import DaemonSettings
 from zerog.accounts import account_from_key, role_account
 from zerog.compute.settings import ComputeSettings
 from zerog.config import ETHER
+from zerog.storage.settings import StorageSettings
 
 #: Dev account holding the provider's key on the local network (0: users and the deployer, 1: the faucet).
 DEV_PROVIDER_INDEX = 2
 DEFAULT_COMPUTE_PORT = 8700
 
 
-class ProviderSettings(ComputeSettings, DaemonSettings):
+class ProviderSettings(ComputeSettings, StorageSettings, DaemonSettings):
     # Where it listens, and the URL it registers on chain (what users connect to).
     compute_host: str = "127.0.0.1"
     compute_port: int = DEFAULT_COMPUTE_PORT
@@ -27,6 +28,11 @@ class ProviderSettings(ComputeSettings, DaemonSettings):
     compute_model_name: str = "zg-bytelm-tiny"
     compute_model_path: Path | None = None
     compute_model_dir: Path = Path.home() / ".cache" / "zerog" / "models"
+    # Or serve a model from Storage: a marketplace listing (its name, linked to the listing), or a storage root
+    # (the listing of that root if there is one, else under compute_model_name). Downloaded, proof-checked,
+    # decrypted with the provider's key if private, and loaded before the service registers.
+    compute_listing: int | None = Field(default=None, gt=0)
+    compute_model_root: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
     # Prices registered on chain, in wei per token (byte-level model: one token per UTF-8 byte).
     compute_input_price_wei: int = Field(default=10**12, ge=0)
     compute_output_price_wei: int = Field(default=2 * 10**12, ge=0)

@@ -26,11 +26,13 @@ from services.compute_provider.config import (
 from services.compute_provider.model.checkpoint import CheckpointError
 from services.compute_provider.model.generate import TextGenerator
 from services.compute_provider.model.train import ensure_model
+from services.compute_provider.model_source import fetch_model, link_listing
 from services.compute_provider.settlement import Settler
 from services.compute_provider.store import ProviderStore
 from zerog.compute.client import Compute, service_params
 from zerog.compute.records import ServiceInfo, ServiceType, Verifiability
 from zerog.errors import ConfigError
+from zerog.market.records import Listing
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class ProviderRuntime:
         self.url = provider_url(settings)
         self.model_name = settings.compute_model_name
         self.generator: TextGenerator | None = None
+        self.listing: Listing | None = None  # the marketplace listing of the model served, if any
         self.service: ServiceInfo | None = None
         self._store: ProviderStore | None = None
         self._billing: Billing | None = None
@@ -70,9 +73,18 @@ class ProviderRuntime:
         ):
             raise ConfigError(f"compute_stake_wei {self.settings.compute_stake_wei} is below the minimum {min_stake}")
 
+    @property
+    def from_storage(self) -> bool:
+        return self.settings.compute_listing is not None or self.settings.compute_model_root is not None
+
     def load_model(self, progress: Callable[[int, int, float], None] | None = None) -> TextGenerator:
         path = model_path(self.settings)
-        if self.settings.compute_model_path is None:
+        if self.from_storage:
+            if self.settings.compute_model_path is not None:
+                raise ConfigError("compute_model_path excludes compute_model_root / compute_listing: serve one model")
+            stored = fetch_model(self.settings, self.account)
+            path, self.model_name, self.listing = stored.path, stored.name, stored.listing
+        elif self.settings.compute_model_path is None:
             try:
                 path, trained = ensure_model(path, self.model_name, progress=progress)
             except ValueError as exc:  # no recipe for this name
@@ -82,7 +94,8 @@ class ProviderRuntime:
         try:
             self.generator = TextGenerator.load(path, self.model_name)
         except CheckpointError as exc:
-            raise ConfigError(str(exc)) from exc
+            source = " from Storage" if self.from_storage else ""
+            raise ConfigError(f"the model{source} does not load, refusing to serve it: {exc.message}") from exc
         torch.set_num_threads(INFERENCE_THREADS)
         log.info(
             "serving %s from %s (%d parameters, block %d)",
@@ -124,6 +137,8 @@ class ProviderRuntime:
         self.check_chain()
         self.load_model(progress)
         self.register()
+        if self.listing is not None:
+            link_listing(self.settings, self.account, self.listing)
 
     # ------------------------------------------------------------ lifespan
 
@@ -191,4 +206,5 @@ class ProviderRuntime:
             "url": self.url,
             "inputPrice": str(self.prices.input),
             "outputPrice": str(self.prices.output),
+            "listing": self.listing.id if self.listing is not None else None,
         }

@@ -258,6 +258,8 @@ def provider() -> None:
 @click.option("--url", help="URL to register on chain (default: http://HOST:PORT).")
 @click.option("--model-path", type=click.Path(path_type=Path, dir_okay=False), help="Checkpoint to serve.")
 @click.option("--model-name", help="Model name (default zg-bytelm-tiny).")
+@click.option("--model-root", help="Serve the checkpoint stored under this root (0x...) on Storage.")
+@click.option("--listing", type=click.IntRange(min=1), help="Serve the model of this marketplace listing.")
 @pass_cli
 def provider_start(
     ctx: CliContext,
@@ -266,9 +268,12 @@ def provider_start(
     url: str | None,
     model_path: Path | None,
     model_name: str | None,
+    model_root: str | None,
+    listing: int | None,
 ) -> None:
-    """Serve the OpenAI-compatible API in the foreground: trains the model if it is not cached, registers the
-    service, settles vouchers periodically and on Ctrl-C."""
+    """Serve the OpenAI-compatible API in the foreground: trains the model if it is not cached (or fetches it from
+    Storage: --model-root, --listing; proof-checked, decrypted with the provider's key if private, linked to its
+    listing), registers the service, settles vouchers periodically and on Ctrl-C."""
     import logging
 
     from services.compute_provider.__main__ import serve
@@ -281,6 +286,8 @@ def provider_start(
         compute_url=url,
         compute_model_path=model_path,
         compute_model_name=model_name,
+        compute_model_root=model_root,
+        compute_listing=listing,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     code = serve(settings)  # without torch: MissingExtraError, a clean CLI error
