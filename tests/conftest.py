@@ -47,9 +47,9 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
         "compute_port": compute_port,
         "kv_port": kv_port,
         "kv_url": f"http://127.0.0.1:{kv_port}",
-        # A KV transaction whose data never comes is skipped after this long (tests/storage/network/test_interop.py).
+        # A KV transaction whose data never comes is skipped after this long (tests/network/test_storage_interop.py).
         "kv_fetch_timeout": 6,
-        # Larger KV blobs are recorded without a fetch (tests/storage/network/test_interop.py); the tests use less.
+        # Larger KV blobs are recorded without a fetch (tests/network/test_storage_interop.py); the tests use less.
         "kv_max_blob_bytes": 64 * 1024,
         "da_signer_base_port": da_signer_base,
         "explorer_port": explorer_port,

@@ -19,6 +19,7 @@ COMMANDS = {
     "compute": ("zerog.cli.compute", "compute"),
     "da": ("zerog.cli.da", "da"),
     "market": ("zerog.cli.market", "market"),
+    "demo": ("zerog.cli.demo", "demo"),
 }
 
 

@@ -106,4 +106,4 @@ def _show(ctx: CliContext, network: Network) -> None:
     console.print(accounts)
     console.print(f"explorer: [cyan]{info.get('explorer')}[/cyan]   faucet page: [cyan]{info.get('faucet')}[/cyan]")
     console.print(f"network file: {network.settings.network_file}")
-    console.print("Ctrl-C stops everything.")
+    console.print("Walk the whole stack on it: [bold]zg demo[/bold] (in another terminal).  Ctrl-C stops everything.")

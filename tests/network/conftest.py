@@ -1,5 +1,6 @@
-"""The network of the tests in this package: one `zg up` shared by all of them (starting one takes ~40 s), torn
-down after the package's last test so that no other suite runs beside its miner and steady blocks."""
+"""The whole local network as users run it (`zg up`), shared by the tests of this package — storage clients,
+interop with the official SDK, mining, the demo — since starting one takes ~40 s; torn down after the package's
+last test so that no other suite runs beside its miner and steady blocks."""
 
 from __future__ import annotations
 
