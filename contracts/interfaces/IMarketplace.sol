@@ -133,7 +133,8 @@ interface IMarketplace {
     /// @notice The lister may still grant until `reclaimableAt` (unix seconds).
     error MarketGrantPending(uint256 id, address buyer, uint256 reclaimableAt);
 
-    /// @notice A listing field is empty or longer than allowed (`max` bytes or entries).
+    /// @notice A listing field is empty or longer than allowed (`max` bytes or entries); for "size" (zero) and
+    /// "price" (above MAX_PRICE wei) `length` is the value given.
     error MarketInvalidField(string field, uint256 length, uint256 max);
 
     /// @notice A storage root is zero.
@@ -165,6 +166,9 @@ interface IMarketplace {
 
     /// @notice A fee above MAX_FEE_BPS.
     error MarketFeeTooHigh(uint256 feeBps, uint256 max);
+
+    /// @notice A grant timeout of zero (a buyer could reclaim at once) or above 2^64 - 1 seconds.
+    error MarketInvalidGrantTimeout(uint256 grantTimeout);
 
     /// @notice Lists an item; the caller is its lister. Roots are not checked here (the SDK checks them on
     /// Storage before it sends the transaction).
