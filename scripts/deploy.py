@@ -33,6 +33,7 @@ from zerog.da import contracts as da_contracts
 from zerog.devnet.genesis import genesis_signers
 from zerog.devnet.settings import NetworkSettings
 from zerog.faucet import contracts as faucet_contracts
+from zerog.market import contracts as market_contracts
 from zerog.storage import contracts as storage_contracts
 
 FAUCET_DRIPPER_DEV_INDEX = 1
@@ -56,7 +57,13 @@ VERIFY_OUTPUT_SELECTION = {
 }
 #: Every contract `deploy_all` puts in the manifest: a manifest missing one (an older deployment) is stale.
 MANIFEST_CONTRACTS = frozenset(
-    {*faucet_contracts.CONTRACTS, *storage_contracts.CONTRACTS, *compute_contracts.CONTRACTS, *da_contracts.CONTRACTS}
+    {
+        *faucet_contracts.CONTRACTS,
+        *storage_contracts.CONTRACTS,
+        *compute_contracts.CONTRACTS,
+        *market_contracts.CONTRACTS,
+        *da_contracts.CONTRACTS,
+    }
 )
 
 
@@ -165,6 +172,22 @@ def deploy_compute(deployer: AccountAPI, *, refund_lock: int, min_stake: int) ->
             f"InferenceServing was not deployed at the predicted address ({serving.address} vs {serving_at}): redeploy"
         )
     return {compute_contracts.LEDGER: (ledger, ledger_args), compute_contracts.SERVING: (serving, serving_args)}
+
+
+def deploy_market(
+    deployer: AccountAPI, serving: Any, *, fee_bps: int, grant_timeout: int
+) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Deploys the Marketplace bound to `serving` (InferenceServing, an immutable constructor address). The deployer
+    is its admin (the fee, within MAX_FEE_BPS) and the fee recipient."""
+    market_args = {
+        "serving": serving.address,
+        "grantTimeout": grant_timeout,
+        "initialFeeBps": fee_bps,
+        "feeRecipient": deployer.address,
+        "admin": deployer.address,
+    }
+    market = project.Marketplace.deploy(*market_args.values(), sender=deployer)
+    return {market_contracts.MARKETPLACE: (market, market_args)}
 
 
 def deploy_mine(
@@ -276,6 +299,13 @@ def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any
         deployer, refund_lock=settings.compute_refund_lock, min_stake=settings.compute_min_stake_wei
     )
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in compute.items()})
+    market = deploy_market(
+        deployer,
+        compute[compute_contracts.SERVING][0],
+        fee_bps=settings.market_fee_bps,
+        grant_timeout=settings.market_grant_timeout,
+    )
+    contracts.update({name: _record(name, instance, args) for name, (instance, args) in market.items()})
     da = deploy_da(
         deployer,
         epoch_blocks=settings.da_epoch_blocks,

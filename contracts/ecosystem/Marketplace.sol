@@ -29,7 +29,7 @@ contract Marketplace is IMarketplace, AccessControl, ReentrancyGuard {
     uint256 public constant MAX_LICENSE = 64;
     /// @notice Longest format in bytes.
     uint256 public constant MAX_FORMAT = 64;
-    /// @notice Longest sealed key in bytes (an ECIES-sealed 32-byte key is 93 to 129 bytes).
+    /// @notice Longest sealed key in bytes: room for any ECIES seal of a 32-byte key.
     uint256 public constant MAX_SEALED_KEY = 256;
     /// @notice Highest price in wei: a payment is kept in 128 bits, beyond any native token supply.
     uint256 public constant MAX_PRICE = type(uint128).max;
@@ -320,9 +320,10 @@ contract Marketplace is IMarketplace, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IMarketplace
     function hasAccess(uint256 id, address account) public view returns (bool) {
-        if (id == 0 || id > _listingCount) return false;
         Item storage item = _items[id];
-        if (account == item.lister) return true;
+        address lister = item.lister;
+        if (lister == address(0)) return false;
+        if (account == lister) return true;
         Record storage record = _purchases[id][account];
         if (!_holds(record)) return false;
         return !item.isPrivate || record.grantedBlock != 0;
@@ -385,9 +386,11 @@ contract Marketplace is IMarketplace, AccessControl, ReentrancyGuard {
         if (platformFee != 0) _proceeds[recipient] += platformFee;
     }
 
+    /// @dev A listing exists once it has a lister (never zero: the lister is its sender), which saves reading
+    /// the count.
     function _itemOf(uint256 id) private view returns (Item storage item) {
-        if (id == 0 || id > _listingCount) revert MarketUnknownListing(id);
-        return _items[id];
+        item = _items[id];
+        if (item.lister == address(0)) revert MarketUnknownListing(id);
     }
 
     function _activeOf(uint256 id) private view returns (Item storage item) {

@@ -13,6 +13,7 @@ from services.faucet.config import FaucetDaemonSettings
 from services.storage_kv.config import KVNodeSettings
 from services.storage_miner.config import StorageNodeSettings
 from services.storage_miner.indexer.config import IndexerSettings
+from zerog.market.settings import MarketSettings
 from zerog.storage.settings import DEFAULT_STORAGE_PORT
 
 
@@ -26,6 +27,7 @@ class NetworkSettings(
     DASignerSettings,
     DAServerSettings,
     ExplorerDaemonSettings,
+    MarketSettings,
 ):
     # Ports of the storage nodes, one shard each (1, 2 or 4 nodes).
     storage_ports: str = f"{DEFAULT_STORAGE_PORT},{DEFAULT_STORAGE_PORT + 1}"
