@@ -33,6 +33,8 @@ LISTING_EVENTS = 1000
 SEALED_KEY_SHOWN = 8
 #: `listing 12` or `#12` in the search box.
 LISTING_QUERY = re.compile(r"^(?:#|listing\s+)(\d+)$", re.IGNORECASE)
+#: A listing's own events, its history.
+LISTING_HISTORY = ("ItemListed", "ItemUpdated", "ItemDelisted")
 #: What getListing gives that the events do not.
 LISTING_DETAILS = ("roots", "size", "contentHash", "description", "license", "format", "listedAt", "updatedAt")
 
@@ -50,12 +52,6 @@ def hash_of(value: str, what: str) -> str:
     if not HASH.match(value):
         raise NotFound(f"{value!r} is not a {what} (0x and 64 hex digits)")
     return value.lower()
-
-
-def listing_id_of(value: str) -> int:
-    if not value.isdigit() or int(value) > SQLITE_MAX_INT:
-        raise NotFound(f"{value!r} is not a listing id (a number)")
-    return int(value)
 
 
 def address_of(value: str) -> str:
@@ -239,12 +235,17 @@ class Views:
         rows = self.store.market_listings(capped(limit), kind=value)
         return {"kind": kind, "listings": [_listing(row) for row in rows]}
 
+    def _indexed_listing(self, listing_id: int) -> dict[str, Any] | None:
+        rows = self.store.market_listings(1, listing_id=listing_id) if listing_id <= SQLITE_MAX_INT else []
+        return _listing(rows[0]) if rows else None
+
     def listing(self, ident: str) -> dict[str, Any]:
-        listing_id = listing_id_of(ident)
-        rows = self.store.market_listings(1, listing_id=listing_id)
-        if not rows:
+        if not ident.isdigit():
+            raise NotFound(f"{ident!r} is not a listing id (a number)")
+        listing_id = int(ident)
+        listing = self._indexed_listing(listing_id)
+        if listing is None:
             raise NotFound(f"listing {listing_id} is not indexed (yet)")
-        listing = _listing(rows[0])
         live = self.live.listing(listing_id)
         events = self.store.listing_events(listing_id, LISTING_EVENTS)
         purchases, grants, linked = _fold_listing(events)
@@ -258,9 +259,7 @@ class Views:
                 {"provider": provider, "service": self.live.service(provider), **event}
                 for provider, event in linked.items()
             ],
-            "history": [
-                event for event in events[::-1] if event["event"] in ("ItemListed", "ItemUpdated", "ItemDelisted")
-            ],
+            "history": [event for event in events[::-1] if event["event"] in LISTING_HISTORY],
         }
 
     def mining(self) -> dict[str, Any]:
@@ -288,8 +287,7 @@ class Views:
         """The path of the page `query` names (a block number, a tx or block hash, an address, a storage or DA
         root, a listing as `#12` or `listing 12`); NotFound when nothing matches."""
         q = query.strip()
-        listing = LISTING_QUERY.match(q)
-        if listing and int(listing[1]) <= SQLITE_MAX_INT and self.store.market_listings(1, listing_id=int(listing[1])):
+        if (listing := LISTING_QUERY.match(q)) and self._indexed_listing(int(listing[1])) is not None:
             return f"/market/{int(listing[1])}"
         if q.isdigit() and int(q) <= SQLITE_MAX_INT and self.store.block(number=int(q)) is not None:
             return f"/block/{int(q)}"
