@@ -15,6 +15,7 @@ from services.explorer.decode import jsonable
 from zerog.chain import Deployment
 from zerog.compute.contracts import SERVING
 from zerog.da.contracts import SIGNERS_CONTRACT
+from zerog.market.contracts import MARKETPLACE
 from zerog.storage.contracts import MINE
 from zerog.storage.rpc import IndexerClient, RpcError, StorageNodeClient
 
@@ -69,6 +70,9 @@ class LiveChain:
 
     def service(self, provider: str) -> Any:
         return self.view(SERVING, "getService", provider)
+
+    def listing(self, listing_id: int) -> Any:
+        return self.view(MARKETPLACE, "getListing", listing_id)
 
     def mining(self) -> Any:
         return {

@@ -73,6 +73,33 @@ SELECT u.ref AS data_root, u.block_number, u.tx_hash, json_extract(u.args, '$.se
 FROM logs u LEFT JOIN logs v
   ON v.ref = u.ref AND v.contract = 'DAEntrance' AND v.event = 'ErasureCommitmentVerified'
 WHERE u.contract = 'DAEntrance' AND u.event = 'DataUpload';
+
+-- Marketplace: a listing's events found by its id (every Marketplace event but the fee and proceeds ones has one).
+CREATE INDEX IF NOT EXISTS logs_listing ON logs (json_extract(args, '$.id'), event, block_number, log_index)
+  WHERE contract = 'Marketplace';
+-- One row per listing (ItemListed), with what later events changed: its price, whether it was delisted, its sales
+-- (purchases not reclaimed) and its linked providers (the contract refuses a second link or a stray unlink).
+DROP VIEW IF EXISTS market_listings;
+CREATE VIEW market_listings AS
+SELECT l.id, json_extract(l.args, '$.lister') AS lister, json_extract(l.args, '$.kind') AS kind,
+       json_extract(l.args, '$.name') AS name, json_extract(l.args, '$.isPrivate') AS private,
+       CAST(COALESCE(
+         (SELECT json_extract(u.args, '$.price') FROM logs u WHERE u.contract = 'Marketplace'
+           AND json_extract(u.args, '$.id') = l.id AND u.event = 'ItemUpdated'
+           ORDER BY u.block_number DESC, u.log_index DESC LIMIT 1),
+         json_extract(l.args, '$.price')) AS TEXT) AS price,
+       NOT EXISTS (SELECT 1 FROM logs d WHERE d.contract = 'Marketplace' AND json_extract(d.args, '$.id') = l.id
+         AND d.event = 'ItemDelisted') AS active,
+       (SELECT COUNT(*) FROM logs b WHERE b.contract = 'Marketplace' AND json_extract(b.args, '$.id') = l.id
+         AND b.event = 'ItemBought')
+       - (SELECT COUNT(*) FROM logs r WHERE r.contract = 'Marketplace' AND json_extract(r.args, '$.id') = l.id
+         AND r.event = 'PurchaseReclaimed') AS sales,
+       (SELECT COUNT(*) FROM logs s WHERE s.contract = 'Marketplace' AND json_extract(s.args, '$.id') = l.id
+         AND s.event = 'ServiceLinked')
+       - (SELECT COUNT(*) FROM logs s WHERE s.contract = 'Marketplace' AND json_extract(s.args, '$.id') = l.id
+         AND s.event = 'ServiceUnlinked') AS providers,
+       l.block_number, l.log_index, l.tx_hash
+FROM (SELECT *, json_extract(args, '$.id') AS id FROM logs WHERE contract = 'Marketplace' AND event = 'ItemListed') l;
 """
 
 
@@ -117,9 +144,17 @@ class ExplorerStore(SqliteStore):
                 "SELECT (SELECT COALESCE(MAX(number), -1) FROM blocks), (SELECT COUNT(*) FROM txs),"
                 " (SELECT COUNT(*) FROM logs WHERE contract = 'Flow' AND event = 'Submit'),"
                 " (SELECT COUNT(*) FROM logs WHERE contract = 'DAEntrance' AND event = 'DataUpload'),"
-                " (SELECT COUNT(DISTINCT address) FROM touched)"
+                " (SELECT COUNT(DISTINCT address) FROM touched),"
+                " (SELECT COUNT(*) FROM logs WHERE contract = 'Marketplace' AND event = 'ItemListed')"
             ).fetchone()
-        return {"indexedBlock": row[0], "transactions": row[1], "files": row[2], "blobs": row[3], "addresses": row[4]}
+        return {
+            "indexedBlock": row[0],
+            "transactions": row[1],
+            "files": row[2],
+            "blobs": row[3],
+            "addresses": row[4],
+            "listings": row[5],
+        }
 
     def blocks(self, limit: int, before: int | None = None) -> list[dict[str, Any]]:
         if before is None:
@@ -198,6 +233,41 @@ class ExplorerStore(SqliteStore):
         if root is not None:
             return self._all("SELECT * FROM da_blobs WHERE data_root = ? ORDER BY block_number", (root,))
         return self._all("SELECT * FROM da_blobs ORDER BY block_number DESC LIMIT ?", (limit,))
+
+    def market_listings(
+        self, limit: int, *, kind: int | None = None, lister: str | None = None, listing_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest first: the listings, optionally only those of `kind` (IMarketplace.Kind), of `lister`, or the one
+        with `listing_id`."""
+        sql, params = "SELECT * FROM market_listings WHERE 1", []
+        for column, value in (("kind", kind), ("lister", lister), ("id", listing_id)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        rows = self._all(sql + " ORDER BY block_number DESC, log_index DESC LIMIT ?", (*params, limit))
+        for row in rows:
+            row["private"], row["active"] = bool(row["private"]), bool(row["active"])
+        return rows
+
+    def listing_events(self, listing_id: int, limit: int) -> list[dict[str, Any]]:
+        """Oldest first: the latest `limit` Marketplace events of listing `listing_id`."""
+        rows = self._all(
+            "SELECT * FROM logs WHERE contract = 'Marketplace' AND json_extract(args, '$.id') = ?"
+            " ORDER BY block_number DESC, log_index DESC LIMIT ?",
+            (listing_id, limit),
+        )
+        return rows[::-1]
+
+    def market_purchases(self, buyer: str, limit: int) -> list[dict[str, Any]]:
+        """Newest first: what `buyer` bought (ItemBought), with each listing's name."""
+        return self._all(
+            "SELECT b.*, json_extract(l.args, '$.name') AS name FROM logs b LEFT JOIN logs l"
+            " ON l.contract = 'Marketplace' AND json_extract(l.args, '$.id') = json_extract(b.args, '$.id')"
+            " AND l.event = 'ItemListed'"
+            " WHERE b.contract = 'Marketplace' AND b.event = 'ItemBought' AND json_extract(b.args, '$.buyer') = ?"
+            " ORDER BY b.block_number DESC, b.log_index DESC LIMIT ?",
+            (buyer, limit),
+        )
 
     def ref_kind(self, ref: str) -> str | None:
         """'storage' or 'da' for a root some event carries."""

@@ -17,6 +17,8 @@ from services.explorer.store import SQLITE_MAX_INT, ExplorerStore
 from zerog.compute.contracts import LEDGER, SERVING
 from zerog.da.contracts import ENTRANCE_CONTRACT, SIGNERS_CONTRACT
 from zerog.faucet.contracts import FAUCET
+from zerog.market.contracts import MARKETPLACE
+from zerog.market.records import Kind
 from zerog.storage.contracts import MINE, REWARD
 
 #: Most rows a list returns, whatever `limit` asks.
@@ -25,6 +27,16 @@ DEFAULT_LIMIT = 25
 HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 SIGNER_EVENTS = ("SignerRegistered", "StakeAdded", "SocketUpdated", "LeaveRequested", "SignerEvicted", "StakeWithdrawn")
 SERVICE_EVENTS = ("ServiceRegistered", "ServiceUpdated", "ServiceRemoved")
+#: A listing's events a page folds into its purchases, grants and providers: at most this many, the latest.
+LISTING_EVENTS = 1000
+#: Bytes of a sealed key a page shows (enough to tell two grants apart).
+SEALED_KEY_SHOWN = 8
+#: `listing 12` or `#12` in the search box.
+LISTING_QUERY = re.compile(r"^(?:#|listing\s+)(\d+)$", re.IGNORECASE)
+#: A listing's own events, its history.
+LISTING_HISTORY = ("ItemListed", "ItemUpdated", "ItemDelisted")
+#: What getListing gives that the events do not.
+LISTING_DETAILS = ("roots", "size", "contentHash", "description", "license", "format", "listedAt", "updatedAt")
 
 
 class NotFound(ApiError):
@@ -122,7 +134,13 @@ class Views:
             for log in logs
             if log["ref"]
         ]
-        return {"transaction": tx, "logs": logs, "refs": list({r["root"]: r for r in refs}.values())}
+        listings = {log["args"]["id"] for log in logs if log["contract"] == MARKETPLACE and "id" in log["args"]}
+        return {
+            "transaction": tx,
+            "logs": logs,
+            "refs": list({r["root"]: r for r in refs}.values()),
+            "listings": sorted(listings),
+        }
 
     def address(self, value: str, limit: int | None) -> dict[str, Any]:
         address = address_of(value)
@@ -140,6 +158,8 @@ class Views:
             "createdBy": created_by,
             "transactionCount": self.store.address_tx_count(address),
             "transactions": self.store.address_txs(address, capped(limit)),
+            "listings": [_listing(row) for row in self.store.market_listings(MAX_LIMIT, lister=address)],
+            "purchases": self.store.market_purchases(address, MAX_LIMIT),
         }
 
     def storage_files(self, limit: int | None) -> dict[str, Any]:
@@ -210,6 +230,38 @@ class Views:
             "refunds": self.store.events(SERVING, ("RefundRequested", "RefundProcessed"), MAX_LIMIT, arg=by),
         }
 
+    def market(self, kind: str | None, limit: int | None) -> dict[str, Any]:
+        value = None if kind is None else int(Kind.parse(kind))
+        rows = self.store.market_listings(capped(limit), kind=value)
+        return {"kind": kind, "listings": [_listing(row) for row in rows]}
+
+    def _indexed_listing(self, listing_id: int) -> dict[str, Any] | None:
+        rows = self.store.market_listings(1, listing_id=listing_id) if listing_id <= SQLITE_MAX_INT else []
+        return _listing(rows[0]) if rows else None
+
+    def listing(self, ident: str) -> dict[str, Any]:
+        if not ident.isdigit():
+            raise NotFound(f"{ident!r} is not a listing id (a number)")
+        listing_id = int(ident)
+        listing = self._indexed_listing(listing_id)
+        if listing is None:
+            raise NotFound(f"listing {listing_id} is not indexed (yet)")
+        live = self.live.listing(listing_id)
+        events = self.store.listing_events(listing_id, LISTING_EVENTS)
+        purchases, grants, linked = _fold_listing(events)
+        return {
+            "listing": listing,
+            # None when the chain node does not answer: what only the contract's state holds.
+            "details": None if live is None else _details(live),
+            "purchases": purchases[::-1],
+            "grants": grants[::-1],
+            "providers": [
+                {"provider": provider, "service": self.live.service(provider), **event}
+                for provider, event in linked.items()
+            ],
+            "history": [event for event in events[::-1] if event["event"] in LISTING_HISTORY],
+        }
+
     def mining(self) -> dict[str, Any]:
         answers = self.store.events(MINE, ("AnswerAccepted",), 1000)
         epochs: dict[int, dict[str, Any]] = defaultdict(lambda: {"answers": 0, "miners": set()})
@@ -233,8 +285,10 @@ class Views:
 
     def search(self, query: str) -> str:
         """The path of the page `query` names (a block number, a tx or block hash, an address, a storage or DA
-        root); NotFound when nothing matches."""
+        root, a listing as `#12` or `listing 12`); NotFound when nothing matches."""
         q = query.strip()
+        if (listing := LISTING_QUERY.match(q)) and self._indexed_listing(int(listing[1])) is not None:
+            return f"/market/{int(listing[1])}"
         if q.isdigit() and int(q) <= SQLITE_MAX_INT and self.store.block(number=int(q)) is not None:
             return f"/block/{int(q)}"
         if HASH.match(q):
@@ -249,5 +303,60 @@ class Views:
             return f"/address/{to_checksum_address(q)}"
         raise NotFound(
             f"nothing found for {query!r}: search a block number, a transaction or block hash, an address, "
-            "a storage root or a DA data root"
+            "a storage root, a DA data root or a listing (#12 or listing 12)"
         )
+
+
+def _listing(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "kind": Kind(row["kind"]).label}
+
+
+def _details(live: dict[str, Any]) -> dict[str, Any]:
+    details = {key: live[key] for key in LISTING_DETAILS}
+    if int(details["contentHash"], 16) == 0:  # none given
+        details["contentHash"] = None
+    return details
+
+
+def _fold_listing(
+    events: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """A listing's purchases (each escrowed, granted, reclaimed or paid), grants and linked providers (each with
+    the block and tx of its link), from its events oldest first."""
+    purchases: list[dict[str, Any]] = []
+    grants: list[dict[str, Any]] = []
+    linked: dict[str, dict[str, Any]] = {}
+    standing: dict[str, dict[str, Any]] = {}  # each buyer's purchase not reclaimed
+    for event in events:
+        args, at = event["args"], {"block_number": event["block_number"], "tx_hash": event["tx_hash"]}
+        if event["event"] == "ItemBought":
+            state = "escrowed" if args["escrowed"] else "paid"
+            purchase = {
+                "buyer": args["buyer"], "price": str(args["price"]), "fee": str(args["fee"]),
+                "escrowed": args["escrowed"], "state": state, **at, "granted_block": None, "granted_tx": None,
+                "reclaimed_tx": None,
+            }  # fmt: skip
+            purchases.append(purchase)
+            standing[args["buyer"]] = purchase
+        elif event["event"] == "AccessGranted":
+            sealed = args["sealedKey"]
+            shown = sealed[: 2 + 2 * SEALED_KEY_SHOWN]
+            grants.append(
+                {
+                    "grantee": args["grantee"],
+                    "sealed_key": shown + ("…" if len(shown) < len(sealed) else ""),
+                    "sealed_key_bytes": (len(sealed) - 2) // 2,
+                    **at,
+                }
+            )
+            # The latest grant counts (the contract records its block); a grant without purchase stands alone.
+            if (purchase := standing.get(args["grantee"])) is not None and purchase["escrowed"]:
+                purchase.update(state="granted", granted_block=at["block_number"], granted_tx=at["tx_hash"])
+        elif event["event"] == "PurchaseReclaimed":
+            if (purchase := standing.pop(args["buyer"], None)) is not None:
+                purchase.update(state="reclaimed", reclaimed_tx=at["tx_hash"])
+        elif event["event"] == "ServiceLinked":
+            linked[args["provider"]] = at
+        elif event["event"] == "ServiceUnlinked":
+            linked.pop(args["provider"], None)
+    return purchases, grants, linked

@@ -22,13 +22,19 @@ from tests.browser import assert_no_horizontal_scroll, color_scheme, phone, scre
 from tests.daemon_process import DaemonProcess
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
+from zerog.compute.client import Compute, service_params
 from zerog.devnet.settings import NetworkSettings
+from zerog.market.client import Market
+from zerog.market.records import Kind, ListingParams
 from zerog.storage.client import submit
 from zerog.storage.merkle import FileTree
 
 #: Faucet.drip is DRIPPER_ROLE's (dev account 1 on the local network); the user is dev account 5.
 DRIPPER, USER = dev_account(1), dev_account(5)
+#: The Marketplace's admin is the deployer (dev account 0); its lister, buyer and a compute provider.
+ADMIN, LISTER, BUYER, PROVIDER = dev_account(0), dev_account(6), dev_account(7), dev_account(8)
 INDEX_TIMEOUT_SECONDS = 20
+FEE_BPS = 250
 
 
 @dataclass
@@ -39,6 +45,16 @@ class Activity:
     storage_root: str
     storage_tx: str
     da_root: str
+
+
+@dataclass
+class MarketActivity:
+    dataset: int
+    model: int
+    model_buy_tx: str
+    grant_tx: str
+    reclaim_tx: str
+    provider_url: str
 
 
 class ExplorerDaemon(DaemonProcess):
@@ -87,6 +103,57 @@ def activity(deployed_devnet: NetworkSettings, explorer: DaemonProcess) -> Activ
     return Activity(
         drip.transactionHash.to_0x_hex(), failed.to_0x_hex(), recipient, tree.root_hex, storage_tx, "0x" + da_root.hex()
     )
+
+
+@pytest.fixture(scope="module")
+def market(deployed_devnet: NetworkSettings, explorer: DaemonProcess, activity: Activity) -> MarketActivity:
+    """On the stored file's root: a public dataset bought, repriced and delisted; a private model bought by two,
+    the key granted to one (and to a provider, which links its service to it), the other purchase reclaimed after
+    the grant timeout. The fee is 2.5%."""
+    w3 = connect(deployed_devnet.rpc_url)
+    lister, buyer, user = (Market(deployed_devnet, a, w3=w3) for a in (LISTER, BUYER, USER))
+    contract = lister.contract
+    send_transaction(w3, ADMIN, contract.functions.setFee(FEE_BPS, ADMIN.address))
+
+    def listed(params: ListingParams) -> int:
+        (event,) = contract.events.ItemListed().process_receipt(
+            send_transaction(w3, LISTER, contract.functions.list(params.to_tuple()))
+        )
+        return int(event["args"]["id"])
+
+    roots = [activity.storage_root]
+    dataset = listed(
+        ListingParams(Kind.DATASET, "chats", roots, 3000, 10**15, license="CC-BY-4.0", format="jsonl-chat")
+    )
+    model = listed(
+        ListingParams(
+            Kind.MODEL, "tiny-lm", roots, 3000, 10**16, private=True, description="A tiny byte LM",
+            format="zerog-bytelm", content_hash=b"\x01" * 32,
+        )
+    )  # fmt: skip
+    buyer.buy(dataset)
+    lister.update(dataset, 2 * 10**15, "Chats, cleaned", "CC-BY-4.0")
+    lister.delist(dataset)
+
+    model_buy = buyer.buy(model)
+    user.buy(model)
+    # The sealed key is opaque to the explorer: any bytes do.
+    grant = send_transaction(w3, LISTER, contract.functions.grant(model, BUYER.address, os.urandom(113)))
+    w3.provider.make_request("evm_increaseTime", [lister.grant_timeout() + 1])
+    w3.provider.make_request("evm_mine", [])
+    reclaim = user.reclaim(model)
+
+    url = "http://127.0.0.1:9/v1"
+    Compute(deployed_devnet, PROVIDER, w3=w3).register(
+        service_params(url, "tiny-lm", 1, 2, PROVIDER.address), deployed_devnet.compute_min_stake_wei
+    )
+    send_transaction(w3, LISTER, contract.functions.grant(model, PROVIDER.address, os.urandom(113)))
+    Market(deployed_devnet, PROVIDER, w3=w3).link(model)
+    assert wait_until(lambda: indexed_through(explorer, w3.eth.block_number), INDEX_TIMEOUT_SECONDS, 0.1)
+    return MarketActivity(
+        dataset, model, model_buy.transactionHash.to_0x_hex(), grant.transactionHash.to_0x_hex(),
+        reclaim.transactionHash.to_0x_hex(), url,
+    )  # fmt: skip
 
 
 def get(explorer: DaemonProcess, path: str, **params: object) -> httpx.Response:
@@ -253,6 +320,117 @@ def test_pages__unknown_search_is_a_friendly_page(explorer: DaemonProcess, page:
     expect(page.locator("main")).to_contain_text("nothing found for 'nothing-like-this'")
 
 
+def test_market_api__listings_purchases_grants_providers_and_search(
+    explorer: DaemonProcess, activity: Activity, market: MarketActivity
+) -> None:
+    listings = get(explorer, "/api/market").json()["listings"]
+    assert [(row["id"], row["kind"], row["name"]) for row in listings] == [
+        (market.model, "model", "tiny-lm"),
+        (market.dataset, "dataset", "chats"),
+    ]
+    model, dataset = listings
+    assert (model["private"], model["active"], model["sales"], model["providers"]) == (True, True, 1, 1)
+    assert (dataset["private"], dataset["active"], dataset["sales"]) == (False, False, 1)
+    assert dataset["price"] == str(2 * 10**15)  # updated before it was delisted
+    assert model["lister"] == dataset["lister"] == LISTER.address and model["price"] == str(10**16)
+    assert [row["id"] for row in get(explorer, "/api/market", kind="dataset").json()["listings"]] == [market.dataset]
+    assert [row["id"] for row in get(explorer, "/api/market", limit=1).json()["listings"]] == [market.model]
+    assert get(explorer, "/api/market", kind="song").status_code == 400
+
+    page = get(explorer, f"/api/market/{market.model}").json()
+    assert page["listing"] == model
+    assert page["details"] == {
+        "roots": [activity.storage_root], "size": 3000, "contentHash": "0x" + "01" * 32,
+        "description": "A tiny byte LM", "license": "", "format": "zerog-bytelm",
+        "listedAt": page["details"]["listedAt"], "updatedAt": page["details"]["listedAt"],
+    }  # fmt: skip
+    fee = 10**16 * FEE_BPS // 10_000
+    assert [(p["buyer"], p["price"], p["fee"], p["state"]) for p in page["purchases"]] == [
+        (USER.address, str(10**16), str(fee), "reclaimed"),
+        (BUYER.address, str(10**16), str(fee), "granted"),
+    ]
+    assert page["purchases"][0]["reclaimed_tx"] == market.reclaim_tx
+    assert page["purchases"][1]["tx_hash"] == market.model_buy_tx
+    assert page["purchases"][1]["granted_tx"] == market.grant_tx
+    # Newest first: the provider's grant without purchase, then the buyer's; the sealed key only as a prefix.
+    grants = page["grants"]
+    assert [g["grantee"] for g in grants] == [PROVIDER.address, BUYER.address]
+    assert all(len(g["sealed_key"]) == 2 + 16 + 1 and g["sealed_key_bytes"] == 113 for g in grants)
+    (provider,) = page["providers"]
+    assert provider["provider"] == PROVIDER.address
+    assert (provider["service"]["model"], provider["service"]["url"]) == ("tiny-lm", market.provider_url)
+    assert [e["event"] for e in page["history"]] == ["ItemListed"]
+
+    delisted = get(explorer, f"/api/market/{market.dataset}").json()
+    assert [e["event"] for e in delisted["history"]] == ["ItemDelisted", "ItemUpdated", "ItemListed"]
+    assert [(p["buyer"], p["state"], p["fee"]) for p in delisted["purchases"]] == [
+        (BUYER.address, "paid", str(10**15 * FEE_BPS // 10_000))
+    ]
+    assert delisted["details"]["description"] == "Chats, cleaned" and delisted["details"]["contentHash"] is None
+    for path in ("/api/market/999", "/api/market/nope", f"/api/market/{'9' * 30}"):
+        missing = get(explorer, path)
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found", path
+    assert "<h1>Not found</h1>" in get(explorer, "/market/999").text
+
+    # The lister's and the buyer's address pages; a market tx links its listing.
+    assert [row["id"] for row in get(explorer, f"/api/address/{LISTER.address}").json()["listings"]] == [
+        market.model,
+        market.dataset,
+    ]
+    bought = get(explorer, f"/api/address/{BUYER.address}").json()["purchases"]
+    assert [(b["args"]["id"], b["name"]) for b in bought] == [(market.model, "tiny-lm"), (market.dataset, "chats")]
+    tx = get(explorer, f"/api/tx/{market.model_buy_tx}").json()
+    assert (tx["transaction"]["method"], tx["listings"]) == ("buy", [market.model])
+    assert get(explorer, "/api/status").json()["listings"] == 2
+
+    for query in (f"#{market.model}", f"listing {market.model}", f"Listing  {market.model}"):
+        found = get(explorer, "/search", q=query)
+        assert found.status_code == 303 and found.headers["location"] == f"/market/{market.model}", query
+    for query in ("#999", f"#{'9' * 30}"):
+        assert get(explorer, "/search", q=query).status_code == 404
+    # A plain number is still a block.
+    assert get(explorer, "/search", q=str(market.model)).headers["location"] == f"/block/{market.model}"
+
+
+def test_market_pages__in_a_real_browser(
+    explorer: DaemonProcess, activity: Activity, market: MarketActivity, page: Page
+) -> None:
+    page.goto(explorer.url)
+    page.locator("nav a", has_text="Market").click()
+    expect(page.locator("h1")).to_have_text("Market listings")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("tbody tr").first).to_contain_text("private")
+    expect(page.locator(f"tbody a[href='/address/{LISTER.address}']")).to_have_count(2)
+    page.locator("a", has_text="Datasets").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr")).to_contain_text("delisted")
+    screenshot(page, "explorer-market")
+
+    page.fill("input[name=q]", f"#{market.model}")
+    page.press("input[name=q]", "Enter")
+    expect(page.locator("h1")).to_have_text(f"Listing #{market.model} · tiny-lm")
+    main = page.locator("main")
+    expect(main).to_contain_text("A tiny byte LM")
+    expect(main).to_contain_text("key granted")
+    expect(main).to_contain_text("reclaimed")
+    for href in (
+        f"/storage/{activity.storage_root}",
+        f"/compute/provider/{PROVIDER.address}",
+        f"/tx/{market.grant_tx}",
+        f"/address/{BUYER.address}",
+    ):
+        expect(page.locator(f"main a[href='{href}']").first).to_be_visible()
+    screenshot(page, "explorer-listing")
+    page.locator(f"main a[href='/storage/{activity.storage_root}']").click()
+    expect(page.locator("h1")).to_have_text("Stored file")
+
+    phone(page)
+    for path in ("/market", f"/market/{market.model}", f"/market/{market.dataset}", f"/address/{BUYER.address}"):
+        page.goto(f"{explorer.url}{path}")
+        assert_no_horizontal_scroll(page)
+    screenshot(page, "explorer-market-phone")
+
+
 def test_restart__resumes_without_duplicates(explorer: DaemonProcess, deployed_devnet) -> None:
     w3 = connect(deployed_devnet.rpc_url)
     explorer.stop()
@@ -286,7 +464,9 @@ def test_reorg__rolled_back_and_reindexed(explorer: DaemonProcess, deployed_devn
     assert "reorg detected" in explorer.log(20_000)
 
 
-def test_outage__pages_show_a_banner_not_an_error(explorer: DaemonProcess, activity: Activity, deployed_devnet) -> None:
+def test_outage__pages_show_a_banner_not_an_error(
+    explorer: DaemonProcess, activity: Activity, market: MarketActivity, deployed_devnet
+) -> None:
     explorer.stop()
     # Same data dir, a chain node that does not answer.
     down = explorer_daemon(deployed_devnet, ZG_RPC_URL=f"http://127.0.0.1:{free_port()}").start("degraded")
@@ -296,5 +476,10 @@ def test_outage__pages_show_a_banner_not_an_error(explorer: DaemonProcess, activ
         tx = get(down, f"/tx/{activity.drip_tx}")
         assert tx.status_code == 200 and "Faucet.drip" in tx.text and 'id="banner"' in tx.text
         assert get(down, "/api/status").json()["rpcReachable"] is False
+        # What only the contract holds is unavailable; what the events said is still there.
+        listing = get(down, f"/api/market/{market.model}").json()
+        assert listing["details"] is None and listing["providers"][0]["service"] is None
+        assert listing["listing"]["sales"] == 1 and len(listing["purchases"]) == 2
+        assert "unavailable" in get(down, f"/market/{market.model}").text
     finally:
         down.stop()

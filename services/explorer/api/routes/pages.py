@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -17,6 +17,7 @@ api_router = APIRouter(prefix="/api", tags=["explorer"])
 html_router = APIRouter(include_in_schema=False)
 
 Limit = Annotated[int | None, Query(ge=1, description="rows to return (at most 100)")]
+ListingKind = Annotated[Literal["model", "dataset"] | None, Query(description="only listings of this kind")]
 View = Callable[..., dict[str, Any]]
 
 
@@ -112,6 +113,16 @@ def compute(views: ViewsDep) -> dict[str, Any]:
 @page("/compute/provider/{provider}", "provider.html")
 def provider(views: ViewsDep, provider: str) -> dict[str, Any]:
     return views.provider(provider)
+
+
+@page("/market", "market_list.html")
+def market(views: ViewsDep, kind: ListingKind = None, limit: Limit = None) -> dict[str, Any]:
+    return views.market(kind, limit)
+
+
+@page("/market/{listing_id}", "market.html")
+def listing(views: ViewsDep, listing_id: str) -> dict[str, Any]:
+    return views.listing(listing_id)
 
 
 @page("/mining", "mining.html")
