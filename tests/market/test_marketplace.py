@@ -314,6 +314,9 @@ def test_update__errors(market: Any, lister: Any, stranger: Any) -> None:
     market.delist(PUBLIC_ID, sender=lister)
     with ape.reverts(market.MarketListingInactive, id=PUBLIC_ID):
         market.update(PUBLIC_ID, PRICE, "", "", sender=lister)
+    # Only the lister learns that the listing is inactive.
+    with ape.reverts(market.MarketNotLister, id=PUBLIC_ID, caller=stranger.address):
+        market.update(PUBLIC_ID, PRICE, "", "", sender=stranger)
 
 
 def test_delist__ends_sales_and_emits(market: Any, lister: Any, buyer: Any) -> None:
