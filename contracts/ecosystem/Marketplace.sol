@@ -143,8 +143,7 @@ contract Marketplace is IMarketplace, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IMarketplace
     function update(uint256 id, uint256 price, string calldata description, string calldata license) external {
-        Item storage item = _activeOf(id);
-        if (item.lister != msg.sender) revert MarketNotLister(id, msg.sender);
+        Item storage item = _listerOf(id);
         if (price > MAX_PRICE) revert MarketInvalidField("price", price, MAX_PRICE);
         if (bytes(description).length > MAX_DESCRIPTION) {
             revert MarketInvalidField("description", bytes(description).length, MAX_DESCRIPTION);
@@ -161,8 +160,7 @@ contract Marketplace is IMarketplace, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IMarketplace
     function delist(uint256 id) external {
-        Item storage item = _activeOf(id);
-        if (item.lister != msg.sender) revert MarketNotLister(id, msg.sender);
+        Item storage item = _listerOf(id);
         item.active = false;
         emit ItemDelisted(id);
     }
@@ -391,6 +389,13 @@ contract Marketplace is IMarketplace, AccessControl, ReentrancyGuard {
     function _itemOf(uint256 id) private view returns (Item storage item) {
         item = _items[id];
         if (item.lister == address(0)) revert MarketUnknownListing(id);
+    }
+
+    /// @dev The active listing `id` of the caller.
+    function _listerOf(uint256 id) private view returns (Item storage item) {
+        item = _itemOf(id);
+        if (item.lister != msg.sender) revert MarketNotLister(id, msg.sender);
+        if (!item.active) revert MarketListingInactive(id);
     }
 
     function _activeOf(uint256 id) private view returns (Item storage item) {

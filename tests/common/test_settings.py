@@ -23,9 +23,18 @@ from zerog.config import Settings, load_settings, settings_env
 from zerog.da.settings import DASettings
 from zerog.devnet.settings import NetworkSettings
 from zerog.faucet.settings import FaucetSettings
+from zerog.market.settings import MarketSettings
 from zerog.storage.settings import StorageSettings
 
-COMPONENTS = [StorageSettings, ComputeSettings, DASettings, FaucetSettings, ChainNodeSettings, DaemonSettings]
+COMPONENTS = [
+    StorageSettings,
+    ComputeSettings,
+    DASettings,
+    FaucetSettings,
+    MarketSettings,
+    ChainNodeSettings,
+    DaemonSettings,
+]
 DAEMONS = [
     StorageNodeSettings,
     KVNodeSettings,
@@ -36,11 +45,14 @@ DAEMONS = [
     FaucetDaemonSettings,
     ExplorerDaemonSettings,
 ]
+#: Daemons that also read another component's settings: the provider fetches models from Storage.
+ALSO_READS: dict[type[Settings], set[type[Settings]]] = {ProviderSettings: {StorageSettings}}
 PREFIXES = {
     StorageSettings: ("storage_", "indexer_url"),
     ComputeSettings: ("compute_",),
     DASettings: ("da_",),
     FaucetSettings: ("faucet_",),
+    MarketSettings: ("market_",),
     ChainNodeSettings: ("chain_", "block_time", "dev_balance"),
     DaemonSettings: ("allowed_hosts", "cors_origins", "resync"),
 }
@@ -54,7 +66,9 @@ def test_core__holds_only_what_every_component_shares() -> None:
     core = set(Settings.model_fields)
     assert {"rpc_url", "chain_id", "private_key", "data_dir", "deployments_dir"} <= core
     assert not [
-        f for f in core if f.startswith(("storage_", "compute_", "da_", "faucet_", "indexer_", "chain_h", "chain_p"))
+        f
+        for f in core
+        if f.startswith(("storage_", "compute_", "da_", "faucet_", "market_", "indexer_", "chain_h", "chain_p"))
     ]
     assert len(core) <= 15, sorted(core)
 
@@ -69,11 +83,12 @@ def test_component__holds_only_its_own_fields(cls: type[Settings]) -> None:
 @pytest.mark.parametrize("cls", DAEMONS, ids=lambda c: c.__name__)
 def test_daemon__extends_its_component_and_the_platform(cls: type[Settings]) -> None:
     assert issubclass(cls, DaemonSettings)
-    assert sum(issubclass(cls, c) for c in COMPONENTS if c is not DaemonSettings) == 1
+    components = {c for c in COMPONENTS if c is not DaemonSettings and issubclass(cls, c)}
+    assert len(components - ALSO_READS.get(cls, set())) == 1, components
 
 
 def test_network__is_every_daemon_and_a_field_means_the_same_everywhere() -> None:
-    for cls in [*DAEMONS, ChainNodeSettings]:
+    for cls in [*DAEMONS, ChainNodeSettings, MarketSettings]:
         assert issubclass(NetworkSettings, cls)
         for name, field in cls.model_fields.items():
             union = NetworkSettings.model_fields[name]
