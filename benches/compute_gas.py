@@ -27,15 +27,13 @@ from eth_account import Account  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 
+from benches.common import local_settings  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
-from chain_node.process import free_port  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import connect, send_transaction  # noqa: E402
 from zerog.compute.client import Compute, service_params  # noqa: E402
 from zerog.compute.protocol import Voucher  # noqa: E402
-from zerog.config import load_settings  # noqa: E402
 from zerog.devnet.deploy import deploy  # noqa: E402
-from zerog.devnet.settings import NetworkSettings  # noqa: E402
 
 BATCHES = (1, 10, 100)
 FEE_PER_REQUEST = 10**12
@@ -49,14 +47,7 @@ SKIP_BATCH = 10
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = load_settings(
-            NetworkSettings,
-            data_dir=Path(tmp) / "data",
-            deployments_dir=Path(tmp) / "deployments",
-            chain_port=port,
-            rpc_url=f"http://127.0.0.1:{port}",
-        )
+        settings = local_settings(Path(tmp))
         with ChainNode(settings):
             deployment, _ = deploy(settings)
             w3 = connect(settings.rpc_url)

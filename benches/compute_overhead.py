@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 import torch  # noqa: E402
 
+from benches.common import local_settings  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
 from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
 from services.compute_provider.config import model_path  # noqa: E402
@@ -36,9 +37,7 @@ from services.compute_provider.model.generate import SamplingParams, TextGenerat
 from services.compute_provider.model.train import ensure_model  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.compute import Compute  # noqa: E402
-from zerog.config import load_settings  # noqa: E402
 from zerog.devnet.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
-from zerog.devnet.settings import NetworkSettings  # noqa: E402
 
 PROMPT = "What is the chain id of the local network?"
 WARMUP = 10
@@ -63,15 +62,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=32)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        port, compute_port = free_port(), free_port()
-        settings = load_settings(
-            NetworkSettings,
-            data_dir=Path(tmp) / "data",
-            deployments_dir=Path(tmp) / "deployments",
-            chain_port=port,
-            rpc_url=f"http://127.0.0.1:{port}",
-            compute_port=compute_port,
-        )
+        compute_port = free_port()
+        settings = local_settings(Path(tmp), compute_port=compute_port)
         checkpoint, _ = ensure_model(model_path(settings), settings.compute_model_name)
         with ChainNode(settings):
             deploy(settings)

@@ -29,16 +29,14 @@ from eth_account.signers.local import LocalAccount  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 from web3.types import RPCEndpoint  # noqa: E402
 
+from benches.common import local_settings  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
-from chain_node.process import free_port  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import connect, send_transaction  # noqa: E402
-from zerog.config import load_settings  # noqa: E402
 from zerog.da.bls import KeyPair, aggregate_g1, aggregate_g2  # noqa: E402
 from zerog.da.contracts import DAContracts  # noqa: E402
 from zerog.da.keys import SIGNER_DEV_ACCOUNT_OFFSET, signer_keys  # noqa: E402
 from zerog.devnet.deploy import deploy  # noqa: E402
-from zerog.devnet.settings import NetworkSettings  # noqa: E402
 from zerog.errors import TransactionError  # noqa: E402
 
 TARGET = 300_000
@@ -47,16 +45,7 @@ _roots = iter(range(1, 1 << 62))
 
 def measure(signers: int, runs: int) -> dict[str, int | str]:
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = load_settings(
-            NetworkSettings,
-            data_dir=Path(tmp) / "data",
-            deployments_dir=Path(tmp) / "deployments",
-            chain_port=port,
-            rpc_url=f"http://127.0.0.1:{port}",
-            dev_accounts=SIGNER_DEV_ACCOUNT_OFFSET + signers + 1,
-            da_signers=signers,
-        )
+        settings = local_settings(Path(tmp), dev_accounts=SIGNER_DEV_ACCOUNT_OFFSET + signers + 1, da_signers=signers)
         with ChainNode(settings):
             deployment, _ = deploy(settings)
             w3 = connect(settings.rpc_url)

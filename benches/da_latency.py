@@ -22,14 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
+from benches.common import local_settings  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
 from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
-from zerog.config import load_settings  # noqa: E402
 from zerog.da import kzg  # noqa: E402
 from zerog.da.client import DAClient  # noqa: E402
 from zerog.devnet.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
-from zerog.devnet.settings import NetworkSettings  # noqa: E402
 
 MIB = 1 << 20
 SIGNERS = 4
@@ -48,15 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(float(s) * MIB) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = load_settings(
-            NetworkSettings,
-            data_dir=Path(tmp) / "data",
-            deployments_dir=Path(tmp) / "deployments",
-            chain_port=port,
-            rpc_url=f"http://127.0.0.1:{port}",
-            poll_interval=0.1,
-        )
+        settings = local_settings(Path(tmp), poll_interval=0.1)
         with ChainNode(settings):
             deploy(settings)
             procs = []

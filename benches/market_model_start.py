@@ -24,13 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
+from benches.common import local_settings  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
 from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
 from services.compute_provider.config import model_path  # noqa: E402
 from services.compute_provider.model.train import ensure_model  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.compute import Compute  # noqa: E402
-from zerog.config import load_settings  # noqa: E402
 from zerog.devnet.deploy import REPO_ROOT, child_env, deploy  # noqa: E402
 from zerog.devnet.network import Daemon  # noqa: E402
 from zerog.devnet.settings import NetworkSettings  # noqa: E402
@@ -95,15 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        port = free_port()
-        settings = load_settings(
-            NetworkSettings,
-            data_dir=work / "data",
-            deployments_dir=work / "deployments",
-            chain_port=port,
-            rpc_url=f"http://127.0.0.1:{port}",
-            indexer_url=f"http://127.0.0.1:{free_port()}",
-        )
+        settings = local_settings(work, indexer_url=f"http://127.0.0.1:{free_port()}")
         checkpoint, _ = ensure_model(model_path(settings), settings.compute_model_name)
         with ChainNode(settings):
             deploy(settings)

@@ -28,13 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eth_utils import keccak  # noqa: E402
 
+from benches.common import local_settings  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
-from chain_node.process import free_port  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import connect, send_transaction  # noqa: E402
-from zerog.config import load_settings  # noqa: E402
 from zerog.devnet.deploy import deploy  # noqa: E402
-from zerog.devnet.settings import NetworkSettings  # noqa: E402
 from zerog.storage.client import CONTEXT_GAS_RESERVE  # noqa: E402
 
 SECTOR = 256
@@ -67,15 +65,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="submissions per steady-state median")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = load_settings(
-            NetworkSettings,
-            data_dir=Path(tmp) / "data",
-            deployments_dir=Path(tmp) / "deployments",
-            chain_port=port,
-            rpc_url=f"http://127.0.0.1:{port}",
-            block_time=0,
-        )
+        settings = local_settings(Path(tmp), block_time=0)
         with ChainNode(settings):
             deployment, _ = deploy(settings)
             w3 = connect(settings.rpc_url)

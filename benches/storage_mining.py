@@ -34,15 +34,13 @@ from eth_abi import encode  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 from web3.logs import DISCARD  # noqa: E402
 
+from benches.common import local_settings  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
-from chain_node.process import free_port  # noqa: E402
 from services.storage_miner.mining.search import EMPTY, HELD, Plan, init_worker, search  # noqa: E402
 from tests.storage.memory_flow import MemoryFlow  # noqa: E402
 from zerog.accounts import dev_account  # noqa: E402
 from zerog.chain import connect, send_transaction  # noqa: E402
-from zerog.config import load_settings  # noqa: E402
 from zerog.devnet.deploy import deploy  # noqa: E402
-from zerog.devnet.settings import NetworkSettings  # noqa: E402
 from zerog.storage.client import CONTEXT_GAS_RESERVE  # noqa: E402
 from zerog.storage.merkle import SEGMENT_CHUNKS, SEGMENT_SIZE, FileTree  # noqa: E402
 from zerog.storage.pora import MAX_UINT256, MineRange, MiningContext, miner_id_of, seal_bytes, seed_prefix  # noqa: E402
@@ -59,13 +57,8 @@ NONCES_PER_TASK = 4 * 8192
 
 def gas(answers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = load_settings(
-            NetworkSettings,
-            data_dir=Path(tmp) / "data",
-            deployments_dir=Path(tmp) / "deployments",
-            chain_port=port,
-            rpc_url=f"http://127.0.0.1:{port}",
+        settings = local_settings(
+            Path(tmp),
             storage_mining_difficulty=1,
             storage_mining_target_answers=LONG_EPOCH_BLOCKS,
             storage_blocks_per_epoch=LONG_EPOCH_BLOCKS,

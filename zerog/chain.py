@@ -20,8 +20,9 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, TimeExhausted
 from web3.types import TxParams, TxReceipt
 
+from zerog.accounts import load_account
 from zerog.config import Settings
-from zerog.errors import ChainUnavailableError, DeploymentNotFoundError, TransactionError
+from zerog.errors import ChainUnavailableError, DeploymentNotFoundError, TransactionError, ZeroGError
 
 #: Head-room over the node's gas estimate, for state that moves between estimate and inclusion.
 GAS_MARGIN_PERCENT = 10
@@ -315,3 +316,46 @@ def _replay_reason(w3: Web3, tx: TxParams, block: int, decoder: ErrorDecoder | N
     except (ContractLogicError, ContractCustomError) as exc:
         return revert_reason(exc, decoder)
     return "reverted (no reason given)"
+
+
+class ContractClient:
+    """The contracts of one deployment, used by one account; its key is loaded on first use, so reading needs none.
+    The SDK's component clients (compute, marketplace) stand on it."""
+
+    #: What a read that reverts raises: the component's own error.
+    error: type[ZeroGError] = ZeroGError
+
+    def __init__(
+        self,
+        settings: Settings,
+        account: LocalAccount | None = None,
+        *,
+        w3: Web3 | None = None,
+        deployment: Deployment | None = None,
+    ) -> None:
+        self.settings = settings
+        self.w3 = w3 or connect(settings.rpc_url)
+        self.deployment = deployment or Deployment.for_settings(settings, self.w3.eth.chain_id)
+        self.decoder: ErrorDecoder = self.deployment.error_decoder()
+        self._account = account
+
+    @property
+    def account(self) -> LocalAccount:
+        if self._account is None:
+            self._account = load_account(self.settings)
+        return self._account
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def _send(self, call: Any, value: int = 0) -> TxReceipt:
+        return send_transaction(
+            self.w3, self.account, call, value=value, decoder=self.decoder, timeout=self.settings.tx_timeout
+        )
+
+    def _call(self, fn: Any) -> Any:
+        try:
+            return fn.call()
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise self.error(revert_reason(exc, self.decoder)) from exc

@@ -9,12 +9,10 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import TxReceipt
 
-from zerog.accounts import load_account
 from zerog.auth import Domain
-from zerog.chain import Deployment, ErrorDecoder, connect, revert_reason, send_transaction
+from zerog.chain import ContractClient, Deployment
 from zerog.compute.contracts import LEDGER, SERVING
 from zerog.compute.protocol import Voucher, serving_domain
 from zerog.compute.records import ServiceInfo, ServiceType, SubAccountInfo, Verifiability
@@ -46,8 +44,10 @@ def service_params(
     return (int(service_type), int(verifiability), url, model, input_price, output_price, signer)
 
 
-class Compute:
+class Compute(ContractClient):
     """Ledger + InferenceServing for one account (the user, or the provider)."""
+
+    error = ComputeError
 
     def __init__(
         self,
@@ -57,35 +57,10 @@ class Compute:
         w3: Web3 | None = None,
         deployment: Deployment | None = None,
     ) -> None:
-        self.settings = settings
-        self.w3 = w3 or connect(settings.rpc_url)
-        self.deployment = deployment or Deployment.for_settings(settings, self.w3.eth.chain_id)
-        self._account = account
+        super().__init__(settings, account, w3=w3, deployment=deployment)
         self.ledger: Contract = self.deployment.contract(self.w3, LEDGER)
         self.serving: Contract = self.deployment.contract(self.w3, SERVING)
-        self.decoder: ErrorDecoder = self.deployment.error_decoder()
         self.domain: Domain = serving_domain(self.deployment.chain_id, self.serving.address)
-
-    @property
-    def account(self) -> LocalAccount:
-        if self._account is None:
-            self._account = load_account(self.settings)
-        return self._account
-
-    @property
-    def address(self) -> str:
-        return str(self.account.address)
-
-    def _send(self, call: Any, value: int = 0) -> TxReceipt:
-        return send_transaction(
-            self.w3, self.account, call, value=value, decoder=self.decoder, timeout=self.settings.tx_timeout
-        )
-
-    def _call(self, fn: Any) -> Any:
-        try:
-            return fn.call()
-        except (ContractCustomError, ContractLogicError) as exc:
-            raise ComputeError(revert_reason(exc, self.decoder)) from exc
 
     # ------------------------------------------------------------ services
 

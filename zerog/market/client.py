@@ -16,18 +16,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from Crypto.Hash import keccak
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import TxReceipt
 
-from zerog.accounts import load_account
-from zerog.chain import Deployment, ErrorDecoder, connect, revert_reason, send_transaction
+from zerog.chain import ContractClient, Deployment
 from zerog.compute.client import Compute
 from zerog.compute.contracts import SERVING
 from zerog.compute.records import ServiceInfo
@@ -71,8 +68,10 @@ def content_hash(path: Path) -> bytes:
     return digest.digest()
 
 
-class Market:
+class Market(ContractClient):
     """The Marketplace contract for one account (lister, buyer or provider)."""
+
+    error = MarketError
 
     def __init__(
         self,
@@ -82,34 +81,9 @@ class Market:
         w3: Web3 | None = None,
         deployment: Deployment | None = None,
     ) -> None:
-        self.settings = settings
-        self.w3 = w3 or connect(settings.rpc_url)
-        self.deployment = deployment or Deployment.for_settings(settings, self.w3.eth.chain_id)
-        self._account = account
+        super().__init__(settings, account, w3=w3, deployment=deployment)
         self.contract: Contract = self.deployment.contract(self.w3, MARKETPLACE)
-        self.decoder: ErrorDecoder = self.deployment.error_decoder()
         self.from_block = int(self.deployment.record(MARKETPLACE).get("deployBlock", 0))
-
-    @property
-    def account(self) -> LocalAccount:
-        if self._account is None:
-            self._account = load_account(self.settings)
-        return self._account
-
-    @property
-    def address(self) -> str:
-        return str(self.account.address)
-
-    def _send(self, call: Any, value: int = 0) -> TxReceipt:
-        return send_transaction(
-            self.w3, self.account, call, value=value, decoder=self.decoder, timeout=self.settings.tx_timeout
-        )
-
-    def _call(self, fn: Any) -> Any:
-        try:
-            return fn.call()
-        except (ContractCustomError, ContractLogicError) as exc:
-            raise MarketError(revert_reason(exc, self.decoder)) from exc
 
     @staticmethod
     def _checked(address: str) -> str:
