@@ -338,6 +338,10 @@ class ContractClient:
         self.deployment = deployment or Deployment.for_settings(settings, self.w3.eth.chain_id)
         self.decoder: ErrorDecoder = self.deployment.error_decoder()
         self._account = account
+        self.bind()
+
+    def bind(self) -> None:
+        """Sets up the component's contracts (self.deployment and self.w3 are there)."""
 
     @property
     def account(self) -> LocalAccount:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
 from zerog.auth import Domain
-from zerog.chain import ContractClient, Deployment
+from zerog.chain import ContractClient
 from zerog.compute.contracts import LEDGER, SERVING
 from zerog.compute.protocol import Voucher, serving_domain
 from zerog.compute.records import ServiceInfo, ServiceType, SubAccountInfo, Verifiability
 from zerog.compute.session import PaymentSession
-from zerog.config import Settings
 from zerog.errors import ConfigError, ZeroGError
 
 if TYPE_CHECKING:
@@ -49,15 +47,7 @@ class Compute(ContractClient):
 
     error = ComputeError
 
-    def __init__(
-        self,
-        settings: Settings,
-        account: LocalAccount | None = None,
-        *,
-        w3: Web3 | None = None,
-        deployment: Deployment | None = None,
-    ) -> None:
-        super().__init__(settings, account, w3=w3, deployment=deployment)
+    def bind(self) -> None:
         self.ledger: Contract = self.deployment.contract(self.w3, LEDGER)
         self.serving: Contract = self.deployment.contract(self.w3, SERVING)
         self.domain: Domain = serving_domain(self.deployment.chain_id, self.serving.address)

@@ -18,17 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from Crypto.Hash import keccak
-from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from zerog.chain import ContractClient, Deployment
+from zerog.chain import ContractClient
 from zerog.compute.client import Compute
 from zerog.compute.contracts import SERVING
 from zerog.compute.records import ServiceInfo
-from zerog.config import Settings
 from zerog.errors import ConfigError, ZeroGError
 from zerog.market.contracts import MARKETPLACE
 from zerog.market.records import Kind, Listing, ListingParams, Purchase
@@ -73,15 +71,7 @@ class Market(ContractClient):
 
     error = MarketError
 
-    def __init__(
-        self,
-        settings: Settings,
-        account: LocalAccount | None = None,
-        *,
-        w3: Web3 | None = None,
-        deployment: Deployment | None = None,
-    ) -> None:
-        super().__init__(settings, account, w3=w3, deployment=deployment)
+    def bind(self) -> None:
         self.contract: Contract = self.deployment.contract(self.w3, MARKETPLACE)
         self.from_block = int(self.deployment.record(MARKETPLACE).get("deployBlock", 0))
 
