@@ -183,3 +183,19 @@ def test_provider__refuses_a_listed_model_that_does_not_load(net: MarketNet, tmp
     assert not Compute(net.settings, STRANGER).serving.functions.isRegistered(STRANGER.address).call()
     nodes = nodes_from_indexer(net.settings.indexer_url)
     assert nodes  # the network itself is fine: only the model was refused
+
+
+def test_v1_item_stored_elsewhere__listed_by_root_and_granted_with_its_key(net: MarketNet, tmp_path: Path) -> None:
+    data = tmp_path / "weights.bin"
+    data.write_bytes(os.urandom(3000))
+    key = os.urandom(32).hex()
+    stored = net.ok(LISTER, "storage", "upload", str(data), "--encrypt-key", key)
+    listed = net.ok(LISTER, "market", "list", "model", "--name", "v1-model", "--root", stored["root"], "--private")
+    item = str(listed["id"])
+    assert (listed["size"], listed["contentHash"]) == (data.stat().st_size, None)  # the content after the v1 header
+    net.ok(BUYER, "market", "buy", item)
+    assert "give its 32-byte content key" in net.fails(LISTER, "market", "grant", item)
+    net.ok(LISTER, "market", "grant", item, "--key", key)
+    out = tmp_path / "weights.copy"
+    net.ok(BUYER, "market", "get", item, str(out))
+    assert out.read_bytes() == data.read_bytes()

@@ -93,7 +93,6 @@ def list_item(
     (--root; a private one must be stored encrypted). The roots are checked on Storage before any transaction."""
     from zerog.market.client import Market
     from zerog.market.records import Kind, ListingParams
-    from zerog.storage.encryption import ECIES_HEADER_SIZE
     from zerog.storage.journal import SubmitJournal
 
     if (file is None) == (roots is None):
@@ -111,9 +110,8 @@ def list_item(
     else:
         assert roots is not None
         root_list = [check_root(r.strip()) for r in roots.split(",") if r.strip()]
-        stored = m.check_stored(root_list, nodes, private)
-        # An encrypted file's content is what follows its header (v2's unless told otherwise by --size).
-        default_size = stored - ECIES_HEADER_SIZE if private else stored
+        stored, header = m.check_stored(root_list, nodes, private)
+        default_size = stored - header.size if header is not None else stored  # the content follows the header
         hashed = hex_bytes(content_hash, "--content-hash") if content_hash else bytes(32)
         params = replace(params, roots=root_list, size=size or default_size, content_hash=hashed)
         listing_id, receipt = m.list_item(params, nodes)
@@ -216,11 +214,20 @@ def grant(
         receipt = m.grant(listing_id, grantee, nodes, key)
         ctx.emit({"id": listing_id, "grantee": grantee, "txHash": _tx(receipt)}, f"granted #{listing_id} to {grantee}")
         return
+    from zerog.market.client import MarketError
+
     granted: list[dict[str, Any]] = []
+    failed: dict[tuple[int, str], str] = {}  # one buyer's problem (e.g. it bought through a contract) stops no other
     while True:
         for item_id in [listing_id] if listing_id else _my_private(m):
             for buyer, _ in m.pending(item_id):
-                receipt = m.grant(item_id, buyer, nodes, key)
+                try:
+                    receipt = m.grant(item_id, buyer, nodes, key)
+                except MarketError as exc:
+                    if (item_id, buyer) not in failed:
+                        click.echo(f"cannot grant #{item_id} to {buyer}: {exc.message}", err=True)
+                    failed[item_id, buyer] = exc.message
+                    continue
                 granted.append({"id": item_id, "grantee": buyer, "txHash": _tx(receipt)})
                 if watch:
                     click.echo(f"granted #{item_id} to {buyer}", err=ctx.as_json)
@@ -229,6 +236,8 @@ def grant(
         time.sleep(WATCH_SECONDS)
     lines = [f"granted #{g['id']} to {g['grantee']}" for g in granted]
     ctx.emit(granted, "\n".join(lines) or "no purchase is waiting for a key")
+    if failed:
+        raise MarketError(f"{len(failed)} purchase(s) could not be granted (see above)")
 
 
 def _my_private(m: Market) -> list[int]:

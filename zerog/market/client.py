@@ -128,18 +128,17 @@ class Market(ContractClient):
 
     # ------------------------------------------------------------ listing
 
-    def check_stored(self, roots: list[str], nodes: list[Node], private: bool) -> int:
-        """The stored size of the file `roots` names; MarketError unless every root is finalized on Storage and a
-        private item's first bytes are an encryption header."""
+    def check_stored(self, roots: list[str], nodes: list[Node], private: bool) -> tuple[int, Header | None]:
+        """The stored size of the file `roots` names and, if private, its encryption header; MarketError unless
+        every root is finalized on Storage and a private item's first bytes are an encryption header."""
         try:
             stored = sum(int(file_info(nodes, root)["tx"]["size"]) for root in roots)
-            if private:
-                Header.parse(head(roots[0], nodes, ECIES_HEADER_SIZE))
+            header = Header.parse(head(roots[0], nodes, ECIES_HEADER_SIZE)) if private else None
         except EncryptionError as exc:
             raise MarketError(f"a private item must be stored encrypted: {exc}") from exc
         except ZeroGError as exc:
             raise MarketError(f"cannot list it: {exc.message}") from exc
-        return stored
+        return stored, header
 
     def list_item(self, params: ListingParams, nodes: list[Node]) -> tuple[int, TxReceipt]:
         """Checks the roots on Storage, then lists; returns the new listing's id."""
