@@ -11,10 +11,11 @@ import pytest
 import torch
 
 from services.compute_provider.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from services.compute_provider.model.corpus import ASSISTANT_TAG, build_corpus, render_chat
+from services.compute_provider.model.corpus import build_corpus
 from services.compute_provider.model.generate import SamplingParams, TextGenerator
 from services.compute_provider.model.network import EOT, ByteLM, ModelConfig
 from services.compute_provider.model.train import RECIPES, ensure_model, recipe_for
+from zerog.compute.chat import ASSISTANT_TAG, render_chat
 
 TEST_MODEL = "zg-bytelm-test"
 

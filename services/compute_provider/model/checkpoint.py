@@ -41,8 +41,7 @@ class Checkpoint:
 
 
 def save_checkpoint(path: Path, model: ByteLM, meta: dict[str, Any] | None = None) -> None:
-    """Atomic write: a crash mid-save never leaves a truncated checkpoint where a provider would load it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Atomic (save_atomically): a provider never loads a truncated checkpoint."""
     payload = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -50,23 +49,36 @@ def save_checkpoint(path: Path, model: ByteLM, meta: dict[str, Any] | None = Non
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "meta": dict(meta or {}),
     }
+    save_atomically(path, payload)
+
+
+def save_atomically(path: Path, payload: dict[str, Any]) -> None:
+    """torch.save through a temporary file renamed over `path`: a crash mid-save never leaves a truncated file
+    where a reader would load it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
+
+
+def load_tagged(path: Path, kind: str, fmt: str, version: int, error: type[ZeroGError]) -> dict[str, Any]:
+    """The payload of a torch file tagged with `fmt` and `version`, read as data; `error` saying why otherwise."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle, zip and torch errors all mean "not a file we can read"
+        raise error(f"{path} is not a readable torch {kind}: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        raise error(f"{path} is not a {fmt} {kind}")
+    if payload.get("version") != version:
+        raise error(f"{path} has format version {payload.get('version')}, this build reads {version}")
+    return payload
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Reads and checks a checkpoint; CheckpointError with the reason otherwise."""
     if not path.is_file():
         raise CheckpointError(f"no model checkpoint at {path} (train one with `zg compute model train`)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and torch errors all mean "not a checkpoint we can read"
-        raise CheckpointError(f"{path} is not a readable torch checkpoint: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
-    if payload.get("version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path} has format version {payload.get('version')}, this build reads {FORMAT_VERSION}")
+    payload = load_tagged(path, "checkpoint", FORMAT, FORMAT_VERSION, CheckpointError)
     try:
         config = ModelConfig.from_dict(payload["config"])
     except (KeyError, TypeError, ValueError) as exc:

@@ -12,14 +12,11 @@ from pathlib import Path
 
 import zerog
 from services.compute_provider.model.network import EOT
+from zerog.compute.chat import Message, encode_chat
 
 #: The SDK's package folder (its docstrings are part of the corpus) and the checkout around it.
 PACKAGE_ROOT = Path(zerog.__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
-
-USER_TAG = "<|user|>\n"
-ASSISTANT_TAG = "<|assistant|>\n"
-SYSTEM_TAG = "<|system|>\n"
 
 #: (question variants, answer): facts about the stack the generated transcripts teach.
 FACTS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -98,28 +95,19 @@ def documents(repo_root: Path = REPO_ROOT) -> list[str]:
     return texts
 
 
-def render_chat(messages: list[tuple[str, str]]) -> str:
-    """The chat format the provider renders: one tagged block per message, then the assistant's tag."""
-    tags = {"system": SYSTEM_TAG, "user": USER_TAG, "assistant": ASSISTANT_TAG}
-    return "".join(f"{tags[role]}{content}\n" for role, content in messages) + ASSISTANT_TAG
-
-
 def transcripts(count: int, seed: int = 0) -> Iterator[list[int]]:
-    """`count` generated one- or two-turn chats, as token ids, each answer ending with EOT."""
+    """`count` generated one- or two-turn chats, as token ids, each answer ending with EOT, each chat with a
+    newline (they are concatenated)."""
     rng = random.Random(seed)
     for _ in range(count):
-        history: list[tuple[str, str]] = []
-        tokens: list[int] = []
+        history: list[Message] = []
         for _turn in range(rng.choice((1, 1, 2))):
             questions, answer = rng.choice(FACTS)
             question = rng.choice(questions)
             if rng.random() < 0.3:
                 question = question.lower()
-            prompt = render_chat([*history, ("user", question)])
-            already = render_chat(history)[: -len(ASSISTANT_TAG)] if history else ""
-            tokens += list(prompt[len(already) :].encode()) + list(answer.encode()) + [EOT] + list(b"\n")
             history += [("user", question), ("assistant", answer)]
-        yield tokens
+        yield encode_chat(history).tokens + list(b"\n")
 
 
 def build_corpus(transcript_count: int = 3000, seed: int = 0) -> list[int]:

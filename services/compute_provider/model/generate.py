@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from services.compute_provider.model.checkpoint import Checkpoint, load_checkpoint
-from services.compute_provider.model.corpus import render_chat
 from services.compute_provider.model.network import EOT, ByteLM, KVCache
+from zerog.compute.chat import render_chat
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F  # noqa: N812 - the conventional name
 
-#: Token ids 0..255 are bytes; 256 ends a text (an assistant's answer in chat transcripts).
-EOT = 256
-VOCAB_SIZE = 257
+from zerog.compute.chat import EOT
+
+#: Token ids 0..255 are bytes; EOT (256) ends a text (an assistant's answer). The SDK defines EOT: it counts the
+#: tokens users pay for.
+VOCAB_SIZE = EOT + 1
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def train(recipe: Recipe, progress: Progress | None = None) -> tuple[ByteLM, dic
         model.train()
         for step in range(recipe.steps):
             for group in optimizer.param_groups:
-                group["lr"] = _learning_rate(recipe, step)
+                group["lr"] = learning_rate(recipe.learning_rate, step, recipe.steps, recipe.warmup_steps)
             starts = torch.randint(len(data) - block - 1, (recipe.batch_size,), generator=generator)
             index = starts.unsqueeze(1) + offsets
             loss = model.loss(data[index], data[index + 1])
@@ -99,12 +99,12 @@ def train(recipe: Recipe, progress: Progress | None = None) -> tuple[ByteLM, dic
         torch.set_num_threads(previous_threads)
 
 
-def _learning_rate(recipe: Recipe, step: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth."""
-    if step < recipe.warmup_steps:
-        return recipe.learning_rate * (step + 1) / recipe.warmup_steps
-    progress = (step - recipe.warmup_steps) / max(1, recipe.steps - recipe.warmup_steps)
-    return recipe.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+def learning_rate(peak: float, step: int, steps: int, warmup_steps: int) -> float:
+    """At `step` of `steps`: linear warm-up to `peak`, then cosine decay to a tenth of it."""
+    if step < warmup_steps:
+        return peak * (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, steps - warmup_steps)
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def recipe_for(name: str) -> Recipe:
