@@ -33,6 +33,9 @@ class ProviderSettings(ComputeSettings, StorageSettings, DaemonSettings):
     # decrypted with the provider's key if private, and loaded before the service registers.
     compute_listing: int | None = Field(default=None, gt=0)
     compute_model_root: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
+    # A fine-tuned LoRA adapter (a `zg compute finetune get` result, stored on Storage in the clear or v2-encrypted
+    # to the provider) merged into the model before it is served.
+    compute_adapter_root: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
     # Prices registered on chain, in wei per token (byte-level model: one token per UTF-8 byte).
     compute_input_price_wei: int = Field(default=10**12, ge=0)
     compute_output_price_wei: int = Field(default=2 * 10**12, ge=0)
@@ -43,6 +46,12 @@ class ProviderSettings(ComputeSettings, StorageSettings, DaemonSettings):
     # Seconds between settlement rounds, and vouchers per settlement transaction.
     compute_settle_interval: float = Field(default=60, gt=0)
     compute_settle_batch: int = Field(default=100, ge=1, le=500)
+    # Fine-tuning: a second service (FineTuningServing) training LoRA adapters of the served model, one task at a
+    # time: wei per token trained, the largest dataset taken (bytes), and seconds a task may take.
+    compute_fine_tuning: bool = False
+    compute_finetune_price_wei: int = Field(default=10**10, ge=0)
+    compute_finetune_max_dataset_bytes: int = Field(default=1 << 20, gt=0)
+    compute_finetune_max_duration: int = Field(default=3600, gt=0)
     # Provider's key (registers, settles) and the key signing receipts (default: the provider's key); dev
     # account 2 on the local network.
     compute_provider_private_key: SecretStr | None = None
@@ -54,6 +63,11 @@ def db_path(settings: ProviderSettings, chain_id: int, serving: str, provider: s
     a restart on another port still finds the vouchers it must settle, and a fresh chain never sees vouchers
     signed for another one. Losing it loses the unsettled vouchers."""
     return settings.data_dir / "compute" / f"provider-{chain_id}-{serving.lower()}-{provider.lower()}.db"
+
+
+def finetune_db_path(settings: ProviderSettings, chain_id: int, contract: str, provider: str) -> Path:
+    """The fine-tuning tasks' store and work directory (datasets, training checkpoints, results)."""
+    return settings.data_dir / "compute" / f"finetune-{chain_id}-{contract.lower()}-{provider.lower()}" / "tasks.db"
 
 
 def provider_url(settings: ProviderSettings) -> str:

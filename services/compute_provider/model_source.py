@@ -90,6 +90,19 @@ def fetch_model(settings: ProviderSettings, account: LocalAccount) -> StoredMode
     return StoredModel(path, name, listing)
 
 
+def fetch_adapter(settings: ProviderSettings, account: LocalAccount, root: str) -> Path:
+    """The adapter stored under `root` on local disk (proof-checked; decrypted if it is v2 to the provider)."""
+    path = settings.compute_model_dir / "storage" / f"{root.lower()}.adapter.pt"
+    if _cached(path, [root], None):
+        return path
+    try:
+        nodes = nodes_from_indexer(settings.indexer_url)
+        download([root], path, nodes, overwrite=True, decryptor=_own_decryptor(nodes, root, account))
+    except ZeroGError as exc:
+        raise ConfigError(f"cannot get the adapter from Storage: {exc.message}") from exc
+    return path
+
+
 def link_listing(settings: ProviderSettings, account: LocalAccount, listing: Listing) -> None:
     """Links the provider's (registered) service to `listing`, unless it is linked already."""
     market = Market(settings, account)

@@ -10,28 +10,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from services.common.follower import DaemonFollower
 from services.compute_provider.billing import Billing, Prices
 from services.compute_provider.config import (
     ProviderSettings,
     db_path,
+    finetune_db_path,
     load_provider,
     load_signer,
     model_path,
     provider_url,
 )
+from services.compute_provider.finetune.tasks import FOLLOWER_NAME, TaskRunner, TaskStore
 from services.compute_provider.model.checkpoint import CheckpointError
 from services.compute_provider.model.generate import TextGenerator
 from services.compute_provider.model.train import ensure_model
-from services.compute_provider.model_source import fetch_model, link_listing
+from services.compute_provider.model_source import fetch_adapter, fetch_model, link_listing
 from services.compute_provider.settlement import Settler
 from services.compute_provider.store import ProviderStore
 from zerog.compute.client import Compute, service_params
 from zerog.compute.records import ServiceInfo, ServiceType, Verifiability
 from zerog.errors import ConfigError
+from zerog.finetune.client import FineTuning
+from zerog.finetune.client import service_params as finetune_params
 from zerog.market.records import Listing
 
 log = logging.getLogger(__name__)
@@ -51,6 +57,12 @@ class ProviderRuntime:
         self.model_name = settings.compute_model_name
         self.generator: TextGenerator | None = None
         self.listing: Listing | None = None  # the marketplace listing of the model served, if any
+        self.model_file: Path | None = None
+        # Fine-tuning (ZG_COMPUTE_FINE_TUNING): the second service, its tasks' store and worker.
+        self.fine_tuning = FineTuning(settings, self.account) if settings.compute_fine_tuning else None
+        self.tasks: TaskStore | None = None
+        self._task_follower: DaemonFollower | None = None
+        self._task_runner: TaskRunner | None = None
         self.service: ServiceInfo | None = None
         self._store: ProviderStore | None = None
         self._billing: Billing | None = None
@@ -91,8 +103,12 @@ class ProviderRuntime:
                 raise ConfigError(str(exc)) from exc
             if trained:
                 log.info("trained model %s into %s", self.model_name, path)
+        self.model_file = path
         try:
-            self.generator = TextGenerator.load(path, self.model_name)
+            if self.settings.compute_adapter_root is not None:
+                self.generator = self._with_adapter(path, self.settings.compute_adapter_root)
+            else:
+                self.generator = TextGenerator.load(path, self.model_name)
         except CheckpointError as exc:
             source = " from Storage" if self.from_storage else ""
             raise ConfigError(f"the model{source} does not load, refusing to serve it: {exc.message}") from exc
@@ -105,6 +121,20 @@ class ProviderRuntime:
             self.generator.block_size,
         )
         return self.generator
+
+    def _with_adapter(self, base: Path, root: str) -> TextGenerator:
+        # peft loads only when an adapter is served (as for fine-tuning): seconds saved at every other start.
+        from services.compute_provider.finetune.lora import AdapterError, merged_checkpoint
+
+        adapter = fetch_adapter(self.settings, self.account, root)
+        try:
+            merged = merged_checkpoint(base, adapter)
+        except AdapterError as exc:
+            raise ConfigError(
+                f"the adapter {root} does not fit the model, refusing to serve it: {exc.message}"
+            ) from exc
+        log.info("merged the adapter %s into %s", root, base)
+        return TextGenerator.from_checkpoint(merged, self.model_name)
 
     def register(self) -> ServiceInfo:
         """Registers the service, or updates it if what is on chain differs; idempotent."""
@@ -133,12 +163,31 @@ class ProviderRuntime:
         self.service = self.compute.service(self.account.address)
         return self.service
 
+    def register_fine_tuning(self, fine_tuning: FineTuning) -> None:
+        """Registers (or updates) the fine-tuning service of the served model; idempotent."""
+        s = self.settings
+        params = finetune_params(
+            self.url, self.model_name, s.compute_finetune_price_wei, s.compute_finetune_max_dataset_bytes,
+            s.compute_finetune_max_duration, self.signer.address,
+        )  # fmt: skip
+        if not fine_tuning.contract.functions.isRegistered(self.account.address).call():
+            fine_tuning.register(params, s.compute_stake_wei)
+            log.info("registered fine-tuning of %s", self.model_name)
+            return
+        current = fine_tuning.service(self.account.address)
+        have = (current.url, current.model, current.price_per_token, current.max_dataset_size, current.max_duration)
+        if (*have, current.signer) != params:
+            fine_tuning.update(params)
+            log.info("updated fine-tuning of %s", self.model_name)
+
     def prepare(self, progress: Callable[[int, int, float], None] | None = None) -> None:
         self.check_chain()
         self.load_model(progress)
         self.register()
         if self.listing is not None:
             link_listing(self.settings, self.account, self.listing)
+        if self.fine_tuning is not None:
+            self.register_fine_tuning(self.fine_tuning)
 
     # ------------------------------------------------------------ lifespan
 
@@ -152,6 +201,8 @@ class ProviderRuntime:
             self.compute, self._store, self.settings.compute_settle_batch, self.settings.compute_settle_interval
         )
         self._settler.start()
+        if self.fine_tuning is not None:
+            self._open_fine_tuning(self.fine_tuning)
         log.info(
             "provider %s (signer %s), store %s, %d vouchers to settle",
             self.account.address,
@@ -160,7 +211,41 @@ class ProviderRuntime:
             self._store.unsettled_count(),
         )
 
+    def _open_fine_tuning(self, fine_tuning: FineTuning) -> None:
+        # peft (and transformers under it) load only on a provider that fine-tunes: seconds saved at every start.
+        from services.compute_provider.finetune.engine import estimate_tokens, train_task
+
+        s = self.settings
+        path = finetune_db_path(s, fine_tuning.deployment.chain_id, fine_tuning.contract.address, self.account.address)
+        self.tasks = store = TaskStore.open(path)
+
+        def handle(conn: Any, event: Any) -> None:
+            if event["args"]["provider"] == self.account.address:
+                store.add(conn, event)
+
+        self._task_follower = DaemonFollower(
+            fine_tuning.w3, store, FOLLOWER_NAME, [fine_tuning.contract.events.TaskCreated], handle, store.rollback,
+            start_block=fine_tuning.from_block, confirmations=s.confirmations, poll_interval=s.poll_interval,
+            resync=s.resync,
+        )  # fmt: skip
+        assert self.model_file is not None
+        self._task_runner = TaskRunner(
+            store, fine_tuning, self.signer, self.model_file, path.parent, s.indexer_url,
+            s.compute_finetune_max_dataset_bytes, s.poll_interval, train_task, estimate_tokens,
+        )  # fmt: skip
+        self._task_follower.start()
+        self._task_runner.start()
+
     def close(self) -> None:
+        if self._task_runner is not None:
+            self._task_runner.stop()
+            self._task_runner = None
+        if self._task_follower is not None:
+            self._task_follower.stop()
+            self._task_follower = None
+        if self.tasks is not None:
+            self.tasks.close()
+            self.tasks = None
         if self._settler is not None:
             result = self._settler.stop(final=True)
             if result is not None and result.vouchers:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,46 +11,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from zerog.cli.context import CliContext, pass_cli
-from zerog.config import ETHER
+from zerog.cli.finetune import finetune
+from zerog.cli.units import AMOUNT, og
 
 if TYPE_CHECKING:
     from zerog.compute.client import Compute
-
-_AMOUNT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(wei|gwei|0g|og|ether|eth)?\s*$", re.IGNORECASE)
-_UNITS = {None: ETHER, "0g": ETHER, "og": ETHER, "ether": ETHER, "eth": ETHER, "gwei": 10**9, "wei": 1}
-
-
-def parse_amount(text: str) -> int:
-    """'1.5' or '1.5 0G' → wei; '100wei', '2 gwei' also work."""
-    match = _AMOUNT.match(text)
-    if not match:
-        raise click.BadParameter(f"{text!r} is not an amount (examples: 1.5, 0.01 0G, 2000 gwei, 5 wei)")
-    try:
-        wei = Decimal(match.group(1)) * _UNITS[(match.group(2) or "").lower() or None]
-    except InvalidOperation as exc:
-        raise click.BadParameter(f"{text!r} is not an amount") from exc
-    if wei != wei.to_integral_value():
-        raise click.BadParameter(f"{text!r} is not a whole number of wei")
-    return int(wei)
-
-
-class Amount(click.ParamType):
-    name = "amount"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_amount(str(value))
-        except click.BadParameter as exc:
-            self.fail(exc.message, param, ctx)
-
-
-AMOUNT = Amount()
-
-
-def og(wei: int) -> str:
-    return f"{Decimal(wei) / ETHER:f} 0G".replace(".000000000000000000", "")
 
 
 def with_compute(fn: Any) -> Any:
@@ -76,10 +39,14 @@ def compute() -> None:
 @compute.command("ls")
 @with_compute
 def list_services(ctx: CliContext, c: Compute) -> None:
-    """List the inference services registered on chain."""
+    """List the inference and fine-tuning services registered on chain."""
+    from zerog.finetune.client import FineTuning
+
     services = c.services()
-    if ctx.as_json or not services:
-        ctx.emit([s.to_json() for s in services], "no inference services are registered (`zg compute provider start`)")
+    tuning = FineTuning(ctx.settings, w3=c.w3, deployment=c.deployment).services()
+    rows = [s.to_json() for s in services] + [{"serviceType": "fine-tuning", **t.to_json()} for t in tuning]
+    if ctx.as_json or not rows:
+        ctx.emit(rows, "no compute services are registered (`zg compute provider start`)")
         return
     for s in services:
         signer = "the provider's own key" if s.signer == s.provider else s.signer
@@ -88,6 +55,15 @@ def list_services(ctx: CliContext, c: Compute) -> None:
             f"  model  {s.model} at {s.url}\n"
             f"  price  {s.input_price} wei per input token, {s.output_price} wei per output token\n"
             f"  signer {signer} ({s.verifiability.name.lower().replace('_', ' ')})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for t in tuning:
+        ctx.console.print(
+            f"[bold]{t.provider}[/bold]  fine-tuning, stake {og(t.stake)}\n"
+            f"  model  {t.model} (LoRA adapters) at {t.url}\n"
+            f"  price  {t.price_per_token} wei per token trained; datasets up to {t.max_dataset_size} bytes, "
+            f"{t.max_duration} s a task (`zg compute finetune`)",
             highlight=False,
             soft_wrap=True,
         )
@@ -260,6 +236,8 @@ def provider() -> None:
 @click.option("--model-name", help="Model name (default zg-bytelm-tiny).")
 @click.option("--model-root", help="Serve the checkpoint stored under this root (0x...) on Storage.")
 @click.option("--listing", type=click.IntRange(min=1), help="Serve the model of this marketplace listing.")
+@click.option("--adapter", help="Merge this fine-tuned LoRA adapter (its Storage root) into the model.")
+@click.option("--fine-tuning", is_flag=True, default=None, help="Also run a fine-tuning service.")
 @pass_cli
 def provider_start(
     ctx: CliContext,
@@ -270,6 +248,8 @@ def provider_start(
     model_name: str | None,
     model_root: str | None,
     listing: int | None,
+    adapter: str | None,
+    fine_tuning: bool | None,
 ) -> None:
     """Serve the OpenAI-compatible API in the foreground: trains the model if it is not cached (or fetches it from
     Storage: --model-root, --listing; proof-checked, decrypted with the provider's key if private, linked to its
@@ -288,6 +268,8 @@ def provider_start(
         compute_model_name=model_name,
         compute_model_root=model_root,
         compute_listing=listing,
+        compute_adapter_root=adapter,
+        compute_fine_tuning=fine_tuning,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     code = serve(settings)  # without torch: MissingExtraError, a clean CLI error
@@ -355,3 +337,6 @@ def model_train(ctx: CliContext, name: str | None, out: Path | None, force: bool
 
 def _when(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+compute.add_command(finetune)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from zerog.cli.compute import AMOUNT, og
 from zerog.cli.context import CliContext, pass_cli
 from zerog.cli.storage import check_root, hex_bytes, node_option, progress_bar, storage_nodes
+from zerog.cli.units import AMOUNT, og
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt

@@ -95,11 +95,13 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         "faucet", "services.faucet", settings.faucet_host, settings.faucet_port, secrets=("faucet_private_key",)
     )
     # The compute provider trains its model on first use (cached afterwards): allow it the time.
+    # It also fine-tunes (a second service, LoRA adapters of its model), so that flow works out of the box.
     compute = Daemon(
         "compute-provider",
         "services.compute_provider",
         settings.compute_host,
         settings.compute_port,
+        {"ZG_COMPUTE_FINE_TUNING": "true"},
         start_timeout=COMPUTE_START_TIMEOUT_SECONDS,
         secrets=("compute_provider_private_key", "compute_signer_private_key"),
     )
@@ -123,6 +125,25 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
     # The explorer indexes the chain from block 0 and asks the indexer which nodes hold a file.
     explorer = Daemon("explorer", "services.explorer", settings.explorer_host, settings.explorer_port)
     return [faucet, *storage, indexer, kv, compute, *da_signers, explorer]
+
+
+#: Daemons that start only once the named ones are healthy.
+_STARTS_AFTER = {"indexer": "storage-", "kv": "indexer", "explorer": "indexer"}
+
+
+def start_waves(all_daemons: list[Daemon]) -> list[list[Daemon]]:
+    """`all_daemons` in groups that may start together, each after the previous one is healthy."""
+    waves: list[list[Daemon]] = []
+    started: list[str] = []
+    left = list(all_daemons)
+    while left:
+        ready = [d for d in left if not (need := _STARTS_AFTER.get(d.name)) or any(n.startswith(need) for n in started)]
+        if not ready:
+            raise UpError(f"daemons wait for each other: {[d.name for d in left]}")
+        waves.append(ready)
+        started += [d.name for d in ready]
+        left = [d for d in left if d not in ready]
+    return waves
 
 
 def check_installed() -> None:
@@ -164,14 +185,18 @@ class Network:
         self.node.start()
         log("deploying contracts")
         self.deployment, _ = deploy(s)
-        for d in daemons(s):
-            log(f"starting {d.name} on {d.url}")
-            d.proc = spawn(
-                [sys.executable, "-m", d.module], d.log_file(s), env=child_env(s, d.secrets, **d.env), cwd=REPO_ROOT
-            )
-            self.running.append(d)
-            if not wait_until(lambda d=d: self._healthy(d), d.start_timeout, 0.2):
-                raise UpError(f"{d.name} did not become healthy; see {d.log_file(s)}")
+        # Daemons that need no other start together (most of a start is each process importing its libraries);
+        # the indexer waits for the storage nodes it lists, the KV node and the explorer for the indexer.
+        for wave in start_waves(daemons(s)):
+            for d in wave:
+                log(f"starting {d.name} on {d.url}")
+                d.proc = spawn(
+                    [sys.executable, "-m", d.module], d.log_file(s), env=child_env(s, d.secrets, **d.env), cwd=REPO_ROOT
+                )
+                self.running.append(d)
+            for d in wave:
+                if not wait_until(lambda d=d: self._healthy(d), d.start_timeout, 0.2):
+                    raise UpError(f"{d.name} did not become healthy; see {d.log_file(s)}")
         tmp = s.network_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.info, indent=2) + "\n")
         tmp.replace(s.network_file)
