@@ -158,20 +158,43 @@ def deploy_storage(
     }
 
 
-def deploy_compute(deployer: AccountAPI, *, refund_lock: int, min_stake: int) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """Deploys Ledger then InferenceServing from two consecutive nonces, each bound to the other by an immutable
-    constructor address (the ledger gets the serving contract's predicted CREATE address). No roles."""
+def deploy_compute(
+    deployer: AccountAPI,
+    *,
+    refund_lock: int,
+    min_stake: int,
+    ack_timeout: int,
+    unacknowledged_share_bps: int,
+    timeout_slash_bps: int,
+) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Deploys Ledger, InferenceServing and FineTuningServing from three consecutive nonces, bound to each other by
+    immutable constructor addresses (the ledger gets the CREATE addresses the other two will have). No roles.
+    Raises if a prediction missed (another transaction of the deployer slipped in)."""
     nonce = deployer.nonce
     serving_at = create_address(deployer.address, nonce + 1)
-    ledger_args = {"serving": serving_at}
+    fine_tuning_at = create_address(deployer.address, nonce + 2)
+    ledger_args = {"serving": serving_at, "fineTuning": fine_tuning_at}
     ledger = project.Ledger.deploy(*ledger_args.values(), sender=deployer, nonce=nonce)
     serving_args = {"ledger": ledger.address, "refundLock": refund_lock, "minStake": min_stake}
     serving = project.InferenceServing.deploy(*serving_args.values(), sender=deployer, nonce=nonce + 1)
-    if serving.address != serving_at:
+    fine_tuning_args = {
+        "ledger": ledger.address,
+        "minStake": min_stake,
+        "ackTimeout": ack_timeout,
+        "unacknowledgedShareBps": unacknowledged_share_bps,
+        "timeoutSlashBps": timeout_slash_bps,
+    }
+    fine_tuning = project.FineTuningServing.deploy(*fine_tuning_args.values(), sender=deployer, nonce=nonce + 2)
+    if (serving.address, fine_tuning.address) != (serving_at, fine_tuning_at):
         raise click.ClickException(
-            f"InferenceServing was not deployed at the predicted address ({serving.address} vs {serving_at}): redeploy"
+            f"compute contracts were not deployed at the predicted addresses (serving {serving.address} vs "
+            f"{serving_at}, fine-tuning {fine_tuning.address} vs {fine_tuning_at}): redeploy"
         )
-    return {compute_contracts.LEDGER: (ledger, ledger_args), compute_contracts.SERVING: (serving, serving_args)}
+    return {
+        compute_contracts.LEDGER: (ledger, ledger_args),
+        compute_contracts.SERVING: (serving, serving_args),
+        compute_contracts.FINE_TUNING: (fine_tuning, fine_tuning_args),
+    }
 
 
 def deploy_market(
@@ -296,7 +319,12 @@ def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any
     )
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in mine.items()})
     compute = deploy_compute(
-        deployer, refund_lock=settings.compute_refund_lock, min_stake=settings.compute_min_stake_wei
+        deployer,
+        refund_lock=settings.compute_refund_lock,
+        min_stake=settings.compute_min_stake_wei,
+        ack_timeout=settings.compute_finetune_ack_timeout,
+        unacknowledged_share_bps=settings.compute_finetune_unacknowledged_share_bps,
+        timeout_slash_bps=settings.compute_finetune_timeout_slash_bps,
     )
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in compute.items()})
     market = deploy_market(

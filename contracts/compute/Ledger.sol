@@ -8,16 +8,20 @@ import {IInferenceServing} from "../interfaces/IInferenceServing.sol";
 
 /// @title Ledger
 /// @notice Users' main accounts of the compute network. See {ILedger}.
-/// @dev The serving contract is deployed after the ledger, so the deployer passes its CREATE address, computed
-/// from its own nonce (scripts/deploy.py checks the prediction). The binding is immutable; there are no roles.
+/// @dev The serving and fine-tuning contracts are deployed after the ledger, so the deployer passes their CREATE
+/// addresses, computed from its own nonce (scripts/deploy.py checks the predictions). The bindings are immutable;
+/// there are no roles.
 contract Ledger is ILedger, ReentrancyGuard {
     IInferenceServing private immutable _serving;
+    address private immutable _fineTuning;
     mapping(address user => uint256) private _balances;
 
     /// @param serving_ The InferenceServing contract holding the sub-accounts.
-    constructor(address serving_) {
-        if (serving_ == address(0)) revert LedgerZeroAddress();
+    /// @param fineTuning_ The FineTuningServing contract holding the fine-tuning reservations.
+    constructor(address serving_, address fineTuning_) {
+        if (serving_ == address(0) || fineTuning_ == address(0)) revert LedgerZeroAddress();
         _serving = IInferenceServing(serving_);
+        _fineTuning = fineTuning_;
     }
 
     /// @notice Only the serving contract sends value here: refunds coming back, credited by {processRefund}.
@@ -64,6 +68,14 @@ contract Ledger is ILedger, ReentrancyGuard {
     }
 
     /// @inheritdoc ILedger
+    function reserve(address user, uint256 amount) external nonReentrant {
+        if (msg.sender != _fineTuning) revert LedgerCallerNotFineTuning(msg.sender);
+        uint256 balance = _debit(user, amount);
+        emit FundReserved(user, msg.sender, amount, balance);
+        Address.sendValue(payable(msg.sender), amount);
+    }
+
+    /// @inheritdoc ILedger
     function balanceOf(address user) external view returns (uint256) {
         return _balances[user];
     }
@@ -71,6 +83,11 @@ contract Ledger is ILedger, ReentrancyGuard {
     /// @inheritdoc ILedger
     function serving() external view returns (address) {
         return address(_serving);
+    }
+
+    /// @inheritdoc ILedger
+    function fineTuning() external view returns (address) {
+        return _fineTuning;
     }
 
     function _deposit(address user) private {

@@ -133,6 +133,8 @@ interface IFineTuningServing {
     error FineTuningFeeAboveCap(uint256 taskId, uint256 fee, uint256 feeCap);
     error FineTuningInvalidSignature(uint256 taskId, address signer);
     error FineTuningNothingToWithdraw(address provider);
+    /// @notice Only the ledger sends native tokens here without a call (a task's reservation); `from` is not it.
+    error FineTuningUnexpectedTransfer(address from);
 
     function registerService(ServiceParams calldata params) external payable;
 

@@ -79,9 +79,9 @@ def test_sources__getsourcecode_result_and_runtime_hashes(deployed_devnet, deplo
     assert result["ContractName"] == CONTRACT and result["CompilerVersion"].startswith("v0.8.28+commit.")
     assert (result["OptimizationUsed"], result["Runs"], result["EVMVersion"]) == ("1", "200", "cancun")
     assert (result["LicenseType"], result["Proxy"], result["Library"]) == ("MIT", "0", "")
-    # Ledger's constructor takes one address: the serving contract's.
-    serving = deployment.address("InferenceServing")
-    assert result["ConstructorArguments"] == "00" * 12 + serving[2:].lower()
+    # Ledger's constructor takes two addresses: the serving contract's and the fine-tuning contract's.
+    bound = (deployment.address(name) for name in ("InferenceServing", "FineTuningServing"))
+    assert result["ConstructorArguments"] == "".join("00" * 12 + address[2:].lower() for address in bound)
 
 
 def test_sources__a_no_op_redeploy_writes_a_missing_bundle(deployed_devnet, deployment) -> None:

@@ -1,5 +1,6 @@
 """Fixtures of the compute contract tests (`ape test`): role accounts with their keys (to sign vouchers),
-a `create_compute` factory deploying Ledger + InferenceServing exactly as scripts/deploy.py does, and
+a `create_compute` factory deploying Ledger, InferenceServing and FineTuningServing exactly as scripts/deploy.py
+does, and
 helpers that register a service, fund a sub-account and sign vouchers with the SDK's code."""
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from eth_utils import keccak
 
 from scripts.deploy import deploy_compute
 from zerog.accounts import dev_account
+from zerog.compute.contracts import FINE_TUNING, LEDGER, SERVING
 from zerog.compute.protocol import Voucher, serving_domain
 
 REFUND_LOCK = 3600
 MIN_STAKE = 10**17
+ACK_TIMEOUT = 24 * 3600
+UNACKNOWLEDGED_SHARE_BPS = 5000
+TIMEOUT_SLASH_BPS = 1000
 STAKE = 10**18
 INPUT_PRICE = 10**9
 OUTPUT_PRICE = 3 * 10**9
@@ -33,6 +38,7 @@ _requests = count(1)
 class ComputeStack:
     ledger: Any
     serving: Any
+    fine_tuning: Any
 
 
 def request_digest() -> bytes:
@@ -107,11 +113,19 @@ def signer(accounts: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def create_compute(deployer: Any) -> Callable[..., ComputeStack]:
-    """Factory: Ledger and InferenceServing deployed by `deployer` exactly as scripts/deploy.py does."""
+    """Factory: Ledger, InferenceServing and FineTuningServing deployed by `deployer` exactly as scripts/deploy.py
+    does."""
 
     def create(refund_lock: int = REFUND_LOCK, min_stake: int = MIN_STAKE) -> ComputeStack:
-        deployed = deploy_compute(deployer, refund_lock=refund_lock, min_stake=min_stake)
-        return ComputeStack(deployed["Ledger"][0], deployed["InferenceServing"][0])
+        deployed = deploy_compute(
+            deployer,
+            refund_lock=refund_lock,
+            min_stake=min_stake,
+            ack_timeout=ACK_TIMEOUT,
+            unacknowledged_share_bps=UNACKNOWLEDGED_SHARE_BPS,
+            timeout_slash_bps=TIMEOUT_SLASH_BPS,
+        )
+        return ComputeStack(deployed[LEDGER][0], deployed[SERVING][0], deployed[FINE_TUNING][0])
 
     return create
 

@@ -12,7 +12,7 @@ from eth_abi import encode
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError
 
-from tests.compute.conftest import REFUND_LOCK, ZERO_ADDRESS
+from tests.compute.conftest import REFUND_LOCK, ZERO_ADDRESS, ComputeStack
 
 AMOUNT = 10**18
 
@@ -24,14 +24,18 @@ def _selector(signature: str) -> str:
 # ---------------------------------------------------------------- construction
 
 
-def test_constructor__binds_serving_both_ways(ledger: Any, serving: Any) -> None:
-    assert ledger.serving() == serving.address
-    assert serving.ledger() == ledger.address
+def test_constructor__binds_serving_and_fine_tuning_both_ways(stack: ComputeStack) -> None:
+    ledger, serving, fine_tuning = stack.ledger, stack.serving, stack.fine_tuning
+    assert (ledger.serving(), ledger.fineTuning()) == (serving.address, fine_tuning.address)
+    assert serving.ledger() == fine_tuning.ledger() == ledger.address
     assert serving.refundLock() == REFUND_LOCK
 
 
-def test_constructor__zero_serving_reverts(project: Any, chain: Any, deployer: Any) -> None:
-    data = project.Ledger.contract_type.deployment_bytecode.bytecode + encode(["address"], [ZERO_ADDRESS]).hex()
+@pytest.mark.parametrize("zero", [0, 1], ids=["serving", "fineTuning"])
+def test_constructor__zero_binding_reverts(project: Any, chain: Any, deployer: Any, stranger: Any, zero: int) -> None:
+    bindings = [stranger.address, stranger.address]
+    bindings[zero] = ZERO_ADDRESS
+    data = project.Ledger.contract_type.deployment_bytecode.bytecode + encode(["address", "address"], bindings).hex()
     with pytest.raises(ContractCustomError) as info:
         chain.provider.web3.eth.call({"from": deployer.address, "data": data})
     assert str(info.value.data) == _selector("LedgerZeroAddress()")

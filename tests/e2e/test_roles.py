@@ -51,7 +51,7 @@ def test_roles__table_matches_deployment(deployed_devnet, deployment) -> None:
 def test_roles__bindings_match_deployment(deployed_devnet, deployment) -> None:
     w3 = connect(deployed_devnet.rpc_url)
     rows = BINDING_ROW.findall((REPO_ROOT / "ROLES.md").read_text())
-    assert {name for name, _ in rows} >= {"Flow", "Ledger", "DAEntrance", "Marketplace"}
+    assert {name for name, _ in rows} >= {"Flow", "Ledger", "FineTuningServing", "DAEntrance", "Marketplace"}
     for contract_name, bindings in rows:
         contract = deployment.contract(w3, contract_name)
         for getter, target in BINDING.findall(bindings):

@@ -111,7 +111,14 @@ def providers(accounts: Any, provider: Any) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def serving(deployer: Any) -> Any:
-    deployed = deploy_compute(deployer, refund_lock=GRANT_TIMEOUT, min_stake=MIN_STAKE)
+    deployed = deploy_compute(
+        deployer,
+        refund_lock=GRANT_TIMEOUT,
+        min_stake=MIN_STAKE,
+        ack_timeout=GRANT_TIMEOUT,
+        unacknowledged_share_bps=0,
+        timeout_slash_bps=0,
+    )
     return deployed["InferenceServing"][0]
 
 

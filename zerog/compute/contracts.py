@@ -4,5 +4,6 @@ from __future__ import annotations
 
 LEDGER = "Ledger"
 SERVING = "InferenceServing"
+FINE_TUNING = "FineTuningServing"
 #: Every compute contract, in deploy order.
-CONTRACTS = (LEDGER, SERVING)
+CONTRACTS = (LEDGER, SERVING, FINE_TUNING)
