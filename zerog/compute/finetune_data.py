@@ -27,8 +27,8 @@ from zerog.errors import ZeroGError
 #: Largest dataset (lines of the file) and message content (UTF-8 bytes) accepted by default.
 MAX_LINES = 100_000
 MAX_CONTENT_BYTES = 16_384
-#: Largest hyperparameters string, in bytes.
-MAX_HYPERPARAMETERS_BYTES = 1024
+#: Largest hyperparameters string, in bytes: FineTuningServing.MAX_HYPERPARAMETERS.
+MAX_HYPERPARAMETERS_BYTES = 512
 #: How many problems an error lists (a broken file would otherwise make a message as long as itself).
 MAX_REPORTED = 5
 
