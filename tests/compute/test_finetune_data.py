@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from zerog.compute.chat import ASSISTANT_TAG, EOT, USER_TAG, encode_chat, render_chat
 from zerog.compute.finetune_data import (
     MAX_HYPERPARAMETERS_BYTES,
@@ -169,6 +170,11 @@ def test_hyperparameters__names_every_problem_and_bounds_the_string() -> None:
         parse_hyperparameters(json.dumps({"epochs": 1, "pad": "x" * MAX_HYPERPARAMETERS_BYTES}))
     with pytest.raises(HyperparameterError, match="epochs is 0"):
         Hyperparameters(epochs=0)  # constructed directly: the same checks
+
+
+def test_hyperparameters__limit_is_the_contracts() -> None:
+    source = (REPO_ROOT / "contracts" / "compute" / "FineTuningServing.sol").read_text()
+    assert f"MAX_HYPERPARAMETERS = {MAX_HYPERPARAMETERS_BYTES};" in source
 
 
 def test_estimate_fee__checks_epochs_and_price() -> None:
