@@ -4,6 +4,9 @@ real headless browser (`browser`, `page`, `page_errors`: tests/browser.py)."""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,13 +83,43 @@ def devnet(tmp_path: Path) -> Iterator[NetworkSettings]:
         yield settings
 
 
+#: Settings that say where a network runs, not what the deploy puts on chain. (The DA genesis signers' sockets,
+#: which name their ports, are the template's: tests that run DA signers deploy their own chain.)
+_PLACE_FIELDS = re.compile(r".*(_port|_ports|_url|_dir|_nodes)$")
+#: Chains with every contract deployed, stopped: (state file, deployments dir) by deploy parameters.
+_deploy_templates: dict[str, tuple[Path, Path]] = {}
+
+
+def deployed_state(settings: NetworkSettings, tmp_path_factory: pytest.TempPathFactory) -> NetworkSettings:
+    """Gives `settings` (a chain not started yet) a chain state with every contract deployed and its manifest,
+    copied from a chain deployed once per session with the same deploy parameters: `ape run deploy` takes ~9 s,
+    a copy of its result none. Start the chain (ChainNode) afterwards."""
+    values = settings.model_dump(mode="json")
+    key = json.dumps({k: v for k, v in values.items() if not _PLACE_FIELDS.match(k)}, sort_keys=True)
+    if key not in _deploy_templates:
+        base = tmp_path_factory.mktemp("deploy-template")
+        port = free_port()
+        template = settings.model_copy(
+            update={"data_dir": base / "data", "deployments_dir": base / "deployments", "chain_port": port,
+                    "rpc_url": f"http://127.0.0.1:{port}"}
+        )  # fmt: skip
+        with ChainNode(template) as node:
+            result = run_deploy(template)
+            assert result.returncode == 0, result.stdout + result.stderr
+            state = node.state_file
+        _deploy_templates[key] = (state, template.deployments_dir)
+    state, deployments = _deploy_templates[key]
+    (settings.data_dir / "chain").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(state, settings.data_dir / "chain" / state.name)
+    shutil.copytree(deployments, settings.deployments_dir, dirs_exist_ok=True)
+    return settings
+
+
 @pytest.fixture(scope="module")
 def deployed_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSettings]:
     """A bundled chain with every contract deployed, shared by the tests of one module."""
-    settings = make_settings(tmp_path_factory.mktemp("deployed"))
+    settings = deployed_state(make_settings(tmp_path_factory.mktemp("deployed")), tmp_path_factory)
     with ChainNode(settings):
-        result = run_deploy(settings)
-        assert result.returncode == 0, result.stdout + result.stderr
         yield settings
 
 

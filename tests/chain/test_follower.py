@@ -16,7 +16,7 @@ from web3.types import EventData
 
 from chain_node import ChainNode
 from chain_node.process import wait_until
-from tests.conftest import make_settings
+from tests.conftest import deployed_state, make_settings
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
 from zerog.devnet.deploy import run_deploy
@@ -27,12 +27,10 @@ DRIPPER = 1
 
 
 @pytest.fixture
-def net(tmp_path: Path) -> Iterator[tuple[NetworkSettings, Web3, Deployment]]:
-    """Fresh chain + deployment per test: reorg tests rewrite history."""
-    settings = make_settings(tmp_path, faucet_cooldown=0)
+def net(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NetworkSettings, Web3, Deployment]]:
+    """Fresh chain + deployment per test (a copy of one deployed chain): reorg tests rewrite history."""
+    settings = deployed_state(make_settings(tmp_path, faucet_cooldown=0), tmp_path_factory)
     with ChainNode(settings):
-        result = run_deploy(settings)
-        assert result.returncode == 0, result.stdout + result.stderr
         w3 = connect(settings.rpc_url)
         yield settings, w3, Deployment.for_settings(settings, w3.eth.chain_id)
 
@@ -245,12 +243,11 @@ def short_timeout(w3: Web3, seconds: float = 1.0) -> Web3:
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[tuple[ChainNode, Web3, Deployment]]:
-    settings = make_settings(tmp_path, faucet_cooldown=0)
+def node(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ChainNode, Web3, Deployment]]:
+    settings = deployed_state(make_settings(tmp_path, faucet_cooldown=0), tmp_path_factory)
     chain = ChainNode(settings)
     chain.start()
     try:
-        assert run_deploy(settings).returncode == 0
         w3 = connect(settings.rpc_url)
         yield chain, w3, Deployment.for_settings(settings, w3.eth.chain_id)
     finally:

@@ -25,11 +25,10 @@ from services.compute_provider.finetune.lora import load_adapter, merged_checkpo
 from services.compute_provider.model.checkpoint import save_checkpoint
 from services.compute_provider.model.network import ByteLM, ModelConfig
 from tests.compute.provider_fixtures import ProviderDaemon, provider_settings
-from tests.conftest import make_settings, tool_env
+from tests.conftest import deployed_state, make_settings, tool_env
 from tests.storage.node_fixtures import start_indexer, start_node
 from zerog.accounts import dev_account
 from zerog.compute.client import Compute
-from zerog.devnet.deploy import run_deploy
 from zerog.devnet.settings import NetworkSettings
 from zerog.finetune.client import FineTuning, TaskState
 
@@ -83,10 +82,8 @@ def dataset_file(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     tmp = tmp_path_factory.mktemp("finetune")
-    settings = make_settings(tmp)
+    settings = deployed_state(make_settings(tmp), tmp_path_factory)
     with ChainNode(settings):
-        deployed = run_deploy(settings)
-        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
         node = start_node(settings, "node")
         indexer = start_indexer(settings, [node.url])
         settings = settings.model_copy(update={"indexer_url": indexer.url})

@@ -21,12 +21,11 @@ from chain_node import ChainNode
 from services.compute_provider.model.checkpoint import save_checkpoint
 from services.compute_provider.model.network import ByteLM, ModelConfig
 from tests.compute.provider_fixtures import ProviderDaemon, provider_settings
-from tests.conftest import make_settings, tool_env
+from tests.conftest import deployed_state, make_settings, tool_env
 from tests.storage.node_fixtures import start_indexer, start_node
 from zerog.accounts import dev_account
 from zerog.chain import connect
 from zerog.compute.client import Compute
-from zerog.devnet.deploy import run_deploy
 from zerog.devnet.settings import NetworkSettings
 from zerog.market.client import Market, content_hash
 from zerog.storage.client import nodes_from_indexer
@@ -62,10 +61,8 @@ class MarketNet:
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MarketNet]:
     """A chain with every contract, one storage node holding everything, and an indexer naming it."""
-    settings = make_settings(tmp_path_factory.mktemp("market"))
+    settings = deployed_state(make_settings(tmp_path_factory.mktemp("market")), tmp_path_factory)
     with ChainNode(settings):
-        deployed = run_deploy(settings)
-        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
         node = start_node(settings, "node")
         indexer = start_indexer(settings, [node.url])
         try:
