@@ -22,9 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
 
-from benches.common import local_settings  # noqa: E402
+from benches.common import healthy, local_settings, start_daemon  # noqa: E402
 from chain_node import ChainNode  # noqa: E402
 from chain_node.process import free_port, spawn, stop, wait_until  # noqa: E402
 from services.compute_provider.config import model_path  # noqa: E402
@@ -39,21 +38,6 @@ from zerog.market.records import Kind, ListingParams  # noqa: E402
 from zerog.storage.client import nodes_from_indexer, upload  # noqa: E402
 
 LISTER, PROVIDER, USER = dev_account(7), dev_account(9), dev_account(0)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def start_daemon(settings: NetworkSettings, daemon: Daemon, log: Path) -> None:
-    daemon.proc = spawn(
-        [sys.executable, "-m", daemon.module], log, env=child_env(settings, (), **daemon.env), cwd=REPO_ROOT
-    )
-    if not wait_until(lambda: _healthy(daemon.health_url), 60, 0.1):
-        raise SystemExit(f"{daemon.name} did not start:\n{log.read_text()[-3000:]}")
 
 
 def first_answer(settings: NetworkSettings, work: Path, model: str, fund: bool = False, **env: str) -> float:
@@ -76,7 +60,7 @@ def first_answer(settings: NetworkSettings, work: Path, model: str, fund: bool =
         cwd=REPO_ROOT,
     )
     try:
-        if not wait_until(lambda: _healthy(f"http://127.0.0.1:{port}/health"), 600, 0.05):
+        if not wait_until(lambda: healthy(f"http://127.0.0.1:{port}/health"), 600, 0.05):
             raise SystemExit(f"provider did not start:\n{(work / 'provider.log').read_text()[-3000:]}")
         if fund:
             Compute(settings, USER).transfer(PROVIDER.address, 10**18)

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from tests.storage.node_fixtures import start_indexer, start_node
 from zerog.accounts import dev_account
 from zerog.compute.client import Compute
 from zerog.devnet.settings import NetworkSettings
-from zerog.finetune.client import FineTuning, TaskState
+from zerog.finetune.client import FineTuning, FineTuningError, TaskState
+from zerog.storage.client import nodes_from_indexer
 
 ZG = str(Path(sys.executable).parent / "zg")
 USER, OTHER, SERVER = dev_account(3), dev_account(4), dev_account(6)
@@ -117,7 +118,8 @@ def test_finetune__trained_delivered_checked_acknowledged_settled(net: Net, tmp_
     task_id = int(created["taskId"])
     assert int(created["feeCap"]) == int(created["estimate"]) == created["tokens"] * PRICE_WEI
     assert f.ledger_balance() == before - int(created["feeCap"])  # reserved
-    wait_state(f, task_id, TaskState.DELIVERED, 120)
+    watched = net.ok("compute", "finetune", "status", str(task_id), "--watch")
+    assert watched["state"] == "delivered"
     report = httpx.get(f"{net.provider.url}/v1/fine-tuning/tasks/{task_id}", timeout=5).json()
     assert report["step"] == report["steps"] > 1 and report["loss"] < report["firstLoss"], report
     status = net.ok("compute", "finetune", "status", str(task_id))
@@ -132,6 +134,10 @@ def test_finetune__trained_delivered_checked_acknowledged_settled(net: Net, tmp_
     merged = merged_checkpoint(net.provider.settings.compute_model_path, out)
     assert adapter is not None and merged.config.n_embd == 48
     assert "only its user" in net.fails("compute", "finetune", "get", str(task_id), str(tmp_path / "x"), account=OTHER)
+    forged = replace(f.task(task_id), model_hash="0x" + "00" * 32)  # not what the provider's signer signed
+    with pytest.raises(FineTuningError, match="signed by"):
+        f.fetch_result(forged, tmp_path / "forged.pt", nodes_from_indexer(net.settings.indexer_url))
+    assert not (tmp_path / "forged.pt").exists()
 
     # The result is served: a second provider merges the adapter (uploaded in the clear) into the same base model.
     adapter_root = net.upload(out)

@@ -135,20 +135,38 @@ def status(ctx: CliContext, f: FineTuning, task_id: int, watch: bool) -> None:
 
     task = f.task(task_id)
     report = f.progress(task)
-    while watch and task.state in (TaskState.CREATED, TaskState.IN_PROGRESS):
-        if not ctx.as_json:
-            click.echo(f"\r{_progress_line(task, report)}\033[K", nl=False, err=True)
-        if report is not None and report.get("stage") in ("refused", "ended"):
-            break
-        time.sleep(WATCH_SECONDS)
-        task, report = f.task(task_id), f.progress(task)
-    if watch and not ctx.as_json:
-        click.echo(err=True)
+    if watch:
+        task, report = _watch(ctx, f, task, report)
     lines = [_progress_line(task, report), f"  deadline {_when(task.deadline)}, fee cap {og(task.fee_cap)}"]
     if task.state >= TaskState.DELIVERED and task.state not in (TaskState.CANCELLED, TaskState.TIMED_OUT):
         lines.append(f"  result {task.model_root}: {task.tokens} tokens, fee {og(task.fee)}")
         lines.append(f"  get it with `zg compute finetune get {task.id} OUT`")
     ctx.emit({**task.to_json(), "progress": report}, "\n".join(lines))
+
+
+def _watch(ctx: CliContext, f: FineTuning, task: Task, report: dict[str, Any] | None) -> tuple[Task, Any]:
+    """Follows the task until it leaves Created/InProgress (or the provider gave up on it), with a progress bar
+    of its training steps."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from zerog.finetune.client import TaskState
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[loss]}")]
+    with Progress(*columns, console=ctx.console, transient=True, disable=ctx.as_json) as bar:
+        shown = bar.add_task(f"task {task.id}", total=None, loss="")
+        while task.state in (TaskState.CREATED, TaskState.IN_PROGRESS):
+            if report is not None:
+                loss = f"loss {report['loss']:.3f}" if report.get("loss") is not None else ""
+                bar.update(
+                    shown, description=f"task {task.id}: {report['stage']}", total=report.get("steps") or None,
+                    completed=report.get("step", 0), loss=loss,
+                )  # fmt: skip
+                if report.get("stage") in ("refused", "ended"):
+                    break
+            time.sleep(WATCH_SECONDS)
+            task = f.task(task.id)
+            report = f.progress(task)
+    return task, report
 
 
 @finetune.command("get")

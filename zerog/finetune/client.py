@@ -25,7 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from zerog.auth import Domain, StructType, sign_typed
+from zerog.auth import Domain, StructType, recover_typed, sign_typed
 from zerog.chain import ContractClient
 from zerog.compute.contracts import FINE_TUNING, LEDGER
 from zerog.compute.finetune_data import (
@@ -294,15 +294,35 @@ class FineTuning(ContractClient):
     def acknowledge(self, task_id: int) -> TxReceipt:
         return self._send(self.contract.functions.acknowledge(task_id))
 
+    def delivery_signer(self, task: Task) -> str:
+        """Who signed the task's Delivery statement, recovered here from the deliver transaction's own input
+        (the contract checked it too, against the service's signer then)."""
+        logs = self.contract.events.TaskDelivered().get_logs(
+            from_block=self.from_block, argument_filters={"taskId": task.id}
+        )
+        if not logs:
+            raise FineTuningError(f"task {task.id} has no TaskDelivered event")
+        tx = self.w3.eth.get_transaction(logs[-1]["transactionHash"])
+        _, args = self.contract.decode_function_input(tx["input"])
+        message = {
+            "taskId": task.id, "user": task.user, "datasetRoot": task.dataset_root, "modelRoot": task.model_root,
+            "modelHash": task.model_hash, "tokens": task.tokens,
+        }  # fmt: skip
+        return recover_typed(self.domain, DELIVERY_TYPE, message, bytes(args["signature"]))
+
     def fetch_result(self, task: Task, out: Path, nodes: list[Node], *, overwrite: bool = False) -> None:
-        """Downloads the delivered result (proof-checked), decrypts it with this account's key and checks it
-        against the hash the provider's signer signed; nothing is written unless it matches."""
+        """Downloads the delivered result (proof-checked), checks that the provider's signer signed its delivery,
+        decrypts it with this account's key and checks it against the signed hash; nothing is written unless all
+        of it holds."""
         if task.state < TaskState.DELIVERED or task.state in (TaskState.CANCELLED, TaskState.TIMED_OUT):
             raise FineTuningError(f"task {task.id} is {task.state.label}: there is no result to get")
         if to_checksum_address(task.user) != self.address:
             raise FineTuningError(f"task {task.id} is {task.user}'s: only its user can open the result")
         if out.exists() and not overwrite:
             raise FineTuningError(f"{out} exists (pass overwrite to replace it)")
+        signer = self.delivery_signer(task)
+        if signer != to_checksum_address(self.service(task.provider).signer):
+            raise FineTuningError(f"task {task.id}'s delivery is signed by {signer}, not by its service's signer")
         try:
             header = Header.parse(read_range(task.model_root, nodes, 0, ECIES_HEADER_SIZE))
             decryptor = Decryptor.for_header(header, private_key=bytes(self.account.key))
