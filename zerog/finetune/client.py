@@ -23,6 +23,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from zerog.auth import Domain, StructType, recover_typed, sign_typed
@@ -285,7 +286,8 @@ class FineTuning(ContractClient):
             fee_cap,
         )
         receipt = self._send(self.contract.functions.createTask(params))
-        (event,) = self.contract.events.TaskCreated().process_receipt(receipt)
+        # The receipt also holds the Ledger's FundReserved: only our event is decoded.
+        (event,) = self.contract.events.TaskCreated().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["taskId"]), receipt
 
     def cancel(self, task_id: int) -> TxReceipt:
