@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from zerog.cli.context import CliContext, pass_cli
+from zerog.cli.context import CliContext, pass_cli, with_client
 from zerog.cli.finetune import finetune
 from zerog.cli.units import AMOUNT, og
 
@@ -18,17 +17,7 @@ if TYPE_CHECKING:
     from zerog.compute.client import Compute
 
 
-def with_compute(fn: Any) -> Any:
-    """Injects a Compute for the configured account (built lazily: `--help` needs no chain)."""
-
-    @wraps(fn)
-    @pass_cli
-    def wrapper(ctx: CliContext, *args: Any, **kwargs: Any) -> Any:
-        from zerog.compute.client import Compute
-
-        return fn(ctx, Compute(ctx.settings), *args, **kwargs)
-
-    return wrapper
+with_compute = with_client("zerog.compute.client:Compute")
 
 
 @click.group()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, wraps
 from typing import Any
 
 import click
@@ -44,3 +46,19 @@ class CliContext:
 
 
 pass_cli = click.make_pass_decorator(CliContext)
+
+
+def with_client(path: str) -> Callable[[Any], Any]:
+    """A decorator injecting, after the CliContext, the SDK client `module:Class` for the configured account
+    (imported and built when the command runs: `--help` needs neither the chain nor the import)."""
+
+    def decorate(fn: Any) -> Any:
+        @wraps(fn)
+        @pass_cli
+        def wrapper(ctx: CliContext, *args: Any, **kwargs: Any) -> Any:
+            module, name = path.split(":")
+            return fn(ctx, getattr(importlib.import_module(module), name)(ctx.settings), *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from zerog.cli.context import CliContext, pass_cli
+from zerog.cli.context import CliContext, with_client
 from zerog.cli.storage import node_option, storage_nodes
 from zerog.cli.units import AMOUNT, og
 
@@ -25,17 +24,7 @@ if TYPE_CHECKING:
 WATCH_SECONDS = 1.0
 
 
-def with_finetune(fn: Any) -> Any:
-    """Injects a FineTuning client for the configured account (built lazily: `--help` needs no chain)."""
-
-    @wraps(fn)
-    @pass_cli
-    def wrapper(ctx: CliContext, *args: Any, **kwargs: Any) -> Any:
-        from zerog.finetune.client import FineTuning
-
-        return fn(ctx, FineTuning(ctx.settings), *args, **kwargs)
-
-    return wrapper
+with_finetune = with_client("zerog.finetune.client:FineTuning")
 
 
 def _tx(receipt: TxReceipt) -> str:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from zerog.cli.context import CliContext, pass_cli
+from zerog.cli.context import CliContext, pass_cli, with_client
 from zerog.cli.storage import check_root, hex_bytes, node_option, progress_bar, storage_nodes
 from zerog.cli.units import AMOUNT, og
 
@@ -25,17 +24,7 @@ KINDS = click.Choice(["model", "dataset"], case_sensitive=False)
 WATCH_SECONDS = 2.0
 
 
-def with_market(fn: Any) -> Any:
-    """Injects a Market for the configured account (built lazily: `--help` needs no chain)."""
-
-    @wraps(fn)
-    @pass_cli
-    def wrapper(ctx: CliContext, *args: Any, **kwargs: Any) -> Any:
-        from zerog.market.client import Market
-
-        return fn(ctx, Market(ctx.settings), *args, **kwargs)
-
-    return wrapper
+with_market = with_client("zerog.market.client:Market")
 
 
 def _tx(receipt: TxReceipt) -> str:
