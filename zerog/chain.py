@@ -12,17 +12,23 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_abi_to_4byte_selector, to_checksum_address
+from eth_utils import function_abi_to_4byte_selector, keccak, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, TimeExhausted
+from web3.exceptions import BlockNotFound, ContractCustomError, ContractLogicError, ContractPanicError, TimeExhausted
 from web3.types import TxParams, TxReceipt
 
 from zerog.accounts import load_account
 from zerog.config import Settings
-from zerog.errors import ChainUnavailableError, DeploymentNotFoundError, TransactionError, ZeroGError
+from zerog.errors import (
+    ChainUnavailableError,
+    DeploymentMismatchError,
+    DeploymentNotFoundError,
+    TransactionError,
+    ZeroGError,
+)
 
 #: Head-room over the node's gas estimate, for state that moves between estimate and inclusion.
 GAS_MARGIN_PERCENT = 10
@@ -202,6 +208,43 @@ class Deployment:
         """The contract deployed at `address`, None if none of ours is."""
         wanted = address.lower()
         return next((n for n, c in self.data.get("contracts", {}).items() if c["address"].lower() == wanted), None)
+
+    def check_on_chain(self, w3: Web3, names: Iterable[str]) -> None:
+        """DeploymentMismatchError unless the chain behind `w3` is the manifest's and holds, at the address of each
+        of `names`, that contract's code: its runtime code hash from the sources bundle when there is one, else any
+        code, deployed in the block the manifest names (a wiped or replaced dev chain fails one of these)."""
+        rpc = getattr(w3.provider, "endpoint_uri", "the RPC URL")
+        if (chain_id := w3.eth.chain_id) != self.chain_id:
+            raise DeploymentMismatchError(
+                f"the chain at {rpc} has chain id {chain_id}, but {self.path} is for chain {self.chain_id}: "
+                "point ZG_RPC_URL at that chain or deploy to this one (`zg deploy`)"
+            )
+        bundle = self.sources()
+        for name in names:
+            record, address = self.record(name), self.address(name)
+            code = bytes(w3.eth.get_code(address))
+            if not code:
+                raise DeploymentMismatchError(
+                    f"no contract at {address} on the chain at {rpc}, where {self.path} has {name}: the chain was "
+                    "wiped or replaced since that deploy (run `zg deploy`) or the manifest is another network's"
+                )
+            if bundle is not None and bundle.verified(name):
+                expected = bundle.contract(name)["runtimeCodeHash"]
+                if (found := "0x" + keccak(code).hex()) != expected:
+                    raise DeploymentMismatchError(
+                        f"the code at {address} is not the {name} of {self.path} (runtime code hash {found}, "
+                        f"expected {expected}): another contract lives there; run `zg deploy`"
+                    )
+            if (block_hash := record.get("deployBlockHash")) is not None:
+                try:
+                    found_hash = w3.eth.get_block(int(record["deployBlock"]))["hash"].to_0x_hex()
+                except BlockNotFound:  # a younger chain
+                    found_hash = None
+                if found_hash != block_hash:
+                    raise DeploymentMismatchError(
+                        f"block {record['deployBlock']} of the chain at {rpc} is not the block {name} was deployed "
+                        f"in according to {self.path}: the chain was replaced since; run `zg deploy`"
+                    )
 
     def sources(self) -> SourcesBundle | None:
         """The sources bundle beside the manifest, None when the deploy wrote none (a manifest from before bundles:

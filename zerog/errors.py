@@ -21,6 +21,10 @@ class DeploymentNotFoundError(ZeroGError):
     """No deployment manifest for this chain, or a contract is missing from it."""
 
 
+class DeploymentMismatchError(DeploymentNotFoundError):
+    """The chain does not hold what the manifest says: another chain id, no code or other code at an address."""
+
+
 class TransactionError(ZeroGError):
     """A transaction would revert or did revert; `reason` is the decoded custom error when known."""
 

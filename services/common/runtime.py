@@ -4,6 +4,8 @@ node serves the chain of the deployment manifest, and parts that exist only whil
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 import requests
@@ -14,10 +16,12 @@ from services.common.follower import DaemonFollower
 from services.common.settings import DaemonSettings
 from services.common.store import SqliteStore
 from zerog.chain import Deployment, connect
-from zerog.errors import ConfigError
+from zerog.errors import ConfigError, DeploymentNotFoundError
 
 log = logging.getLogger("services")
 
+#: Seconds between probes of a chain node that does not answer yet, at start.
+CHAIN_POLL_SECONDS = 0.5
 #: A dead chain node should make requests fail promptly (a 503, a retry later), not after seconds of back-off.
 RPC_RETRIES = 2
 RPC_BACKOFF_SECONDS = 0.1
@@ -38,6 +42,27 @@ def daemon_web3(rpc_url: str) -> Web3:
     return w3
 
 
+def check_chain(w3: Web3, settings: DaemonSettings, deployment: Deployment, contracts: Iterable[str]) -> None:
+    """ConfigError unless the chain at `settings.rpc_url` answers within `settings.chain_wait` seconds and holds
+    `contracts` as `deployment` says (`Deployment.check_on_chain`)."""
+    deadline = time.monotonic() + settings.chain_wait
+    while True:
+        try:
+            w3.eth.chain_id  # noqa: B018 - a cheap liveness probe
+            break
+        except Exception as exc:  # requests raises many kinds; all mean "not reachable"
+            if time.monotonic() >= deadline:
+                raise ConfigError(
+                    f"the chain node at {settings.rpc_url} does not answer ({type(exc).__name__}) after "
+                    f"{settings.chain_wait:g} s: start it (`zg chain start`, `zg up`) or set ZG_RPC_URL"
+                ) from exc
+            time.sleep(CHAIN_POLL_SECONDS)
+    try:
+        deployment.check_on_chain(w3, contracts)
+    except DeploymentNotFoundError as exc:
+        raise ConfigError(exc.message) from exc
+
+
 class DaemonRuntime(Generic[StoreT, FollowerT]):
     """Base of every daemon's runtime: settings, the deployment manifest and a web3, and the store and event
     follower that `open()` makes (in the app's lifespan) and `close()` stops: its workers first (`stop_workers`),
@@ -46,6 +71,8 @@ class DaemonRuntime(Generic[StoreT, FollowerT]):
 
     #: How the daemon calls itself in messages ("the faucet is not running").
     name = "daemon"
+    #: The manifest's contracts it calls or follows, checked on chain at start.
+    uses_contracts: tuple[str, ...] = ()
 
     def __init__(self, settings: DaemonSettings) -> None:
         self.settings = settings
@@ -56,18 +83,10 @@ class DaemonRuntime(Generic[StoreT, FollowerT]):
         self._follower: FollowerT | None = None
 
     def check_chain(self) -> None:
-        """If the chain node answers, it must serve the chain the manifest was deployed on (a node that does not
-        answer yet is no configuration error: the daemon catches up once it is back)."""
-        try:
-            chain_id = self.w3.eth.chain_id
-        except Exception:
-            log.warning("chain node at %s does not answer yet", self.settings.rpc_url)
-            return
-        if chain_id != self.chain_id:
-            raise ConfigError(
-                f"the chain at {self.settings.rpc_url} has chain id {chain_id}, "
-                f"but {self.deployment.path} is for chain {self.chain_id}"
-            )
+        """At start: the chain node answers (within `chain_wait` seconds), serves the manifest's chain and holds the
+        expected code at the addresses of the contracts this daemon uses. Later outages are no error: the event
+        followers wait them out."""
+        check_chain(self.w3, self.settings, self.deployment, self.uses_contracts)
 
     def running(self, part: T | None) -> T:
         if part is None:

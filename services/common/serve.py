@@ -12,7 +12,8 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -87,16 +88,23 @@ def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_se
     return _exit_code or 0
 
 
-def serve_settings(name: str, create_app: Callable[[S], FastAPI], settings: S, component: str) -> int:
-    """`serve` a daemon whose address is the `<component>_host` / `<component>_port` settings."""
-    host, port = getattr(settings, f"{component}_host"), getattr(settings, f"{component}_port")
-    return serve(name, lambda: create_app(settings), host, port, f"ZG_{component.upper()}_PORT")
+@dataclass(frozen=True)
+class DaemonEntry(Generic[S]):
+    """How a daemon starts: its name (or how its settings name it), its settings class, the settings prefix of its
+    address (`<component>_host` / `<component>_port`) and its app factory. Its `python -m` module (what `zg up`
+    runs) and its `zg … start` command both end in `serve`."""
 
+    name: str | Callable[[S], str]
+    settings_class: type[S]
+    component: str
+    create_app: Callable[[S], FastAPI]
 
-def main(
-    name: str | Callable[[S], str], create_app: Callable[[S], FastAPI], settings_class: type[S], component: str
-) -> int:
-    """A daemon's `python -m` entry point: logging to stdout, its settings class loaded, `serve_settings`."""
-    setup_logging()
-    settings = load_settings(settings_class)
-    return serve_settings(name(settings) if callable(name) else name, create_app, settings, component)
+    def serve(self, settings: S) -> int:
+        name = self.name(settings) if callable(self.name) else self.name
+        host, port = getattr(settings, f"{self.component}_host"), getattr(settings, f"{self.component}_port")
+        return serve(name, lambda: self.create_app(settings), host, port, f"ZG_{self.component.upper()}_PORT")
+
+    def main(self) -> int:
+        """The `python -m` entry point: logging to stdout, the settings from env / .env / network.json."""
+        setup_logging()
+        return self.serve(load_settings(self.settings_class))

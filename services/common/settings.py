@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from zerog.config import Settings
 
 
@@ -13,6 +15,9 @@ class DaemonSettings(Settings):
     # A daemon whose event follower finds another chain than the one its data came from (a wiped dev chain)
     # stops and deletes nothing; with this on it drops what it synced from the old chain and syncs again.
     resync: bool = False
+    # Seconds a starting daemon waits for the chain node to answer before it gives up (a process manager then
+    # restarts it); once running, outages are waited out.
+    chain_wait: float = Field(default=30, ge=0)
 
     @property
     def allowed_host_list(self) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from services.common.follower import DaemonFollower
+from services.common.runtime import check_chain
 from services.compute_provider.billing import Billing, Prices
 from services.compute_provider.config import (
     ProviderSettings,
@@ -34,6 +35,8 @@ from services.compute_provider.model_source import fetch_adapter, fetch_model, l
 from services.compute_provider.settlement import Settler
 from services.compute_provider.store import ProviderStore
 from zerog.compute.client import Compute, service_params
+from zerog.compute.contracts import CONTRACTS as COMPUTE_CONTRACTS
+from zerog.compute.contracts import LEDGER, SERVING
 from zerog.compute.records import ServiceInfo, ServiceType, Verifiability
 from zerog.errors import ConfigError
 from zerog.finetune.client import FineTuning
@@ -71,7 +74,10 @@ class ProviderRuntime:
     # ------------------------------------------------------------ before serving
 
     def check_chain(self) -> None:
-        """Settings must fit the deployed contracts: the refund timelock must outlast our settle interval."""
+        """The chain holds the compute contracts the manifest names, and the settings fit them: the refund timelock
+        must outlast our settle interval."""
+        used = COMPUTE_CONTRACTS if self.fine_tuning is not None else (LEDGER, SERVING)
+        check_chain(self.compute.w3, self.settings, self.compute.deployment, used)
         refund_lock = self.compute.refund_lock()
         if self.settings.compute_settle_interval >= refund_lock:
             raise ConfigError(

@@ -7,16 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from services.common.serve import main, serve_settings
-from services.da_server.config import DAServerSettings
-from services.da_server.main import create_app
-
-NAME = "alt-DA server"
-
-
-def serve(settings: DAServerSettings) -> int:
-    return serve_settings(NAME, create_app, settings, "da_server")
-
+from services.da_server.main import DAEMON
 
 if __name__ == "__main__":
-    sys.exit(main(NAME, create_app, DAServerSettings, "da_server"))
+    sys.exit(DAEMON.main())

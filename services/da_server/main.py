@@ -26,6 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from services.common.app import create_daemon_app
 from services.common.errors import ApiError, JsonErrors
 from services.common.guard import BodyLimits
+from services.common.serve import DaemonEntry
 from services.da_server.config import DAServerSettings
 from services.da_server.runtime import DAServerRuntime
 from zerog.config import get_settings
@@ -149,3 +150,6 @@ def create_app(settings: DAServerSettings | None = None) -> FastAPI:
         dialect=JsonErrors(),
         limits=BodyLimits(settings.da_max_blob_size),
     )
+
+
+DAEMON = DaemonEntry("alt-DA server", DAServerSettings, "da_server", create_app)

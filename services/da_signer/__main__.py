@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from services.common.serve import main
-from services.da_signer.config import DASignerSettings
-from services.da_signer.main import create_app
+from services.da_signer.main import DAEMON
 
 if __name__ == "__main__":
-    sys.exit(main(lambda s: f"DA signer {s.da_signer_index}", create_app, DASignerSettings, "da_signer"))
+    sys.exit(DAEMON.main())

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.common.app import create_daemon_app
 from services.common.errors import JsonErrors
 from services.common.guard import BodyLimits
+from services.common.serve import DaemonEntry
 from services.da_signer.api.main import api_router
 from services.da_signer.api.routes.data import max_bundle_bytes
 from services.da_signer.config import DASignerSettings
@@ -35,3 +36,6 @@ def create_app(settings: DASignerSettings | None = None) -> FastAPI:
         # The only body it takes is a column bundle of a blob of the largest legal size.
         limits=BodyLimits(max_bundle_bytes(settings.da_max_blob_size)),
     )
+
+
+DAEMON = DaemonEntry(lambda s: f"DA signer {s.da_signer_index}", DASignerSettings, "da_signer", create_app)

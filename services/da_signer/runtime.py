@@ -11,6 +11,7 @@ from services.da_signer.registrar import Registrar
 from services.da_signer.store import SignerStore
 from services.da_signer.sync import UploadFollower
 from zerog.da import kzg
+from zerog.da.contracts import CONTRACTS as DA_CONTRACTS
 from zerog.da.contracts import ENTRANCE_CONTRACT, DAContracts, SignerSetView
 from zerog.da.keys import signer_keys
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
     name = "signer"
+    uses_contracts = DA_CONTRACTS
 
     def __init__(self, settings: DASignerSettings) -> None:
         super().__init__(settings)

@@ -1,7 +1,10 @@
+"""`python -m services.explorer`: serve the daemon (exit codes: see services.common.serve)."""
+
+from __future__ import annotations
+
 import sys
 
-from services.common.serve import main
-from services.explorer.config import ExplorerDaemonSettings
-from services.explorer.main import create_app
+from services.explorer.main import DAEMON
 
-sys.exit(main("explorer", create_app, ExplorerDaemonSettings, "explorer"))
+if __name__ == "__main__":
+    sys.exit(DAEMON.main())

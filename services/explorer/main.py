@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.common.app import create_daemon_app
 from services.common.errors import ApiError, JsonErrors, code_for, describe_validation
 from services.common.guard import BodyLimits
+from services.common.serve import DaemonEntry
 from services.explorer.api.routes import etherscan, health, pages
 from services.explorer.api.templates import render
 from services.explorer.config import ExplorerDaemonSettings
@@ -87,3 +88,6 @@ def create_app(settings: ExplorerDaemonSettings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+DAEMON = DaemonEntry("explorer", ExplorerDaemonSettings, "explorer", create_app)

@@ -46,6 +46,7 @@ class ExplorerRuntime(DaemonRuntime[ExplorerStore, DaemonFollower]):
     def __init__(self, settings: ExplorerDaemonSettings) -> None:
         super().__init__(settings)
         self.settings: ExplorerDaemonSettings = settings
+        self.uses_contracts = tuple(self.deployment.data.get("contracts", {}))
         self.decoder = AbiDecoder.from_manifest(self.deployment.data)
         self.live = LiveChain(settings.rpc_url, self.deployment, settings.indexer_url, settings.explorer_live_timeout)
         self.sources = self.deployment.sources()

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from services.common.serve import main
-from services.faucet.config import FaucetDaemonSettings
-from services.faucet.main import create_app
+from services.faucet.main import DAEMON
 
 if __name__ == "__main__":
-    sys.exit(main("faucet", create_app, FaucetDaemonSettings, "faucet"))
+    sys.exit(DAEMON.main())

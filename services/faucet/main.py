@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from services.common.app import create_daemon_app
 from services.common.errors import JsonErrors
 from services.common.guard import BodyLimits
+from services.common.serve import DaemonEntry
 from services.faucet.api.main import api_router
 from services.faucet.config import FaucetDaemonSettings
 from services.faucet.runtime import FaucetRuntime
@@ -71,3 +72,6 @@ def _describe(errors: Sequence[Any]) -> tuple[str, str]:
         return "invalid_address", f'"address" must be a string like "0x..." ({error.get("msg")})'
     where = ".".join(str(p) for p in loc)
     return "invalid_request", f"{where}: {error.get('msg', 'invalid value')}"
+
+
+DAEMON = DaemonEntry("faucet", FaucetDaemonSettings, "faucet", create_app)

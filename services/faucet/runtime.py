@@ -18,6 +18,7 @@ class FaucetRuntime(DaemonRuntime[FaucetStore, DripFollower]):
     """Built by create_app (fails fast on bad config); `open()`/`close()` run in the app lifespan."""
 
     name = "faucet"
+    uses_contracts = (FAUCET,)
 
     def __init__(self, settings: FaucetDaemonSettings) -> None:
         super().__init__(settings)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from services.common.serve import main
-from services.storage_kv.config import KVNodeSettings
-from services.storage_kv.main import create_app
+from services.storage_kv.main import DAEMON
 
 if __name__ == "__main__":
-    sys.exit(main("KV node", create_app, KVNodeSettings, "kv"))
+    sys.exit(DAEMON.main())

@@ -11,6 +11,7 @@ from services.common.app import create_daemon_app
 from services.common.errors import JsonRpcErrors
 from services.common.guard import BodyLimits
 from services.common.jsonrpc import serve_http
+from services.common.serve import DaemonEntry
 from services.storage_kv.config import KVNodeSettings
 from services.storage_kv.runtime import KvRuntime
 from zerog.config import get_settings
@@ -49,3 +50,6 @@ def create_app(settings: KVNodeSettings | None = None) -> FastAPI:
         dialect=JsonRpcErrors(),
         limits=BodyLimits(MAX_BODY_BYTES),
     )
+
+
+DAEMON = DaemonEntry("KV node", KVNodeSettings, "kv", create_app)

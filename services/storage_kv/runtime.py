@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 class KvRuntime(DaemonRuntime[KvStore, KvFollower]):
     name = "KV node"
+    uses_contracts = (FLOW,)
 
     def __init__(self, settings: KVNodeSettings) -> None:
         try:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from services.common.serve import main
-from services.storage_miner.config import StorageNodeSettings
-from services.storage_miner.main import create_app
+from services.storage_miner.main import DAEMON
 
 if __name__ == "__main__":
-    sys.exit(main(lambda s: f"storage node {s.storage_name}", create_app, StorageNodeSettings, "storage"))
+    sys.exit(DAEMON.main())

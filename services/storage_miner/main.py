@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.common.app import create_daemon_app
 from services.common.errors import JsonRpcErrors
 from services.common.guard import BodyLimits
+from services.common.serve import DaemonEntry
 from services.storage_miner.api.main import api_router
 from services.storage_miner.config import StorageNodeSettings
 from services.storage_miner.runtime import NodeRuntime
@@ -33,3 +34,6 @@ def create_app(settings: StorageNodeSettings | None = None) -> FastAPI:
         dialect=JsonRpcErrors(),
         limits=BodyLimits(MAX_BODY_BYTES),
     )
+
+
+DAEMON = DaemonEntry(lambda s: f"storage node {s.storage_name}", StorageNodeSettings, "storage", create_app)

@@ -12,7 +12,7 @@ from services.storage_miner.methods import NodeRpc
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower
 from zerog.errors import ConfigError
-from zerog.storage.contracts import FLOW
+from zerog.storage.contracts import FLOW, MINE
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         self.dispatcher: Dispatcher = self.rpc.dispatcher()
         # Storage mining (ZG_STORAGE_MINING): resolved now so that bad settings fail the start.
         self.mining = mining.resolve(settings, self.deployment)
+        self.uses_contracts = (FLOW, MINE) if self.mining is not None else (FLOW,)
         self.miner: mining.Miner | None = None
 
     def open_store(self) -> None:

@@ -54,7 +54,7 @@ PREFIXES = {
     FaucetSettings: ("faucet_",),
     MarketSettings: ("market_",),
     ChainNodeSettings: ("chain_", "block_time", "dev_balance"),
-    DaemonSettings: ("allowed_hosts", "cors_origins", "resync"),
+    DaemonSettings: ("allowed_hosts", "cors_origins", "resync", "chain_wait"),
 }
 
 

@@ -18,6 +18,7 @@ COMMANDS = {
     "storage": ("zerog.cli.storage", "storage"),
     "compute": ("zerog.cli.compute", "compute"),
     "da": ("zerog.cli.da", "da"),
+    "explorer": ("zerog.cli.explorer", "explorer"),
     "market": ("zerog.cli.market", "market"),
     "demo": ("zerog.cli.demo", "demo"),
 }

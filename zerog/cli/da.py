@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.cli.daemons import setting, start_command
 from zerog.da.settings import DASettings
 
 if TYPE_CHECKING:
@@ -118,22 +119,28 @@ def status(ctx: CliContext, root: str) -> None:
     ctx.emit(info, "\n".join(lines))
 
 
-@da.command()
-@click.option("--host", help="Interface to listen on (default ZG_DA_SERVER_HOST, 127.0.0.1).")
-@click.option("--port", type=int, help="Port (default ZG_DA_SERVER_PORT, 3100).")
-@pass_cli
-def server(ctx: CliContext, host: str | None, port: int | None) -> None:
-    """Run the OP Stack alt-DA server (POST /put, GET /get/0x<commitment>) in the foreground."""
-    from services.common.serve import setup_logging
-    from services.da_server.__main__ import serve
-    from services.da_server.config import DAServerSettings
-
-    setup_logging()
-    settings = ctx.load(DAServerSettings, da_server_host=host, da_server_port=port)
-    ctx.console.print(
-        f"OP alt-DA server on http://{settings.da_server_host}:{settings.da_server_port} (Ctrl-C stops it)",
-        highlight=False,
+da.add_command(
+    start_command(
+        "services.da_server.main:DAEMON",
+        "Run the OP Stack alt-DA server (POST /put, GET /get/0x<commitment>; port 3100 by default) in the foreground.",
+        name="server",
     )
-    code = serve(settings)
-    if code:
-        raise SystemExit(code)
+)
+
+
+@da.group()
+def signer() -> None:
+    """Run a DA signer."""
+
+
+signer.add_command(
+    start_command(
+        "services.da_signer.main:DAEMON",
+        "Run a DA signer in the foreground: it registers its BLS keys and stake in DASigners (once), stores the cells "
+        "of its columns and signs what it holds (port 8800 by default). Its account: ZG_DA_SIGNER_PRIVATE_KEY.",
+        setting("--index", "da_signer_index", "Signer slot (dev account 3 + INDEX locally).", type=int),
+        setting(
+            "--url", "da_signer_url", "URL registered on chain for clients to reach it (default http://HOST:PORT)."
+        ),
+    )
+)

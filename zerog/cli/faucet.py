@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.cli.daemons import start_command
 from zerog.config import ETHER
 
 
@@ -29,3 +30,12 @@ def claim(ctx: CliContext, address: str, url: str | None) -> None:
         result = {**result, "explorer": ctx.links.tx(result["txHash"])}
         text += f"\nview {result['explorer']}"
     ctx.emit(result, text)
+
+
+faucet.add_command(
+    start_command(
+        "services.faucet.main:DAEMON",
+        "Run the faucet in the foreground: its page and API (port 8600 by default), drips sent through the Faucet "
+        "contract with ZG_FAUCET_PRIVATE_KEY.",
+    )
+)

@@ -10,6 +10,7 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.cli.daemons import setting, start_command
 from zerog.storage.fragments import DEFAULT_FRAGMENT_SIZE
 from zerog.storage.settings import StorageSettings
 
@@ -247,6 +248,38 @@ def check_root(value: str) -> str:
         raise click.BadParameter(f"not a 32-byte hex root: {value}", param_hint="ROOT")
     return "0x" + raw.lower()
 
+
+@storage.group()
+def node() -> None:
+    """Run a storage node."""
+
+
+node.add_command(
+    start_command(
+        "services.storage_miner.main:DAEMON",
+        "Run a storage node in the foreground: it follows the Flow's submissions, takes segments of its shard and "
+        "serves them over the official zgs_* JSON-RPC (port 5678 by default).",
+        setting("--shard-id", "storage_shard_id", "This node's shard (segment i is stored if i % N == ID).", type=int),
+        setting("--num-shard", "storage_num_shard", "Shards of the flow (a power of two).", type=int),
+        setting("--name", "storage_name", "Subdirectory of the data dir for this node's store."),
+        setting("--mining/--no-mining", "storage_mining", "Mine with the stored data (PoRA).", is_flag=True),
+    )
+)
+
+
+@storage.group()
+def indexer() -> None:
+    """Run the storage indexer."""
+
+
+indexer.add_command(
+    start_command(
+        "services.storage_miner.indexer.main:DAEMON",
+        "Run the indexer in the foreground: the official indexer_* JSON-RPC (port 12345 by default) over the storage "
+        "nodes it knows.",
+        setting("--nodes", "indexer_nodes", "Comma-separated URLs of storage nodes to list."),
+    )
+)
 
 from zerog.cli.storage_miner import miner  # noqa: E402 - the mining subgroup lives in its own module
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from zerog.cli.context import CliContext, pass_cli
+from zerog.cli.daemons import start_command
 from zerog.storage.settings import KVSettings
 
 if TYPE_CHECKING:
@@ -170,3 +171,12 @@ def grant(
         if not revoke:
             controls.insert(0, Control(Op.SET_KEY_TO_SPECIAL, stream, raw))
     _report(ctx, _write(ctx, StreamData(controls=controls), wait))
+
+
+kv.add_command(
+    start_command(
+        "services.storage_kv.main:DAEMON",
+        "Run the KV node in the foreground: it replays the Flow's KV streams (data fetched through the indexer) and "
+        "serves kv_* JSON-RPC (port 6789 by default).",
+    )
+)

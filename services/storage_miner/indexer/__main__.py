@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from services.common.serve import main
-from services.storage_miner.indexer.config import IndexerSettings
-from services.storage_miner.indexer.main import create_app
+from services.storage_miner.indexer.main import DAEMON
 
 if __name__ == "__main__":
-    sys.exit(main("storage indexer", create_app, IndexerSettings, "indexer"))
+    sys.exit(DAEMON.main())

@@ -11,6 +11,7 @@ from services.common.app import create_daemon_app
 from services.common.errors import JsonRpcErrors
 from services.common.guard import BodyLimits
 from services.common.jsonrpc import Dispatcher, Param, parse_hash, serve_http
+from services.common.serve import DaemonEntry
 from services.storage_miner.indexer.config import IndexerSettings
 from services.storage_miner.indexer.directory import NodeDirectory
 from zerog.config import get_settings
@@ -75,3 +76,6 @@ def create_app(settings: IndexerSettings | None = None) -> FastAPI:
         dialect=JsonRpcErrors(),
         limits=BodyLimits(MAX_BODY_BYTES),
     )
+
+
+DAEMON = DaemonEntry("storage indexer", IndexerSettings, "indexer", create_app)
