@@ -32,7 +32,7 @@ def tool_env(settings: NetworkSettings, **extra: str) -> dict[str, str]:
 
 def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
     port, faucet_port, indexer_port = free_port(), free_port(), free_port()
-    storage_ports = [free_port(), free_port()]
+    storage_ports, storage_full_port = [free_port(), free_port()], free_port()
     compute_port, da_signer_base, kv_port = free_port(), free_port_block(4), free_port()
     explorer_port = free_port()
     values: dict[str, object] = {
@@ -44,6 +44,7 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
         "faucet_url": f"http://127.0.0.1:{faucet_port}",
         "storage_port": storage_ports[0],
         "storage_ports": ",".join(map(str, storage_ports)),
+        "storage_full_port": storage_full_port,
         "indexer_port": indexer_port,
         "indexer_url": f"http://127.0.0.1:{indexer_port}",
         "indexer_nodes": ",".join(f"http://127.0.0.1:{p}" for p in storage_ports),
@@ -69,7 +70,8 @@ def up_command(settings: NetworkSettings) -> list[str]:
     """`zg up` on the data dir and every port of `settings` (nothing else: the rest comes from the environment)."""
     cmd = [str(Path(sys.executable).parent / "zg"), "up", "--data-dir", str(settings.data_dir)]
     cmd += ["--port", str(settings.chain_port), "--faucet-port", str(settings.faucet_port)]
-    cmd += ["--storage-ports", settings.storage_ports, "--indexer-port", str(settings.indexer_port)]
+    cmd += ["--storage-ports", settings.storage_ports, "--storage-full-port", str(settings.storage_full_port)]
+    cmd += ["--indexer-port", str(settings.indexer_port)]
     cmd += ["--kv-port", str(settings.kv_port), "--compute-port", str(settings.compute_port)]
     cmd += ["--da-signer-base-port", str(settings.da_signer_base_port), "--explorer-port", str(settings.explorer_port)]
     return cmd

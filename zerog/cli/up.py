@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 @click.option("--port", type=int, help="Chain JSON-RPC port (default 8545).")
 @click.option("--faucet-port", type=int, help="Faucet port (default 8600).")
 @click.option("--storage-ports", help="Comma-separated ports of the storage nodes, one shard each (default 5678,5679).")
+@click.option("--storage-full-port", type=int, help="Port of the full-replica storage node (default 5680; 0: none).")
 @click.option("--indexer-port", type=int, help="Storage indexer port (default 12345).")
 @click.option("--kv-port", type=int, help="KV node port (default 6789).")
 @click.option("--compute-port", type=int, help="Compute provider port (default 8700).")
@@ -33,6 +34,7 @@ def up(
     port: int | None,
     faucet_port: int | None,
     storage_ports: str | None,
+    storage_full_port: int | None,
     indexer_port: int | None,
     kv_port: int | None,
     compute_port: int | None,
@@ -52,6 +54,7 @@ def up(
         "chain_port": port,
         "faucet_port": faucet_port,
         "storage_ports": storage_ports,
+        "storage_full_port": storage_full_port,
         "indexer_port": indexer_port,
         "kv_port": kv_port,
         "compute_port": compute_port,

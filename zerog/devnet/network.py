@@ -82,6 +82,25 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         )
         for i, port in enumerate(ports)
     ]
+    if settings.storage_full_port:
+        storage.append(
+            Daemon(
+                "storage-full",
+                "services.storage_miner",
+                settings.storage_host,
+                settings.storage_full_port,
+                {
+                    "ZG_STORAGE_PORT": str(settings.storage_full_port),
+                    "ZG_STORAGE_SHARD_ID": "0",
+                    "ZG_STORAGE_NUM_SHARD": "1",
+                    "ZG_STORAGE_NAME": "storage-full",
+                    "ZG_STORAGE_MINING": "false",
+                },
+            )
+        )
+    # Every node learns its peers from the indexer and copies the finalized files of its shard it misses.
+    for node in storage:
+        node.env["ZG_STORAGE_INDEXER_URL"] = settings.indexer_url
     indexer = Daemon(
         "indexer",
         "services.storage_miner.indexer",

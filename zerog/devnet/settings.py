@@ -31,6 +31,9 @@ class NetworkSettings(
 ):
     # Ports of the storage nodes, one shard each (1, 2 or 4 nodes).
     storage_ports: str = f"{DEFAULT_STORAGE_PORT},{DEFAULT_STORAGE_PORT + 1}"
+    # Port of a node holding the whole flow (a full replica; 0: none). Clients that pick the fewest nodes (the
+    # official SDK) upload to it alone; replication fills the shards from it and it from them.
+    storage_full_port: int = Field(default=DEFAULT_STORAGE_PORT + 2, ge=0)
     # DA signers (signer i on port da_signer_base_port + i, dev account 3 + i). On the local network the deploy
     # makes them the genesis signers (members from epoch 0, stakes paid by the deployer), so the DA works as soon
     # as `zg up` is.
