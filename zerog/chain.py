@@ -36,7 +36,7 @@ from zerog.errors import (
     TransactionError,
     ZeroGError,
 )
-from zerog.networks import LOCAL, NetworkProfile, shared_abi
+from zerog.networks import NetworkProfile, shared_abi
 
 #: Head-room over the node's gas estimate, for state that moves between estimate and inclusion.
 GAS_MARGIN_PERCENT = 10
@@ -66,9 +66,9 @@ def get_web3(settings: Settings) -> Web3:
 def check_chain_id(settings: Settings, chain_id: int) -> None:
     """A network profile names its chain: an RPC that answers another chain id is refused before anything is sent
     (the local network takes the chain its RPC serves)."""
-    if settings.network != LOCAL and chain_id != settings.chain_id:
+    if (profile := settings.profile) is not None and chain_id != settings.chain_id:
         raise NetworkMismatchError(
-            f"network {settings.network} is chain {settings.chain_id}, but {settings.rpc_url} answers chain id "
+            f"network {profile.label} is chain {settings.chain_id}, but {settings.rpc_url} answers chain id "
             f"{chain_id}: the RPC URL or the profile is wrong"
         )
 

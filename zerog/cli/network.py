@@ -103,7 +103,9 @@ def show(ctx: CliContext, check: bool) -> None:
 def _contract_lines(contracts: str | dict[str, dict[str, Any]]) -> list[str]:
     if isinstance(contracts, str):
         return [f"contracts: {contracts}"]
-    return [f"{name} {ref['address']}  [dim](published: {ref['source'] or '-'})[/dim]" for name, ref in contracts.items()]
+    return [
+        f"{name} {ref['address']}  [dim](published: {ref['source'] or '-'})[/dim]" for name, ref in contracts.items()
+    ]
 
 
 def _origin(entry: dict[str, Any]) -> str:
