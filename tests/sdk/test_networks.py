@@ -287,3 +287,13 @@ class TestAgainstDeployment:
         deployment = Deployment.for_settings(settings, w3.eth.chain_id)
         with pytest.raises(NetworkMismatchError, match=f"but the profile names {flow}"):
             market_of(w3, deployment, flow_contract(w3, deployment))
+
+
+def test_zg_up__only_runs_the_local_network() -> None:
+    result = zg("--network", "galileo", "up")
+    assert result.exit_code == 2 and "`zg up` runs the local network, not galileo" in result.output
+
+
+def test_zg_deploy__refused_where_the_profile_names_0g_contracts() -> None:
+    result = zg("--network", "mainnet", "deploy")
+    assert result.exit_code == 2 and "network mainnet runs 0G's contracts" in result.output
