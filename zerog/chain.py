@@ -36,7 +36,7 @@ from zerog.errors import (
     TransactionError,
     ZeroGError,
 )
-from zerog.networks import NetworkProfile, shared_abi
+from zerog.networks import SHARED_INTERFACES, NetworkProfile, shared_abi
 
 #: Head-room over the node's gas estimate, for state that moves between estimate and inclusion.
 GAS_MARGIN_PERCENT = 10
@@ -246,7 +246,7 @@ class Deployment:
 
     def abi(self, name: str) -> list[dict[str, Any]]:
         """`name`'s ABI: a network profile need not name a shared contract it reaches through another (the market)."""
-        if self.profile is not None and name not in self.data["contracts"]:
+        if self.profile is not None and name not in self.data["contracts"] and name in SHARED_INTERFACES:
             return shared_abi(name)
         return self.record(name)["abi"]
 
