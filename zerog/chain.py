@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
@@ -17,18 +17,28 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import BlockNotFound, ContractCustomError, ContractLogicError, ContractPanicError, TimeExhausted
+from web3.exceptions import (
+    BadFunctionCallOutput,
+    BlockNotFound,
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    TimeExhausted,
+)
 from web3.types import TxParams, TxReceipt
 
 from zerog.accounts import load_account
 from zerog.config import Settings
 from zerog.errors import (
     ChainUnavailableError,
+    ComponentUnavailableError,
     DeploymentMismatchError,
     DeploymentNotFoundError,
+    NetworkMismatchError,
     TransactionError,
     ZeroGError,
 )
+from zerog.networks import SHARED_INTERFACES, NetworkProfile, shared_abi
 
 #: Head-room over the node's gas estimate, for state that moves between estimate and inclusion.
 GAS_MARGIN_PERCENT = 10
@@ -49,7 +59,20 @@ def connect(rpc_url: str, check: bool = True) -> Web3:
 
 
 def get_web3(settings: Settings) -> Web3:
-    return connect(settings.rpc_url)
+    """A Web3 on the settings' RPC, which must serve the settings' network."""
+    w3 = connect(settings.rpc_url)
+    check_chain_id(settings, w3.eth.chain_id)
+    return w3
+
+
+def check_chain_id(settings: Settings, chain_id: int) -> None:
+    """A network profile names its chain: an RPC that answers another chain id is refused before anything is sent
+    (the local network takes the chain its RPC serves)."""
+    if (profile := settings.profile) is not None and chain_id != settings.chain_id:
+        raise NetworkMismatchError(
+            f"network {profile.label} is chain {settings.chain_id}, but {settings.rpc_url} answers chain id "
+            f"{chain_id}: the RPC URL or the profile is wrong"
+        )
 
 
 # ---------------------------------------------------------------- custom errors
@@ -164,10 +187,13 @@ class SourcesBundle:
 
 @dataclass
 class Deployment:
-    """A deployment manifest `deployments/<chainId>.json`: addresses, ABIs, deploy blocks."""
+    """A deployment manifest `deployments/<chainId>.json`: addresses, ABIs, deploy blocks. Or the contracts a network
+    profile names (0G's deployment, driven through our interfaces): those are checked on chain before use."""
 
     path: Path
     data: dict[str, Any]
+    profile: NetworkProfile | None = None
+    _checked: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
@@ -182,7 +208,21 @@ class Deployment:
 
     @classmethod
     def for_settings(cls, settings: Settings, chain_id: int | None = None) -> Deployment:
+        """The settings' network's contracts; `chain_id` is the one its RPC answers."""
+        if chain_id is not None:
+            check_chain_id(settings, chain_id)
+        profile = settings.profile
+        if profile is not None and profile.contracts is not None:
+            return cls.from_profile(profile)
         return cls.load(settings.manifest_path(chain_id or settings.chain_id))
+
+    @classmethod
+    def from_profile(cls, profile: NetworkProfile) -> Deployment:
+        contracts = {
+            name: {"address": r.address, "abi": shared_abi(name), "deployBlock": r.deploy_block, "source": r.source}
+            for name, r in (profile.contracts or {}).items()
+        }
+        return cls(profile.path, {"chainId": profile.chain_id, "contracts": contracts}, profile)
 
     @property
     def chain_id(self) -> int:
@@ -192,14 +232,52 @@ class Deployment:
         try:
             return self.data["contracts"][name]
         except KeyError as exc:
+            if self.profile is not None:
+                raise ComponentUnavailableError(
+                    f"network {self.profile.name} does not run our {name} contract (its profile: {self.path})"
+                ) from exc
             raise DeploymentNotFoundError(f"contract {name} is not in {self.path}") from exc
+
+    def require(self, component: str, names: Collection[str]) -> None:
+        """Refuses `component` before any transaction if this network does not run the contracts of ours it needs."""
+        if self.profile is not None:
+            self.profile.require(component, names)
 
     def address(self, name: str) -> str:
         return to_checksum_address(self.record(name)["address"])
 
+    def abi(self, name: str) -> list[dict[str, Any]]:
+        """`name`'s ABI: a network profile need not name a shared contract it reaches through another (the market)."""
+        if self.profile is not None and name not in self.data["contracts"] and name in SHARED_INTERFACES:
+            return shared_abi(name)
+        return self.record(name)["abi"]
+
     def contract(self, w3: Web3, name: str) -> Contract:
+        """`name` on `w3`; a network profile's contract must have code there (checked once)."""
         record = self.record(name)
-        return w3.eth.contract(address=to_checksum_address(record["address"]), abi=record["abi"])
+        contract = w3.eth.contract(address=to_checksum_address(record["address"]), abi=record["abi"])
+        if self.profile is not None and name not in self._checked:
+            if not w3.eth.get_code(contract.address):
+                raise NetworkMismatchError(
+                    f"network {self.profile.name}: no code at {contract.address}, its {name} (eth_getCode is empty; "
+                    f"address from {record['source'] or self.path}): stale, mistyped, or another network's"
+                )
+            self._checked.add(name)
+        return contract
+
+    def probe(self, contract: Contract, name: str, function: str) -> Any:
+        """`contract.function()`, a view without arguments. On a network profile's contract, a call that fails means
+        the address holds no `name` of our interface, and is reported as that check."""
+        try:
+            return getattr(contract.functions, function)().call()
+        except (ContractLogicError, BadFunctionCallOutput) as exc:
+            if self.profile is None:
+                raise
+            source = self.data["contracts"].get(name, {}).get("source") or self.path
+            raise NetworkMismatchError(
+                f"network {self.profile.name}: {name} at {contract.address} does not answer {function}() ({exc}); "
+                f"address from {source}: not a {name} of our interface"
+            ) from exc
 
     def error_decoder(self) -> ErrorDecoder:
         return ErrorDecoder.from_abis(c["abi"] for c in self.data.get("contracts", {}).values())
@@ -367,6 +445,9 @@ class ContractClient:
 
     #: What a read that reverts raises: the component's own error.
     error: type[ZeroGError] = ZeroGError
+    #: The component and the contracts it needs: refused on a network that does not run them.
+    component: ClassVar[str] = ""
+    contracts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -377,8 +458,9 @@ class ContractClient:
         deployment: Deployment | None = None,
     ) -> None:
         self.settings = settings
-        self.w3 = w3 or connect(settings.rpc_url)
+        self.w3 = w3 or get_web3(settings)
         self.deployment = deployment or Deployment.for_settings(settings, self.w3.eth.chain_id)
+        self.deployment.require(self.component, self.contracts)
         self.decoder: ErrorDecoder = self.deployment.error_decoder()
         self._account = account
         self.bind()

@@ -1,10 +1,10 @@
 """The settings mechanism every component shares, and the settings every component needs.
 
-One loading mechanism (env prefix ``ZG_``, ``.env``, a running network's network.json, CLI flags), many settings
-classes: this core class holds what everything shares (chain, account, data dir, deployments); each component
-declares its own fields in a subclass next to its code (``zerog/<component>/settings.py`` for the SDK side,
-``services/<daemon>/config.py`` for a daemon). A daemon's class inherits its component's, so an env variable
-means the same everywhere.
+One loading mechanism (CLI flags over env ``ZG_*`` and ``.env``, over the network profile, over a running network's
+network.json, over defaults), many settings classes: this core class holds what everything shares (chain, account,
+data dir, deployments); each component declares its own fields in a subclass next to its code
+(``zerog/<component>/settings.py`` for the SDK side, ``services/<daemon>/config.py`` for a daemon). A daemon's class
+inherits its component's, so an env variable means the same everywhere.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from zerog.networks import LOCAL, NetworkProfile, load_profile
 
 #: The local network's chain id: 0G-style (Galileo is 16602, mainnet 16661) but distinct, so a wallet
 #: that also knows the public testnet never mixes the two up.
@@ -41,6 +43,8 @@ class Settings(BaseSettings):
     #: network.json key -> the field it fills where nothing else set it (merged over the class hierarchy).
     network_keys: ClassVar[dict[str, str]] = {"rpc": "rpc_url", "chainId": "chain_id"}
 
+    # The network: `local` (what `zg up` runs), a built-in public one (`zg network ls`) or a profile file's path.
+    network: str = LOCAL
     # Where the chain is; the local network `zg up` starts by default.
     rpc_url: str = f"http://127.0.0.1:{DEFAULT_RPC_PORT}"
     # Chain id the bundled node runs with (and that marks a network as the local dev network).
@@ -73,6 +77,11 @@ class Settings(BaseSettings):
         host = urlparse(self.rpc_url).hostname or ""
         return host in {"127.0.0.1", "localhost", "::1"} and self.chain_id not in PUBLIC_CHAIN_IDS
 
+    @property
+    def profile(self) -> NetworkProfile | None:
+        """The network's profile, None for the local network."""
+        return load_profile(self.network)
+
     def manifest_path(self, chain_id: int) -> Path:
         return self.deployments_dir / f"{chain_id}.json"
 
@@ -99,13 +108,30 @@ def _network_defaults(cls: type[Settings], data_dir: Path) -> dict[str, Any]:
     return {k: v for k, v in defaults.items() if v is not None}
 
 
-def load_settings(cls: type[S] = Settings, **overrides: Any) -> S:  # type: ignore[assignment]
-    """`cls` from env/.env, then a running network's endpoints, then explicit overrides (CLI flags)."""
+def resolve_settings(cls: type[S] = Settings, **overrides: Any) -> tuple[S, dict[str, str]]:  # type: ignore[assignment]
+    """`cls` from explicit overrides (CLI flags), then env/.env, then the network's profile, then defaults; and where
+    each field's value came from. The local network has no profile: a running `zg up`'s network.json stands in for
+    it. Another network never reads network.json, whose endpoints (indexer, KV node, manifest) are the local ones."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
     base = cls(**overrides)
     explicit = base.model_fields_set | set(overrides)
-    defaults = {k: v for k, v in _network_defaults(cls, base.data_dir).items() if k not in explicit}
-    return base.model_copy(update=defaults) if defaults else base
+    profile = load_profile(base.network)
+    if profile is None:
+        layer, origin = _network_defaults(cls, base.data_dir), f"network.json ({base.network_file})"
+    else:
+        layer, origin = profile.settings(), f"profile {profile.label}"
+    filled = {k: v for k, v in layer.items() if k in cls.model_fields and k not in explicit}
+    settings = base.model_copy(update=filled) if filled else base
+    sources = {
+        name: "flag" if name in overrides else "env" if name in explicit else origin if name in filled else "default"
+        for name in cls.model_fields
+    }
+    return settings, sources
+
+
+def load_settings(cls: type[S] = Settings, **overrides: Any) -> S:  # type: ignore[assignment]
+    """`cls` from CLI flags, env/.env, the network's profile (or a running network's network.json), defaults."""
+    return resolve_settings(cls, **overrides)[0]
 
 
 @cache

@@ -32,3 +32,12 @@ class TransactionError(ZeroGError):
         super().__init__(message)
         self.reason = reason
         self.tx_hash = tx_hash
+
+
+class NetworkMismatchError(ConfigError):
+    """The network is not what its profile says: another chain id, no code at a contract's address, or a contract
+    that does not answer our interface. Raised before any transaction is sent."""
+
+
+class ComponentUnavailableError(ConfigError):
+    """The selected network does not run our contracts for a component (0G's own deployment there differs)."""

@@ -20,6 +20,7 @@ COMMANDS = {
     "da": ("zerog.cli.da", "da"),
     "explorer": ("zerog.cli.explorer", "explorer"),
     "market": ("zerog.cli.market", "market"),
+    "network": ("zerog.cli.network", "network"),
     "demo": ("zerog.cli.demo", "demo"),
 }
 
@@ -36,14 +37,20 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--rpc-url", envvar="ZG_RPC_URL", help="EVM JSON-RPC endpoint (default: the local `zg up` chain).")
-@click.option("--data-dir", type=click.Path(path_type=Path), envvar="ZG_DATA_DIR", help="State directory.")
+# The settings read ZG_NETWORK, ZG_RPC_URL and ZG_DATA_DIR themselves: a flag given is then told apart from the env.
+@click.option(
+    "--network",
+    metavar="local|galileo|mainnet|PATH",
+    help="Network profile (env ZG_NETWORK; default local, what `zg up` runs): see `zg network ls`.",
+)
+@click.option("--rpc-url", help="EVM JSON-RPC endpoint (env ZG_RPC_URL; default: the network's).")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="State directory (env ZG_DATA_DIR).")
 @click.option("--json", "as_json", is_flag=True, help="Print data as JSON.")
 @click.version_option(package_name="zerog")
 @click.pass_context
-def cli(ctx: click.Context, rpc_url: str | None, data_dir: Path | None, as_json: bool) -> None:
+def cli(ctx: click.Context, network: str | None, rpc_url: str | None, data_dir: Path | None, as_json: bool) -> None:
     """The 0G stack on one machine: chain, storage, compute, DA, faucet."""
-    ctx.obj = CliContext(overrides={"rpc_url": rpc_url, "data_dir": data_dir}, as_json=as_json)
+    ctx.obj = CliContext(overrides={"network": network, "rpc_url": rpc_url, "data_dir": data_dir}, as_json=as_json)
 
 
 def main() -> None:

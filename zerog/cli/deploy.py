@@ -14,7 +14,14 @@ def deploy(ctx: CliContext) -> None:
     from zerog.devnet.deploy import deploy as run
     from zerog.devnet.settings import NetworkSettings
 
-    manifest, output = run(ctx.load(NetworkSettings))
+    settings = ctx.load(NetworkSettings)
+    if (profile := settings.profile) is not None and profile.contracts is not None:
+        # Its contracts are 0G's: a manifest of ours there would never be read, and deploying costs real funds.
+        raise click.UsageError(
+            f"network {profile.name} runs 0G's contracts (its profile names them): deploy ours to a network of your "
+            "own, a profile without `contracts`"
+        )
+    manifest, output = run(settings)
     addresses = {name: c["address"] for name, c in manifest.data["contracts"].items()}
     lines = [f"manifest {manifest.path}"] + [f"  {name}: {addr}" for name, addr in addresses.items()]
     if "nothing to do" in output:

@@ -21,8 +21,11 @@ def faucet() -> None:
 def claim(ctx: CliContext, address: str, url: str | None) -> None:
     """Send one drip to ADDRESS (a 0x address, e.g. from MetaMask)."""
     from zerog.faucet import claim as request_claim
+    from zerog.faucet.contracts import CONTRACTS
     from zerog.faucet.settings import FaucetSettings
 
+    if url is None and (profile := ctx.settings.profile) is not None:
+        profile.require("faucet", CONTRACTS)  # a public network's faucet is a web page, not our service
     result = request_claim(url or ctx.load(FaucetSettings).faucet_url, address)
     amount = int(result["amount"])
     text = f"sent {amount / ETHER:g} 0G to {result['address']} in tx {result['txHash']}"

@@ -116,11 +116,12 @@ def claim(ctx: CliContext, signer: bool) -> None:
     from services.storage_miner.mining.config import miner_account
     from zerog.accounts import load_account
     from zerog.chain import Deployment, get_web3, send_transaction
-    from zerog.storage.contracts import REWARD
+    from zerog.storage.contracts import MINE, REWARD
 
     settings = ctx.load(StorageNodeSettings)
     w3 = get_web3(settings)
     deployment = Deployment.for_settings(settings, w3.eth.chain_id)
+    deployment.require("storage mining", (MINE, REWARD))
     account = load_account(settings) if signer else miner_account(settings)
     reward = deployment.contract(w3, REWARD)
     credited = reward.functions.balanceOf(account.address).call()

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from zerog.cli.context import CliContext, pass_cli
 from zerog.config import ETHER
+from zerog.networks import LOCAL
 
 if TYPE_CHECKING:
     from zerog.devnet.network import Network
@@ -63,6 +64,8 @@ def up(
         "block_time": block_time,
     }
     settings = ctx.load(NetworkSettings, **overrides)
+    if settings.network != LOCAL:
+        raise click.UsageError(f"`zg up` runs the local network, not {settings.network} (drop --network / ZG_NETWORK)")
     # The endpoints follow the ports chosen here, never a stale network.json.
     s = settings
     settings = settings.model_copy(

@@ -46,6 +46,8 @@ class Compute(ContractClient):
     """Ledger + InferenceServing for one account (the user, or the provider)."""
 
     error = ComputeError
+    component = "compute"
+    contracts = (LEDGER, SERVING)
 
     def bind(self) -> None:
         self.ledger: Contract = self.deployment.contract(self.w3, LEDGER)

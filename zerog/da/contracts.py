@@ -167,6 +167,7 @@ class DAContracts:
     def __init__(self, w3: Web3, deployment: Deployment) -> None:
         self.w3 = w3
         self.deployment = deployment
+        deployment.require("DA", CONTRACTS)
         try:
             self.signers: Contract = deployment.contract(w3, SIGNERS_CONTRACT)
             self.entrance: Contract = deployment.contract(w3, ENTRANCE_CONTRACT)

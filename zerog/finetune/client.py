@@ -191,6 +191,8 @@ class FineTuning(ContractClient):
     """FineTuningServing (and the Ledger that funds it) for one account: a user or a provider."""
 
     error = FineTuningError
+    component = "fine-tuning"
+    contracts = (FINE_TUNING, LEDGER)
 
     def bind(self) -> None:
         self.contract: Contract = self.deployment.contract(self.w3, FINE_TUNING)

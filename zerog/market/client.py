@@ -70,6 +70,8 @@ class Market(ContractClient):
     """The Marketplace contract for one account (lister, buyer or provider)."""
 
     error = MarketError
+    component = "marketplace"
+    contracts = (MARKETPLACE,)
 
     def bind(self) -> None:
         self.contract: Contract = self.deployment.contract(self.w3, MARKETPLACE)
