@@ -19,10 +19,10 @@ log = logging.getLogger(__name__)
 
 #: The dev account a storage node announces itself with on the local network (it signs, and pays nothing).
 NODE_DEV_INDEX = 10
-#: The first announcement waits for the server to accept connections (the indexer calls the node back); a failed
-#: one is retried this soon, at most every interval.
+#: The first announcement waits for the server to accept connections (the indexer calls the node back). A refused
+#: one is retried soon (an indexer still starting), then less and less often, at least once an interval.
 FIRST_DELAY_SECONDS = 0.5
-RETRY_SECONDS = 2.0
+RETRY_SECONDS = 1.0
 INDEXER_TIMEOUT_SECONDS = 15
 JOIN_TIMEOUT_SECONDS = 10
 
@@ -82,9 +82,12 @@ class Announcer:
         self._thread.start()
 
     def _run(self) -> None:
-        delay = FIRST_DELAY_SECONDS
+        delay, retry = FIRST_DELAY_SECONDS, RETRY_SECONDS
         while not self._stop.wait(delay):
-            delay = self.interval if self.announce() else min(RETRY_SECONDS, self.interval)
+            if self.announce():
+                delay, retry = self.interval, RETRY_SECONDS
+            else:
+                delay, retry = min(retry, self.interval), retry * 2
 
     def stop(self) -> None:
         self._stop.set()

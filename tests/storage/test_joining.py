@@ -121,6 +121,12 @@ def test_announce__someone_elses_node_is_refused(indexer: Daemon, bystander: Dae
     mismatched = announce(indexer, Announcement(**{**vars(honest), "signature": signed(net, "x", ATTACKER).signature}))
 
     assert f"reports account {BYSTANDER.address!r}, not the signer {ATTACKER.address}" in forged
+    # Signed by the node's account, but for another chain or another Flow: not for this indexer.
+    chain_id, flow = net.deployment.chain_id, net.deployment.address("Flow")
+    for other in ((chain_id + 1, flow), (chain_id, "0x" + "11" * 20)):
+        wrong_network = announce(indexer, Announcement.sign(BYSTANDER, bystander.url, 0, 1, *other))
+        assert f"not for chain {chain_id} and Flow {flow}" in wrong_network
+
     assert f"not by the announced account {BYSTANDER.address}" in mismatched
     assert bystander.url not in listed(indexer)
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 2.0
 NODE_TIMEOUT_SECONDS = 5.0
+#: Longest answer read from a node (joined nodes are anyone's; the indexer asks only for small answers).
+NODE_MAX_REPLY_BYTES = 1024 * 1024
 #: Nodes probed at once.
 PROBE_THREADS = 16
 #: What `indexer_getNodeLocations` says about a node on this machine or network (no geo lookup).
@@ -95,7 +97,7 @@ class NodeDirectory:
     def _client(self, url: str) -> StorageNodeClient:
         with self._clients_lock:
             if url not in self._clients:
-                self._clients[url] = StorageNodeClient(url, NODE_TIMEOUT_SECONDS)
+                self._clients[url] = StorageNodeClient(url, NODE_TIMEOUT_SECONDS, NODE_MAX_REPLY_BYTES)
             return self._clients[url]
 
     def joined_changed(self) -> None:
