@@ -169,8 +169,7 @@ class Joining:
                 raise _bad(f"url: {url} does not answer as a storage node: {_short(str(exc))}") from exc
         finally:
             client.close()
-        identity = status.get("networkIdentity") if isinstance(status, dict) else None
-        if not isinstance(identity, dict) or not isinstance(status, dict):
+        if not isinstance(status, dict) or not isinstance(identity := status.get("networkIdentity"), dict):
             raise _bad(f"url: {url} answers zgs_getStatus without a networkIdentity")
         chain_id, flow = identity.get("chainId"), identity.get("flowAddress")
         if chain_id != self.network.chain_id or not isinstance(flow, str) or flow.lower() != self.network.flow.lower():
