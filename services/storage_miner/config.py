@@ -35,6 +35,17 @@ class StorageNodeSettings(StorageSettings, DaemonSettings):
     # Withdraw the beneficiary's credited rewards once they reach this many wei (0: never; `zg storage miner
     # claim` withdraws by hand). Only when the beneficiary is the miner's own account.
     storage_mining_claim_wei: int = Field(default=0, ge=0)
+    # The indexer this node announces itself to (joins its listing); none: the node joins no indexer.
+    storage_indexer_url: str | None = None
+    # The URL others reach this node at, announced to the indexer; default http://<storage_host>:<storage_port>
+    # (public_url).
+    storage_url: str | None = None
+    # Seconds between announcements: the indexer forgets a node it could not reach for a while; announcing again
+    # brings it back.
+    storage_announce_interval: float = Field(default=60.0, gt=0)
+    # The node's account: it signs the announcements and the node reports it (`nodeAccount` in zgs_getStatus), so
+    # only the node itself can announce its URL. Dev account 10 on the local network; it needs no funds.
+    storage_node_private_key: SecretStr | None = None
 
 
 def node_dir(settings: StorageNodeSettings) -> Path:
@@ -50,6 +61,14 @@ def db_path(settings: StorageNodeSettings) -> Path:
 def segments_dir(settings: StorageNodeSettings) -> Path:
     """One file per stored segment: `segments/<seq>_<uid>/<index>.seg`."""
     return node_dir(settings) / "segments"
+
+
+def public_url(settings: StorageNodeSettings) -> str:
+    """Where others reach this node: ZG_STORAGE_URL, else its own address."""
+    if settings.storage_url:
+        return settings.storage_url.rstrip("/")
+    host = f"[{settings.storage_host}]" if ":" in settings.storage_host else settings.storage_host
+    return f"http://{host}:{settings.storage_port}"
 
 
 def shard_config(settings: StorageNodeSettings) -> ShardConfig:

@@ -59,12 +59,14 @@ class NodeRpc:
         shard: ShardConfig,
         chain_id: int,
         flow_address: str,
+        account: str | None = None,
     ) -> None:
         self._store = store
         self._follower = follower
         self.shard = shard
         self.chain_id = chain_id
         self.flow_address = flow_address
+        self.account = account
 
     @property
     def store(self) -> NodeStore:
@@ -111,7 +113,7 @@ class NodeRpc:
 
     def get_status(self) -> dict[str, Any]:
         cursor = self._follower().cursor
-        return {
+        status: dict[str, Any] = {
             "connectedPeers": 0,
             "logSyncHeight": self._follower().sync_height,
             "logSyncBlock": cursor.block_hash if cursor else ZERO_HASH_HEX,
@@ -122,6 +124,11 @@ class NodeRpc:
                 "p2pProtocolVersion": dict(P2P_PROTOCOL_VERSION),
             },
         }
+        # Not in the official node's status (the SDKs ignore unknown keys): the account that signs this node's
+        # announcements to an indexer, which checks it to know the node announced itself.
+        if self.account is not None:
+            status["nodeAccount"] = self.account
+        return status
 
     def file_info(self, tx: TxRecord | None) -> dict[str, Any] | None:
         if tx is None:

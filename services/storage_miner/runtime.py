@@ -7,7 +7,8 @@ import logging
 from services.common.jsonrpc import Dispatcher
 from services.common.runtime import DaemonRuntime, daemon_web3
 from services.storage_miner import mining
-from services.storage_miner.config import StorageNodeSettings, db_path, segments_dir, shard_config
+from services.storage_miner.config import StorageNodeSettings, db_path, public_url, segments_dir, shard_config
+from services.storage_miner.joining import Announcer, node_account
 from services.storage_miner.methods import NodeRpc
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower
@@ -39,12 +40,22 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         self.start_block = int(record.get("deployBlock", 0))
         # A redeploy on a fresh chain can reuse the address; the deploy block hash tells them apart.
         self.flow_identity = f"{self.flow_address}@{record.get('deployBlockHash', '')}"
-        self.rpc = NodeRpc(lambda: self.store, lambda: self.follower, self.shard, self.chain_id, self.flow_address)
+        # The node's account (joining an indexer): resolved now so that a missing key fails the start.
+        self.account = node_account(settings)
+        self.rpc = NodeRpc(
+            lambda: self.store,
+            lambda: self.follower,
+            self.shard,
+            self.chain_id,
+            self.flow_address,
+            self.account.address if self.account else None,
+        )
         self.dispatcher: Dispatcher = self.rpc.dispatcher()
         # Storage mining (ZG_STORAGE_MINING): resolved now so that bad settings fail the start.
         self.mining = mining.resolve(settings, self.deployment)
         self.uses_contracts = (FLOW, MINE) if self.mining is not None else (FLOW,)
         self.miner: mining.Miner | None = None
+        self.announcer: Announcer | None = None
 
     def open_store(self) -> None:
         """Open the store (fails with ConfigError if the data dir belongs to another shard)."""
@@ -70,6 +81,17 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         self._follower.start()
         if self.mining is not None:
             self.miner = mining.start(self.mining, self._store, self.settings.rpc_url, self.deployment)
+        if self.settings.storage_indexer_url and self.account is not None:
+            self.announcer = Announcer(
+                self.settings.storage_indexer_url,
+                public_url(self.settings),
+                self.shard,
+                self.account,
+                self.chain_id,
+                self.flow_address,
+                self.settings.storage_announce_interval,
+            )
+            self.announcer.start()
         log.info(
             "storage node %s: shard %d/%d, Flow %s (chain %d), store %s",
             self.settings.storage_name, self.shard.shard_id, self.shard.num_shard, self.flow_address,
@@ -77,6 +99,9 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         )  # fmt: skip
 
     def stop_workers(self) -> None:
+        if self.announcer is not None:
+            self.announcer.stop()
+            self.announcer = None
         if self.miner is not None:
             self.miner.stop()
             self.miner = None

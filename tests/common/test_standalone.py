@@ -84,8 +84,6 @@ def test_each_daemon_starts_alone_on_its_own_address(
         time.sleep(0.2)
     assert not waiting, f"not healthy: {[d.name for d in waiting]}"
     for daemon in started:
-        if daemon is indexer:  # keeps nothing
-            continue
         assert (tmp_path / daemon.name).is_dir(), f"{daemon.name} kept no state in its own data dir"
     # The indexer lists the node alone started on its address, with its shard.
     listed = httpx.post(indexer.url, json={"jsonrpc": "2.0", "id": 1, "method": "indexer_getShardedNodes"}).json()

@@ -453,7 +453,9 @@ def indexer_methods() -> dict[str, list[str]]:
     """The indexer's JSON-RPC methods and their param names, from its dispatcher."""
     from services.storage_miner.indexer.main import indexer_dispatcher
 
-    return {name: [p.name for p in m.params] for name, m in indexer_dispatcher(mock.Mock()).methods.items()}
+    return {
+        name: [p.name for p in m.params] for name, m in indexer_dispatcher(mock.Mock(), mock.Mock()).methods.items()
+    }
 
 
 def healthy(url: str) -> bool:

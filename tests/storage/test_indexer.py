@@ -148,8 +148,8 @@ def test_health__lists_node_reachability(indexer: Daemon, shards: list[Daemon], 
     }
 
 
-def test_config__no_nodes_exits_1(deployed_devnet: NetworkSettings) -> None:
-    env = {"ZG_INDEXER_PORT": str(free_port()), "ZG_INDEXER_NODES": ""}
+def test_config__no_nodes_and_no_joining_exits_1(deployed_devnet: NetworkSettings) -> None:
+    env = {"ZG_INDEXER_PORT": str(free_port()), "ZG_INDEXER_NODES": "", "ZG_INDEXER_JOIN": "false"}
     daemon = Daemon("services.storage_miner.indexer", deployed_devnet, "indexer-empty", 1, env)
 
     with pytest.raises(pytest.fail.Exception, match="exited with 1"):

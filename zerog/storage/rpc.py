@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import httpx
 
 from zerog.errors import ZeroGError
+from zerog.storage.announce import Announcement
 from zerog.storage.merkle import SEGMENT_CHUNKS
 
 RPC_TIMEOUT_SECONDS = 60
@@ -23,26 +25,41 @@ class RpcError(ZeroGError):
 
 
 class JsonRpcClient:
-    """JSON-RPC 2.0 over HTTP POST; one pooled connection per client."""
+    """JSON-RPC 2.0 over HTTP POST; one pooled connection per client. Redirects are not followed. With
+    `max_reply_bytes`, a longer reply is cut off and is an error (a server that is not trusted)."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, url: str, timeout: float = RPC_TIMEOUT_SECONDS) -> None:
+    def __init__(self, url: str, timeout: float = RPC_TIMEOUT_SECONDS, max_reply_bytes: int | None = None) -> None:
         self.url = url.rstrip("/")
+        self.max_reply_bytes = max_reply_bytes
         self._http = httpx.Client(timeout=timeout)
+
+    def _post(self, body: Any) -> tuple[int, bytes]:
+        """(HTTP status, body) of a POST; httpx.HTTPError if it fails or the reply is too long."""
+        if self.max_reply_bytes is None:
+            response = self._http.post(self.url, json=body)
+            return response.status_code, response.content
+        with self._http.stream("POST", self.url, json=body) as response:
+            content = bytearray()
+            for part in response.iter_bytes():
+                content += part
+                if len(content) > self.max_reply_bytes:
+                    raise httpx.DecodingError(f"reply longer than {self.max_reply_bytes} bytes")
+            return response.status_code, bytes(content)
 
     def call(self, method: str, *params: Any) -> Any:
         body: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "id": next(self._ids)}
         if params:
             body["params"] = list(params)
         try:
-            response = self._http.post(self.url, json=body)
+            status, content = self._post(body)
         except httpx.HTTPError as exc:
             raise RpcError(self.url, method, f"no answer ({type(exc).__name__}: {exc})") from exc
         try:
-            reply = response.json()
+            reply = json.loads(content)
         except ValueError as exc:
-            raise RpcError(self.url, method, f"HTTP {response.status_code}, not JSON-RPC") from exc
+            raise RpcError(self.url, method, f"HTTP {status}, not JSON-RPC") from exc
         if not isinstance(reply, dict):
             raise RpcError(self.url, method, "malformed JSON-RPC reply")
         if (error := reply.get("error")) is not None:
@@ -56,7 +73,7 @@ class JsonRpcClient:
         ids = [next(self._ids) for _ in params]
         body = [{"jsonrpc": "2.0", "method": method, "params": p, "id": i} for i, p in zip(ids, params, strict=True)]
         try:
-            reply = self._http.post(self.url, json=body).json()
+            reply = json.loads(self._post(body)[1])
         except (httpx.HTTPError, ValueError) as exc:
             raise RpcError(self.url, method, f"no batch answer ({type(exc).__name__}: {exc})") from exc
         if not isinstance(reply, list):
@@ -119,3 +136,7 @@ class IndexerClient(JsonRpcClient):
 
     def file_locations(self, root: str) -> list[dict[str, Any]]:
         return self.call("indexer_getFileLocations", root) or []
+
+    def announce(self, announcement: Announcement) -> None:
+        """Ask the indexer to list the announced node (see zerog.storage.announce); RpcError says why not."""
+        self.call("indexer_announce", announcement.to_json())
