@@ -12,11 +12,13 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
+from chain_node.process import wait_until
 from services.compute_provider.settlement import Settler
 from services.compute_provider.store import ProviderStore
 from tests.chain.hardhat_node import HardhatNode
 from tests.conftest import make_settings
 from tests.da.daemons import start_network
+from tests.explorer.test_explorer import explorer_daemon, indexed_through
 from tests.storage.node_fixtures import start_node
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
@@ -34,6 +36,7 @@ DRIPPER, PROVIDER, USER, UPLOADER = 1, 2, 7, 8
 FUNDS = 10**16
 #: Enough for a drip, so the transaction is sent without an estimate and reverts on chain.
 DRIP_GAS = 200_000
+EXPLORER_TIMEOUT_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +59,10 @@ def test_deploy__every_contract_on_the_hardhat_chain(hardhat: NetworkSettings) -
     assert all(w3.eth.get_code(deployment.address(name)) for name in deployment.data["contracts"])
 
 
-def test_revert__custom_error_decoded_before_sending_and_after_inclusion(hardhat: NetworkSettings) -> None:
-    """Hardhat wraps revert data in an object where anvil and geth give it bare, and fails the send of a transaction
-    that reverts in its block rather than returning its hash: the reason reads the same either way."""
+def test_revert__decoded_before_sending_after_inclusion_and_by_the_explorer(hardhat: NetworkSettings) -> None:
+    """Hardhat wraps revert data in an object where anvil and geth give it bare, fails the send of a transaction
+    that reverts in its block rather than returning its hash, and has no eth_getBlockReceipts nor call tracer: the
+    reason reads the same everywhere."""
     w3 = connect(hardhat.rpc_url)
     deployment = Deployment.for_settings(hardhat, w3.eth.chain_id)
     faucet = deployment.contract(w3, "Faucet")
@@ -75,6 +79,13 @@ def test_revert__custom_error_decoded_before_sending_and_after_inclusion(hardhat
         send_transaction(w3, dev_account(DRIPPER), {**drip, "gas": DRIP_GAS}, decoder=decoder)
     assert mined.value.reason == reason and mined.value.tx_hash is not None
     assert w3.eth.get_transaction_receipt(mined.value.tx_hash)["status"] == 0
+    explorer = explorer_daemon(hardhat).start()
+    try:
+        assert wait_until(lambda: indexed_through(explorer, w3.eth.block_number), EXPLORER_TIMEOUT_SECONDS)
+        shown = explorer.http.get(f"{explorer.url}/api/tx/{mined.value.tx_hash}").json()["transaction"]
+        assert (shown["status"], shown["error"]) == (0, reason)
+    finally:
+        explorer.stop()
 
 
 def test_storage__upload_through_a_node_daemon_and_download(hardhat: NetworkSettings, tmp_path: Path) -> None:
