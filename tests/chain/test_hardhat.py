@@ -43,13 +43,9 @@ EXPLORER_TIMEOUT_SECONDS = 30
 def hardhat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetworkSettings]:
     """A hardhat node with every contract deployed by `ape run deploy`; one DA signer, so one daemon attests."""
     settings = make_settings(tmp_path_factory.mktemp("hardhat"), poll_interval=0.1, da_signers=1)
-    with HardhatNode(settings) as node:
-        try:
-            deploy(settings)
-            yield settings
-        except BaseException:
-            print(node.log())  # noqa: T201 - what the node was asked, for a failure's report
-            raise
+    with HardhatNode(settings):
+        deploy(settings)
+        yield settings
 
 
 def test_deploy__every_contract_on_the_hardhat_chain(hardhat: NetworkSettings) -> None:
