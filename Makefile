@@ -30,8 +30,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt zerog/storage/_merkle.c
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-# Node: anvil, cast, solcjs and OpenZeppelin, exactly as locked. The real anvil/cast binaries go
-# into the venv: npm's launchers are node wrappers that do not pass signals on.
+# Node: anvil, cast, solcjs, OpenZeppelin and hardhat (a second EVM for tests), exactly as locked. The real
+# anvil/cast binaries go into the venv: npm's launchers are node wrappers that do not pass signals on.
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	for tool in anvil cast; do ln -sf "$$(ls $(CURDIR)/node_modules/@foundry-rs/$$tool-*/bin/$$tool | head -1)" $(BIN)/$$tool; done

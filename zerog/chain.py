@@ -22,8 +22,8 @@ from web3.exceptions import (
     BlockNotFound,
     ContractCustomError,
     ContractLogicError,
-    ContractPanicError,
     TimeExhausted,
+    Web3RPCError,
 )
 from web3.types import TxParams, TxReceipt
 
@@ -42,6 +42,8 @@ from zerog.networks import SHARED_INTERFACES, NetworkProfile, shared_abi
 
 #: Head-room over the node's gas estimate, for state that moves between estimate and inclusion.
 GAS_MARGIN_PERCENT = 10
+#: Selectors of Solidity's own revert data, Error(string) and Panic(uint256): any other names a custom error.
+BUILTIN_REVERT_SELECTORS = frozenset({"0x08c379a0", "0x4e487b71"})
 RPC_TIMEOUT_SECONDS = 30
 
 
@@ -370,16 +372,25 @@ def _nonce_lock(address: str) -> threading.Lock:
         return _nonce_locks.setdefault(address, threading.Lock())
 
 
+def _revert_data(exc: ContractLogicError) -> str | None:
+    """The revert data (hex): bare from geth and anvil, in an object beside the node's own message from Hardhat."""
+    data = exc.data.get("data") if isinstance(exc.data, dict) else exc.data
+    return data if isinstance(data, str) and data.startswith("0x") else None
+
+
 def revert_reason(exc: Exception, decoder: ErrorDecoder | None) -> str:
     """A readable reason for a reverted call: decoded custom error, revert string or panic."""
-    if isinstance(exc, ContractCustomError):
-        data = exc.data if isinstance(exc.data, str) else exc.message
+    if not isinstance(exc, ContractLogicError):
+        return str(exc)
+    data = _revert_data(exc)
+    # web3 sees a custom error only in bare revert data; Hardhat's nested data comes as a plain logic error.
+    custom = data is not None and len(data) >= 10 and data[:10].lower() not in BUILTIN_REVERT_SELECTORS
+    if isinstance(exc, ContractCustomError) or custom:
+        data = data or exc.message
         if decoder and (decoded := decoder.decode(data)):
             return decoded
         return f"unknown custom error {data}"
-    if isinstance(exc, ContractPanicError | ContractLogicError):
-        return str(exc.message or exc)
-    return str(exc)
+    return str(exc.message or exc)
 
 
 def send_transaction(
@@ -403,7 +414,8 @@ def send_transaction(
                 tx = call.build_transaction(params)
             else:
                 tx = {**params, **call}
-                tx.setdefault("gas", w3.eth.estimate_gas(tx))
+                if "gas" not in tx:  # not setdefault: a given gas limit skips the estimate (and its revert check)
+                    tx["gas"] = w3.eth.estimate_gas(tx)
         except (ContractLogicError, ContractCustomError) as exc:
             reason = revert_reason(exc, decoder)
             raise TransactionError(f"transaction would revert: {reason}", reason=reason) from exc
@@ -413,7 +425,12 @@ def send_transaction(
             tx["maxFeePerGas"] = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tx["maxPriorityFeePerGas"]
         tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
         signed = account.sign_transaction(tx)
-        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+        try:
+            tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Web3RPCError as exc:
+            if not _mined_anyway(exc, signed.hash):
+                raise
+            tx_hash = signed.hash
     if on_sent is not None:
         on_sent(tx_hash.to_0x_hex())
     try:
@@ -428,6 +445,14 @@ def send_transaction(
             f"transaction {tx_hash.to_0x_hex()} reverted: {reason}", reason=reason, tx_hash=tx_hash.to_0x_hex()
         )
     return receipt
+
+
+def _mined_anyway(exc: Web3RPCError, tx_hash: HexBytes) -> bool:
+    """Hardhat's automine fails the send of a transaction that reverts in the block it is mined in, naming it in
+    the error, where other nodes return its hash: that transaction is on chain, its receipt tells the rest."""
+    error = (exc.rpc_response or {}).get("error")
+    data = error.get("data") if isinstance(error, dict) else None
+    return isinstance(data, dict) and str(data.get("txHash", "")).lower() == tx_hash.to_0x_hex()
 
 
 def _replay_reason(w3: Web3, tx: TxParams, block: int, decoder: ErrorDecoder | None) -> str:

@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 
 from services.explorer.decode import AbiDecoder, Decoded, decoded_json
-from services.explorer.rpc import METHOD_NOT_FOUND, ChainRpc, RpcCallError
+from services.explorer.rpc import UNKNOWN_METHOD_CODES, ChainRpc, RpcCallError
 from services.explorer.store import ExplorerStore
 from zerog.follower import ChainFollower
 from zerog.storage.merkle import root_from_submission_nodes
@@ -83,7 +83,7 @@ class BlockIndexer(ChainFollower):
             if result is None:  # the node's chain got shorter meanwhile: a reorg, retried after the check
                 return None
         receipts = results[len(numbers) :]
-        if receipts and isinstance(receipts[0], RpcCallError) and receipts[0].code == METHOD_NOT_FOUND:
+        if receipts and isinstance(receipts[0], RpcCallError) and receipts[0].code in UNKNOWN_METHOD_CODES:
             self._block_receipts = False
         if not self._block_receipts:
             receipts = self._receipts_per_tx(blocks)
@@ -144,10 +144,8 @@ class BlockIndexer(ChainFollower):
             call = {k: tx[k] for k in ("from", "to", "input", "value", "gas") if tx.get(k) is not None}
             calls.append(("eth_call", [call, hex(_int(item.block["number"]) - 1)]))
         for (item, tx), result in zip(replays, self.rpc.batch(calls), strict=True):
-            data = result.data if isinstance(result, RpcCallError) else None
-            item.reverts[tx["hash"]] = (
-                bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else b""
-            )
+            data = result.revert_data if isinstance(result, RpcCallError) else None
+            item.reverts[tx["hash"]] = data or b""
 
     # ------------------------------------------------------------ apply (in the follower's transaction)
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
-#: JSON-RPC "method not found": the node has no eth_getBlockReceipts (the explorer then asks per transaction).
-METHOD_NOT_FOUND = -32601
+#: A node without eth_getBlockReceipts (the explorer then asks per transaction) says "method not found" (JSON-RPC)
+#: or, as Hardhat Network does, "method not supported" (EIP-1474).
+UNKNOWN_METHOD_CODES = frozenset({-32601, -32004})
 RPC_TIMEOUT_SECONDS = 30
 
 
@@ -22,6 +23,13 @@ class RpcCallError(RuntimeError):
         self.method = method
         self.code = error.get("code")
         self.data = error.get("data")
+
+    @property
+    def revert_data(self) -> bytes | None:
+        """A reverted call's return data: bare hex from geth and anvil, in an object beside the node's own message
+        from Hardhat."""
+        data = self.data.get("data") if isinstance(self.data, dict) else self.data
+        return bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else None
 
 
 class ChainRpc:
