@@ -9,6 +9,7 @@ from services.common.runtime import DaemonRuntime, daemon_web3
 from services.storage_miner import mining
 from services.storage_miner.config import StorageNodeSettings, db_path, segments_dir, shard_config
 from services.storage_miner.methods import NodeRpc
+from services.storage_miner.replication import ReplicationConfig, Replicator
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower
 from zerog.errors import ConfigError
@@ -44,6 +45,9 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         # Storage mining (ZG_STORAGE_MINING): resolved now so that bad settings fail the start.
         self.mining = mining.resolve(settings, self.deployment)
         self.miner: mining.Miner | None = None
+        # Replication from peers: on when peers or an indexer are configured.
+        self.replication = ReplicationConfig.resolve(settings)
+        self.replicator: Replicator | None = None
 
     def open_store(self) -> None:
         """Open the store (fails with ConfigError if the data dir belongs to another shard)."""
@@ -69,6 +73,9 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         self._follower.start()
         if self.mining is not None:
             self.miner = mining.start(self.mining, self._store, self.settings.rpc_url, self.deployment)
+        if self.replication is not None:
+            self.replicator = Replicator(self.replication, self._store, self.shard)
+            self.replicator.start()
         log.info(
             "storage node %s: shard %d/%d, Flow %s (chain %d), store %s",
             self.settings.storage_name, self.shard.shard_id, self.shard.num_shard, self.flow_address,
@@ -76,6 +83,9 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         )  # fmt: skip
 
     def stop_workers(self) -> None:
+        if self.replicator is not None:
+            self.replicator.stop()
+            self.replicator = None
         if self.miner is not None:
             self.miner.stop()
             self.miner = None

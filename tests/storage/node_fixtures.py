@@ -48,8 +48,11 @@ class RpcReply:
 class Daemon(DaemonProcess):
     """One `python -m <module>` process on its own port; its log is `<data_dir>/<name>.log`."""
 
-    def __init__(self, module: str, settings: NetworkSettings, name: str, port: int, env: dict[str, str]) -> None:
+    def __init__(
+        self, module: str, settings: NetworkSettings, name: str, port: int, env: dict[str, str], host: str = "127.0.0.1"
+    ) -> None:
         super().__init__(settings, name, module, port, **env)
+        self.url = f"http://{host}:{port}"
 
     def health(self) -> dict[str, Any]:
         return self.http.get(f"{self.url}/health").json()
@@ -82,9 +85,16 @@ def node_settings(settings: NetworkSettings, name: str, shard_id: int = 0, num_s
     }
 
 
+def node_daemon(
+    settings: NetworkSettings, name: str, shard_id: int = 0, num_shard: int = 1, host: str = "127.0.0.1", **extra: str
+) -> Daemon:
+    """A storage node not started yet, listening on `host` (another loopback address is another machine)."""
+    env = {**node_settings(settings, name, shard_id, num_shard), "ZG_STORAGE_HOST": host, **extra}
+    return Daemon("services.storage_miner", settings, name, int(env["ZG_STORAGE_PORT"]), env, host)
+
+
 def start_node(settings: NetworkSettings, name: str, shard_id: int = 0, num_shard: int = 1, **extra: str) -> Daemon:
-    env = {**node_settings(settings, name, shard_id, num_shard), **extra}
-    return Daemon("services.storage_miner", settings, name, int(env["ZG_STORAGE_PORT"]), env).start()
+    return node_daemon(settings, name, shard_id, num_shard, **extra).start()
 
 
 def start_indexer(settings: NetworkSettings, node_urls: list[str]) -> Daemon:
