@@ -19,7 +19,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +38,10 @@ log = logging.getLogger(__name__)
 
 #: A peer that does not answer within this long is skipped for the round.
 PEER_TIMEOUT_SECONDS = 10
-#: Segments per JSON-RPC batch request (fewer at a low rate).
+#: Segments per JSON-RPC batch request (fewer at a low rate), and batch requests in flight: fetching, checking and
+#: storing (fsync) overlap.
 BATCH_SEGMENTS = 8
+FETCH_THREADS = 4
 #: Submissions asked about per FileInfo batch request.
 INFO_BATCH = 256
 #: How long a peer that served a bad segment is not asked again.
@@ -76,7 +80,7 @@ class TokenBucket:
     def __init__(self, rate: int, stop: threading.Event) -> None:
         self.rate = rate
         self._stop = stop
-        self._tokens = float(rate)
+        self._tokens = 0.0  # no burst at the start: a fresh node keeps to the rate from its first byte
         self._at = time.monotonic()
 
     def take(self, amount: int) -> bool:
@@ -98,11 +102,13 @@ class Replicator:
         self.store = store
         self.shard = shard
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._bucket = TokenBucket(config.rate, self._stop)
         # A batch is at most a quarter second's worth, so that a low rate still flows evenly.
         per_quarter = config.rate // (4 * SEGMENT_SIZE)
         self._batch = max(1, min(BATCH_SEGMENTS, per_quarter)) if config.rate else BATCH_SEGMENTS
         self._clients: dict[str, StorageNodeClient] = {}
+        self._pool = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="storage-replication-fetch")
         self._indexer = IndexerClient(config.indexer_url, PEER_TIMEOUT_SECONDS) if config.indexer_url else None
         self._thread: threading.Thread | None = None
         # Peers that served bad data: until when they are left alone. Peers down: logged once per outage.
@@ -121,13 +127,19 @@ class Replicator:
         rate = f"{self.config.rate / 2**20:.1f} MiB/s" if self.config.rate else "unlimited"
         log.info("replication on: peers from %s, %s, this node is %s", ", ".join(sources), rate, self.config.self_url)
 
+    def notify(self) -> None:
+        """New submissions were synced: look for them now rather than after the interval."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(JOIN_TIMEOUT_SECONDS)
             if self._thread.is_alive():
                 log.warning("replication did not stop within %d s", JOIN_TIMEOUT_SECONDS)
             self._thread = None
+        self._pool.shutdown(wait=False, cancel_futures=True)
         for client in [*self._clients.values(), *([self._indexer] if self._indexer else [])]:
             client.close()
 
@@ -148,7 +160,8 @@ class Replicator:
                 log.exception("replication round failed, retrying")
                 stored = 0
             if not stored:  # nothing to do for now; after progress, look again at once
-                self._stop.wait(self.config.interval)
+                self._wake.wait(self.config.interval)
+            self._wake.clear()
 
     # ------------------------------------------------------------ peers
 
@@ -228,26 +241,54 @@ class Replicator:
         return held
 
     def _replicate(self, tx: TxRecord, holders: list[Peer]) -> int:
-        """Fetch the missing segments of `tx` from `holders`, a batch at a time from a peer of their shard; a peer
-        that fails is dropped for this file. Returns the segments stored."""
+        """Fetch the missing segments of `tx` from `holders`, in batches from a peer of their shard, FETCH_THREADS
+        batches in flight; a peer that fails is dropped for this file and its segments asked of the others.
+        Returns the segments stored."""
         first = first_segment(tx.start_entry)
         missing = self.store.missing_segments(tx)
         stored = 0
         while missing and holders and not self._stop.is_set():
-            assigned = [(i, next((p for p in holders if p.shard.holds(first + i)), None)) for i in missing]
-            peer = next((p for _, p in assigned if p is not None), None)
-            if peer is None:
+            assigned: dict[str, list[int]] = {}
+            for i in missing:
+                peer = next((p for p in holders if p.shard.holds(first + i)), None)
+                if peer is not None:
+                    assigned.setdefault(peer.url, []).append(i)
+            if not assigned:
                 break  # the peers left hold none of the missing segments
-            batch = [i for i, p in assigned if p is peer][: self._batch]
-            if not self._bucket.take(sum(tx.layout.segment_chunks(i) * CHUNK_SIZE for i in batch)):
-                break
-            done, ok = self._fetch(tx, peer, batch)
-            if done is None:
+            peers = {p.url: p for p in holders}
+            queue = deque(
+                (peers[url], indices[i : i + self._batch])
+                for url, indices in assigned.items()
+                for i in range(0, len(indices), self._batch)
+            )
+            failed: set[str] = set()
+            in_flight: dict[Future[tuple[set[int] | None, bool]], Peer] = {}
+            dropped = False
+            while queue or in_flight:
+                while queue and len(in_flight) < FETCH_THREADS and not dropped:
+                    peer, batch = queue.popleft()
+                    if peer.url in failed:
+                        continue
+                    if not self._bucket.take(sum(tx.layout.segment_chunks(i) * CHUNK_SIZE for i in batch)):
+                        queue.clear()  # stopping
+                        break
+                    in_flight[self._pool.submit(self._fetch, tx, peer, batch)] = peer
+                if not in_flight:
+                    break
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    peer = in_flight.pop(future)
+                    done, ok = future.result()
+                    dropped = dropped or done is None
+                    stored += len(done or ())
+                    if not ok:
+                        failed.add(peer.url)
+            if dropped:
                 return stored  # the submission is gone (reorg)
-            stored += len(done)
-            missing = [i for i in missing if i not in done]
-            if not ok:
-                holders = [p for p in holders if p is not peer]
+            missing = self.store.missing_segments(tx)
+            if not failed:
+                break  # every batch was stored (or the node stops)
+            holders = [p for p in holders if p.url not in failed]
         if stored:
             left = len(self.store.missing_segments(tx))
             log.info(

@@ -60,6 +60,8 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         """Start serving: the store (if not open yet) and the log sync."""
         self.open_store()
         assert self._store is not None
+        if self.replication is not None:
+            self.replicator = Replicator(self.replication, self._store, self.shard)
         self._follower = SubmitFollower(
             daemon_web3(self.settings.rpc_url),
             self.flow_address,
@@ -69,12 +71,12 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
             confirmations=self.settings.confirmations,
             poll_interval=self.settings.poll_interval,
             resync=self.settings.resync,
+            on_submissions=self.replicator.notify if self.replicator is not None else None,
         )
         self._follower.start()
         if self.mining is not None:
             self.miner = mining.start(self.mining, self._store, self.settings.rpc_url, self.deployment)
-        if self.replication is not None:
-            self.replicator = Replicator(self.replication, self._store, self.shard)
+        if self.replicator is not None:
             self.replicator.start()
         log.info(
             "storage node %s: shard %d/%d, Flow %s (chain %d), store %s",

@@ -10,6 +10,7 @@ import json
 import signal
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from services.storage_miner.flow import ShardConfig
+from services.storage_miner.replication import TokenBucket
 from tests.conftest import tool_env
 from tests.storage.node_fixtures import (
     Chain,
@@ -129,6 +132,26 @@ def upload_to(net: Chain, nodes: list[Any], file: File, tmp_path: Path) -> int:
 def finalized(node: Daemon, root: str) -> dict[str, Any] | None:
     info = node.call("zgs_getFileInfo", root, True)
     return info if info and info["finalized"] else None
+
+
+def test_shard_overlaps__when_some_segment_is_in_both() -> None:
+    assert ShardConfig(0, 1).overlaps(ShardConfig(3, 4))
+    assert ShardConfig(0, 2).overlaps(ShardConfig(2, 4))
+    assert not ShardConfig(0, 2).overlaps(ShardConfig(1, 4))
+    assert not ShardConfig(1, 4).overlaps(ShardConfig(3, 4))
+
+
+def test_token_bucket__keeps_to_the_rate_and_stops_waiting_when_stopped() -> None:
+    stop = threading.Event()
+    bucket = TokenBucket(10 * SEGMENT_SIZE, stop)
+    start = time.monotonic()
+    assert all(bucket.take(SEGMENT_SIZE) for _ in range(3))
+    assert 0.25 <= time.monotonic() - start < 1.5
+    stop.set()
+    start = time.monotonic()
+    assert not bucket.take(100 * SEGMENT_SIZE)
+    assert time.monotonic() - start < 0.5
+    assert TokenBucket(0, threading.Event()).take(2**40)  # 0: unlimited
 
 
 def test_replication__late_node_fetches_its_shard_from_the_indexers_nodes(
