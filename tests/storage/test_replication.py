@@ -175,6 +175,8 @@ def test_replication__late_node_fetches_its_shard_from_the_indexers_nodes(
         replication = late.health()["replication"]
         assert (replication["segments"], replication["rejected"], replication["peers"]) == (4, 0, 1)
 
+        listed = lambda: len(indexer.call("indexer_getShardedNodes")["trusted"]) == 2  # noqa: E731
+        wait_for(listed, what="the indexer to list the late node (it caches its listing)")
         env = tool_env(deployed_devnet, ZG_INDEXER_URL=indexer.url)
         shown = CliRunner().invoke(cli, ["storage", "info", file.root], env=env)
         assert shown.exit_code == 0, shown.output
