@@ -20,6 +20,19 @@ class StorageNodeSettings(StorageSettings, DaemonSettings):
     # This node stores segment i of the flow only if i % storage_num_shard == storage_shard_id.
     storage_shard_id: int = Field(default=0, ge=0)
     storage_num_shard: int = Field(default=1, ge=1)
+    # This node's JSON-RPC URL as other nodes and the indexer list it (default http://<host>:<port>, public_url): it
+    # announces it to the indexer, and replication leaves it out of the peers it fetches from.
+    storage_url: str | None = None
+    # The indexer this node announces itself to (joins its listing) and learns its peers from; none: it joins none.
+    storage_indexer_url: str | None = None
+    # Replication (0G's auto-sync): the node fetches the segments of its shard it lacks, of files a peer holds
+    # finalized, from that peer, each proof-checked against the synced submission. Peers: the nodes the indexer
+    # lists, and these URLs (comma-separated). On when there are any (unless storage_replication is off).
+    storage_peers: str = ""
+    storage_replication: bool = True
+    # Bytes per second replication fetches from peers (0: unlimited), and seconds between looks for new files.
+    storage_replication_rate: int = Field(default=64 * 1024 * 1024, ge=0)
+    storage_replication_interval: float = Field(default=5.0, gt=0)
     # Subdirectory of the data dir for this node's segments and index.
     storage_name: str = "storage-0"
     # The node mines with its stored data (its shard of the flow) when this is on.
@@ -35,17 +48,17 @@ class StorageNodeSettings(StorageSettings, DaemonSettings):
     # Withdraw the beneficiary's credited rewards once they reach this many wei (0: never; `zg storage miner
     # claim` withdraws by hand). Only when the beneficiary is the miner's own account.
     storage_mining_claim_wei: int = Field(default=0, ge=0)
-    # The indexer this node announces itself to (joins its listing); none: the node joins no indexer.
-    storage_indexer_url: str | None = None
-    # The URL others reach this node at, announced to the indexer; default http://<storage_host>:<storage_port>
-    # (public_url).
-    storage_url: str | None = None
     # Seconds between announcements: the indexer forgets a node it could not reach for a while; announcing again
     # brings it back.
     storage_announce_interval: float = Field(default=60.0, gt=0)
     # The node's account: it signs the announcements and the node reports it (`nodeAccount` in zgs_getStatus), so
     # only the node itself can announce its URL. Dev account 10 on the local network; it needs no funds.
     storage_node_private_key: SecretStr | None = None
+
+
+def peer_urls(settings: StorageNodeSettings) -> list[str]:
+    """The static peers (ZG_STORAGE_PEERS)."""
+    return [url.strip().rstrip("/") for url in settings.storage_peers.split(",") if url.strip()]
 
 
 def node_dir(settings: StorageNodeSettings) -> Path:

@@ -120,6 +120,11 @@ class ShardConfig:
     def holds(self, global_segment: int) -> bool:
         return global_segment % self.num_shard == self.shard_id
 
+    def overlaps(self, other: ShardConfig) -> bool:
+        """Whether some segment is in both shards (numShards are powers of two: compare modulo the smaller)."""
+        width = min(self.num_shard, other.num_shard)
+        return self.shard_id % width == other.shard_id % width
+
     def to_json(self) -> dict[str, int]:
         return {"shardId": self.shard_id, "numShard": self.num_shard}
 

@@ -26,11 +26,10 @@ from services.storage_miner.config import P2P_PROTOCOL_VERSION
 from services.storage_miner.flow import ShardConfig, first_segment
 from services.storage_miner.segments import (
     UploadedSegment,
-    check_proof,
-    check_segment,
     not_synced_error,
     parse_segment,
     parse_segments,
+    verify,
 )
 from services.storage_miner.store import NodeStore, TxDroppedError, TxRecord
 from services.storage_miner.sync import SubmitFollower
@@ -181,9 +180,7 @@ class NodeRpc:
             tx = by_seq or store.tx_by_root(segment.root)
             if tx is None:
                 raise not_synced_error(segment.root_hex, self._follower().sync_height)
-            seg_root = check_segment(tx, segment, self.shard)
-            check_proof(tx, segment, seg_root)
-            checked.append((tx, segment, seg_root))
+            checked.append((tx, segment, verify(tx, segment, self.shard)))
         for tx, segment, seg_root in checked:
             if store.has_segment(tx, segment.index):
                 continue

@@ -10,6 +10,7 @@ from services.storage_miner import mining
 from services.storage_miner.config import StorageNodeSettings, db_path, public_url, segments_dir, shard_config
 from services.storage_miner.joining import Announcer, node_account
 from services.storage_miner.methods import NodeRpc
+from services.storage_miner.replication import ReplicationConfig, Replicator
 from services.storage_miner.store import NodeStore
 from services.storage_miner.sync import SubmitFollower
 from zerog.errors import ConfigError
@@ -56,6 +57,9 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         self.uses_contracts = (FLOW, MINE) if self.mining is not None else (FLOW,)
         self.miner: mining.Miner | None = None
         self.announcer: Announcer | None = None
+        # Replication from peers: on when peers or an indexer are configured.
+        self.replication = ReplicationConfig.resolve(settings)
+        self.replicator: Replicator | None = None
 
     def open_store(self) -> None:
         """Open the store (fails with ConfigError if the data dir belongs to another shard)."""
@@ -68,6 +72,8 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         """Start serving: the store (if not open yet) and the log sync."""
         self.open_store()
         assert self._store is not None
+        if self.replication is not None:
+            self.replicator = Replicator(self.replication, self._store, self.shard)
         self._follower = SubmitFollower(
             daemon_web3(self.settings.rpc_url),
             self.flow_address,
@@ -77,6 +83,7 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
             confirmations=self.settings.confirmations,
             poll_interval=self.settings.poll_interval,
             resync=self.settings.resync,
+            on_submissions=self.replicator.notify if self.replicator is not None else None,
         )
         self._follower.start()
         if self.mining is not None:
@@ -92,6 +99,8 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
                 self.settings.storage_announce_interval,
             )
             self.announcer.start()
+        if self.replicator is not None:
+            self.replicator.start()
         log.info(
             "storage node %s: shard %d/%d, Flow %s (chain %d), store %s",
             self.settings.storage_name, self.shard.shard_id, self.shard.num_shard, self.flow_address,
@@ -102,6 +111,9 @@ class NodeRuntime(DaemonRuntime[NodeStore, SubmitFollower]):
         if self.announcer is not None:
             self.announcer.stop()
             self.announcer = None
+        if self.replicator is not None:
+            self.replicator.stop()
+            self.replicator = None
         if self.miner is not None:
             self.miner.stop()
             self.miner = None

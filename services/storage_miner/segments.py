@@ -103,6 +103,13 @@ def check_segment(tx: TxRecord, segment: UploadedSegment, shard: ShardConfig) ->
     return segment_root(segment.data, layout.segment_padded_chunks(segment.index))
 
 
+def verify(tx: TxRecord, segment: UploadedSegment, shard: ShardConfig) -> bytes:
+    """Every check a segment passes before it is stored (uploaded or replicated); returns its segment root."""
+    seg_root = check_segment(tx, segment, shard)
+    check_proof(tx, segment, seg_root)
+    return seg_root
+
+
 def check_proof(tx: TxRecord, segment: UploadedSegment, seg_root: bytes) -> None:
     layout = tx.layout
     leaves = layout.num_segments_padded

@@ -316,6 +316,18 @@ class NodeStore(SqliteStore):
             ).fetchone()
         return TxRecord.from_row(row) if row else None
 
+    def open_txs(self) -> list[TxRecord]:
+        """Submissions of which this node lacks segments of its shard (not finalized here), oldest first."""
+        with self.lock:
+            rows = self.conn.execute(f"SELECT {_TX_COLUMNS} FROM txs WHERE finalized = 0 ORDER BY seq").fetchall()
+        return [TxRecord.from_row(row) for row in rows]
+
+    def missing_segments(self, tx: TxRecord) -> list[int]:
+        """File-local indices of the segments of this node's shard that are not stored."""
+        with self.lock:
+            have = {r[0] for r in self.conn.execute("SELECT seg_index FROM segments WHERE uid = ?", (tx.uid,))}
+        return [i for i in shard_segments(tx.layout, tx.start_entry, self.shard) if i not in have]
+
     def next_tx_seq(self) -> int:
         with self.lock:
             (top,) = self.conn.execute("SELECT MAX(seq) FROM txs").fetchone()

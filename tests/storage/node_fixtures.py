@@ -85,11 +85,18 @@ def node_settings(settings: NetworkSettings, name: str, shard_id: int = 0, num_s
     }
 
 
+def node_daemon(
+    settings: NetworkSettings, name: str, shard_id: int = 0, num_shard: int = 1, host: str = "127.0.0.1", **extra: str
+) -> Daemon:
+    """A storage node not started yet, listening on `host` (another loopback address is another machine)."""
+    env = {**node_settings(settings, name, shard_id, num_shard), "ZG_STORAGE_HOST": host, **extra}
+    return Daemon("services.storage_miner", settings, name, int(env["ZG_STORAGE_PORT"]), env, host)
+
+
 def start_node(
     settings: NetworkSettings, name: str, shard_id: int = 0, num_shard: int = 1, host: str = "127.0.0.1", **extra: str
 ) -> Daemon:
-    env = {**node_settings(settings, name, shard_id, num_shard), "ZG_STORAGE_HOST": host, **extra}
-    return Daemon("services.storage_miner", settings, name, int(env["ZG_STORAGE_PORT"]), env, host).start()
+    return node_daemon(settings, name, shard_id, num_shard, host, **extra).start()
 
 
 def start_indexer(settings: NetworkSettings, node_urls: list[str]) -> Daemon:

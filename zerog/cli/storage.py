@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -214,25 +215,55 @@ def peek(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
 @node_option
 @pass_cli
 def info(ctx: CliContext, root_hash: str, node_urls: tuple[str, ...]) -> None:
-    """What the storage nodes know about ROOT."""
+    """What every storage node (the indexer's, or --node) knows about ROOT: whether it holds the file finalized,
+    which of its segments the node's shard keeps, and how many finalized copies each segment has (its replicas)."""
+    from zerog.storage.client import connect_nodes, indexer_nodes
+    from zerog.storage.merkle import SEGMENT_CHUNKS, SEGMENT_SIZE
+    from zerog.storage.rpc import RpcError
+
     root_hash = check_root(root_hash)
-    rows = []
-    for node in storage_nodes(ctx, node_urls):
-        found = node.client.file_info(root_hash)
-        rows.append({"node": node.url, "shard": f"{node.shard_id}/{node.num_shard}", "info": found})
+    nodes = connect_nodes(list(node_urls)) if node_urls else indexer_nodes(ctx.load(StorageSettings).indexer_url)
+    rows: list[dict[str, Any]] = []
+    copies: dict[int, int] = {}  # finalized copies of each segment
+    for node in nodes:
+        row = {"node": node.url, "shard": f"{node.shard_id}/{node.num_shard}", "info": None, "segments": None}
+        try:
+            row["info"] = found = node.client.file_info(root_hash)
+        except RpcError as exc:
+            row["error"] = str(exc)
+            found = None
+        if found is not None:
+            # The file's segments this node's shard keeps (by its own submission of the root: paid twice, the
+            # nodes may name different ones).
+            first, count = found["tx"]["startEntryIndex"] // SEGMENT_CHUNKS, -(-found["tx"]["size"] // SEGMENT_SIZE)
+            row["segments"] = held = [i for i in range(count) if node.holds(first + i)]
+            copies = copies or dict.fromkeys(range(count), 0)
+            for i in held if found["finalized"] else []:
+                copies[i] += 1
+        rows.append(row)
     if all(row["info"] is None for row in rows):
         raise click.ClickException(f"file {root_hash} is not known to any storage node")
     lines = []
     for row in rows:
-        found = row["info"]
-        state = "unknown" if found is None else ("finalized" if found["finalized"] else "uploading")
-        detail = (
-            ""
-            if found is None
-            else (f" size {found['tx']['size']} seq {found['tx']['seq']} segments {found['uploadedSegNum']}")
+        found, held = row["info"], row["segments"]
+        if found is None:
+            lines.append(f"{row['node']} (shard {row['shard']}): {row.get('error', 'unknown')}")
+            continue
+        state = "finalized" if found["finalized"] else "uploading"
+        lines.append(
+            f"{row['node']} (shard {row['shard']}): {state} size {found['tx']['size']} seq {found['tx']['seq']}, "
+            f"stored {found['uploadedSegNum']} of its {len(held)} segments ({_indices(held)})"
         )
-        lines.append(f"{row['node']} (shard {row['shard']}): {state}{detail}")
+    least, most = min(copies.values()), max(copies.values())
+    lines.append(f"replicas: {least}-{most} finalized copies of each of its {len(copies)} segments")
+    if least == 0:
+        lines.append(f"no finalized copy of segments {_indices([i for i, n in copies.items() if not n])}")
     ctx.emit(rows, "\n".join(lines))
+
+
+def _indices(indices: list[int], shown: int = 8) -> str:
+    text = ",".join(map(str, indices[:shown]))
+    return f"{text},… ({len(indices)})" if len(indices) > shown else text or "none"
 
 
 def hex_bytes(value: str, param: str) -> bytes:

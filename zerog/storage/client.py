@@ -113,13 +113,17 @@ def connect_nodes(urls: list[str]) -> list[Node]:
     return nodes
 
 
-def nodes_from_indexer(indexer_url: str) -> list[Node]:
-    """The indexer's trusted nodes, reduced to a set that covers every shard."""
+def indexer_nodes(indexer_url: str) -> list[Node]:
+    """Every trusted node the indexer lists, coarsest shards first."""
     listing = IndexerClient(indexer_url).sharded_nodes()
     trusted = sorted(listing.get("trusted") or [], key=lambda n: (n["config"]["numShard"], n["config"]["shardId"]))
-    return covering_set(
-        [Node(StorageNodeClient(n["url"]), n["config"]["shardId"], n["config"]["numShard"]) for n in trusted]
-    )
+    return [Node(StorageNodeClient(n["url"]), n["config"]["shardId"], n["config"]["numShard"]) for n in trusted]
+
+
+def nodes_from_indexer(indexer_url: str) -> list[Node]:
+    """The indexer's trusted nodes, reduced to a set that covers every shard: an upload goes to these only (the
+    other nodes of a shard fetch the file from them: replication)."""
+    return covering_set(indexer_nodes(indexer_url))
 
 
 def covering_set(nodes: list[Node]) -> list[Node]:

@@ -109,6 +109,10 @@ class StorageNodeClient(JsonRpcClient):
     def file_info_by_tx_seq(self, seq: int) -> dict[str, Any] | None:
         return self.call("zgs_getFileInfoByTxSeq", seq)
 
+    def file_infos_by_tx_seq(self, seqs: list[int]) -> list[Any]:
+        """FileInfo of several submissions in one round trip: each a FileInfo, None (unknown) or an RpcError."""
+        return self.call_batch("zgs_getFileInfoByTxSeq", [[seq] for seq in seqs])
+
     def shard_config(self) -> dict[str, int]:
         return self.call("zgs_getShardConfig")
 
@@ -126,6 +130,10 @@ class StorageNodeClient(JsonRpcClient):
     def download_segments_with_proof(self, root: str, indices: list[int]) -> list[Any]:
         """Several segments in one round trip: each a segment, None (not here) or an RpcError."""
         return self.call_batch("zgs_downloadSegmentWithProof", [[root, i] for i in indices])
+
+    def download_segments_with_proof_by_tx_seq(self, seq: int, indices: list[int]) -> list[Any]:
+        """Segments of submission `seq` in one round trip: each a segment, None (not here) or an RpcError."""
+        return self.call_batch("zgs_downloadSegmentWithProofByTxSeq", [[seq, i] for i in indices])
 
 
 class IndexerClient(JsonRpcClient):

@@ -1,5 +1,5 @@
 """GET /health: the daemon is up (always 200); `status` is "degraded" while the chain does not answer
-or the log sync has stopped."""
+or the log sync has stopped; `replication`: what the node fetched from its peers (storage_miner/replication.py)."""
 
 from __future__ import annotations
 
@@ -35,4 +35,5 @@ async def health(runtime: RuntimeDep) -> dict[str, Any]:
         "logSyncHeight": follower.sync_height,
         "logSyncError": follower.failed,
         "nextTxSeq": runtime.store.next_tx_seq(),
+        "replication": runtime.replicator.status() if runtime.replicator else {"enabled": False},
     }
