@@ -78,7 +78,6 @@ def main() -> None:
             gas = w3.eth.get_transaction_receipt(result.tx_hash)["gasUsed"]
 
             key = dev_account(4).key.to_0x_hex()
-            # An even segment count per shard: the SDK drops tasks when shards get unequal counts.
             sdk_args = ["upload", str(theirs_file), settings.rpc_url, key, settings.indexer_url]
             sdk, sdk_up_s = timed(lambda: official_sdk(*sdk_args, timeout=1800))
             _, sdk_down_s = timed(
