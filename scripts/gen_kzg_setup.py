@@ -1,7 +1,7 @@
 """Writes contracts/da/KZGSetup.sol: the points of the Ethereum KZG ceremony's trusted setup that the on-chain cell
 proof check (contracts/da/libraries/KZGCellProof.sol) needs, in the EIP-2537 encoding of the BLS12-381 precompiles.
 
-    .venv/bin/python scripts/gen_kzg_setup.py [--check]
+    .venv/bin/python scripts/gen_kzg_setup.py [--check]      (or: ape run gen_kzg_setup [--check])
 
 Source: the ceremony file zerog.da.kzg loads for ckzg (its SHA-256 is checked there). Points written: [tau^i]_1
 for i = 0..63 (the first FIELD_ELEMENTS_PER_CELL G1 monomial points), [1]_2 and [tau^64]_2 (G2 monomial points 0
@@ -10,7 +10,6 @@ and 64). `--check` fails if the committed file is not what this script would wri
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -102,19 +101,19 @@ library KZGSetup {{
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail if the committed file differs; write nothing")
-    args = parser.parse_args()
+@click.command(help="Write contracts/da/KZGSetup.sol from the KZG ceremony's trusted setup.")
+@click.option("--check", is_flag=True, help="Fail if the committed file differs; write nothing.")
+def cli(check: bool) -> None:
     text = render()
-    if args.check:
+    name = OUTPUT.relative_to(REPO_ROOT)
+    if check:
         if not OUTPUT.is_file() or OUTPUT.read_text() != text:
-            raise SystemExit(f"{OUTPUT.relative_to(REPO_ROOT)} is stale: run scripts/gen_kzg_setup.py")
-        click.echo(f"{OUTPUT.relative_to(REPO_ROOT)} matches the trusted setup")
+            raise click.ClickException(f"{name} is stale: run scripts/gen_kzg_setup.py")
+        click.echo(f"{name} matches the trusted setup")
         return
     OUTPUT.write_text(text)
-    click.echo(f"wrote {OUTPUT.relative_to(REPO_ROOT)}")
+    click.echo(f"wrote {name}")
 
 
 if __name__ == "__main__":
-    main()
+    cli()
