@@ -92,6 +92,7 @@ library KZGCellProof {
     uint256 private constant SQRT_EXPONENT_LO = 0xd91dd2e13ce144afd9cc34a83dac3d8907aaffffac54ffffee7fbfffffffeaab;
     /// @dev G1: y^2 = x^3 + 4.
     uint256 private constant CURVE_B = 4;
+    /// @dev modexp exponents: x^3 for the curve equation, y^2 to check a root.
     uint256 private constant CUBE = 3;
     uint256 private constant SQUARE = 2;
 
@@ -116,7 +117,7 @@ library KZGCellProof {
     uint256 private constant MSM_PAIR_BYTES = 160;
     /// @dev The G1MSM's pairs: the 64 setup points, then the proof.
     uint256 private constant MSM_PAIRS = 65;
-    /// @dev Bytes of the PAIRING_CHECK output (a 32-byte 0 or 1) and of modexp's length fields and Fp values.
+    /// @dev Bytes of a word (a cell element, a scalar, a modexp length field) and of an Fp value in modexp.
     uint256 private constant WORD_BYTES = 32;
     uint256 private constant FP_BYTES = 48;
 
