@@ -16,7 +16,7 @@ import httpx
 import pytest
 from eth_utils import to_checksum_address
 
-from chain_node.process import free_port, spawn, stop
+from chain_node.process import free_port, spawn, stop, wait_until
 from tests.conftest import REPO_ROOT, tool_env
 from zerog.chain import Deployment, connect
 from zerog.devnet.settings import NetworkSettings
@@ -35,8 +35,10 @@ class Started:
     log: Path
 
 
-def zg_start(settings: NetworkSettings, tmp: Path, name: str, command: list[str], host: str, **env: str) -> Started:
-    port, log = free_port(host), tmp / f"{name}.log"
+def zg_start(
+    settings: NetworkSettings, tmp: Path, name: str, command: list[str], host: str, port: int = 0, **env: str
+) -> Started:
+    port, log = port or free_port(host), tmp / f"{name}.log"
     args = [ZG, *command, "--host", host, "--port", str(port), "--data-dir", str(tmp / name)]
     proc = spawn(args, log, env=tool_env(settings, **env), cwd=REPO_ROOT)
     return Started(name, f"http://{host}:{port}", proc, log)
@@ -63,8 +65,11 @@ def test_each_daemon_starts_alone_on_its_own_address(
     """Storage node, indexer, KV node, DA signer, faucet and explorer, each from its `zg` command on its own loopback
     address with its own data dir; nothing shared but the chain's RPC and the manifest (and the indexer's URL)."""
     s = deployed_devnet
-    node = zg_start(s, tmp_path, "node", ["storage", "node", "start"], "127.0.0.2")
-    indexer = zg_start(s, tmp_path, "indexer", ["storage", "indexer", "start", "--nodes", node.url], "127.0.0.3")
+    indexer_port = free_port("127.0.0.3")
+    indexer_url = f"http://127.0.0.3:{indexer_port}"
+    node = zg_start(s, tmp_path, "node", ["storage", "node", "start", "--indexer", indexer_url], "127.0.0.2")
+    no_nodes = ["storage", "indexer", "start", "--nodes", ""]
+    indexer = zg_start(s, tmp_path, "indexer", no_nodes, "127.0.0.3", indexer_port)
     env = {"ZG_INDEXER_URL": indexer.url}
     started += [
         node,
@@ -85,9 +90,13 @@ def test_each_daemon_starts_alone_on_its_own_address(
     assert not waiting, f"not healthy: {[d.name for d in waiting]}"
     for daemon in started:
         assert (tmp_path / daemon.name).is_dir(), f"{daemon.name} kept no state in its own data dir"
-    # The indexer lists the node alone started on its address, with its shard.
-    listed = httpx.post(indexer.url, json={"jsonrpc": "2.0", "id": 1, "method": "indexer_getShardedNodes"}).json()
-    assert [n["url"] for n in listed["result"]["trusted"]] == [node.url]
+
+    # The indexer knew no node: the one started alone on its address joined it (a signed announcement).
+    def listed() -> list[str]:
+        reply = httpx.post(indexer.url, json={"jsonrpc": "2.0", "id": 1, "method": "indexer_getShardedNodes"}).json()
+        return [n["url"] for n in reply["result"]["trusted"]]
+
+    assert wait_until(lambda: listed() == [node.url], 30, 0.2), listed()
 
 
 def start_fails(settings: NetworkSettings, tmp: Path, *env_pairs: tuple[str, str]) -> str:

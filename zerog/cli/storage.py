@@ -294,6 +294,9 @@ node.add_command(
         setting("--num-shard", "storage_num_shard", "Shards of the flow (a power of two).", type=int),
         setting("--name", "storage_name", "Subdirectory of the data dir for this node's store."),
         setting("--mining/--no-mining", "storage_mining", "Mine with the stored data (PoRA).", is_flag=True),
+        setting("--indexer", "storage_indexer_url", "Indexer to join (signed announcements) and learn peers from."),
+        setting("--url", "storage_url", "URL others reach this node at (default http://HOST:PORT)."),
+        setting("--peers", "storage_peers", "Comma-separated URLs of nodes to replicate from, besides the indexer's."),
     )
 )
 
