@@ -175,7 +175,8 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         assert zg(settings, "storage", "download", root, str(again)).returncode == 0
         assert again.read_bytes() == original.read_bytes()
         nodes = json.loads(zg(settings, "--json", "storage", "info", root).stdout)
-        assert [row["info"]["finalized"] for row in nodes] == [True, True]
+        # Both shards and, by replication, the full replica.
+        assert [row["info"]["finalized"] for row in nodes] == [True, True, True]
         blob_copy = tmp_path / "blob-copy.bin"
         fetched = zg(settings, "da", "get", data_root, str(blob_copy))
         assert fetched.returncode == 0, fetched.stdout + fetched.stderr
