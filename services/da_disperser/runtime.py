@@ -1,5 +1,6 @@
-"""What the DA disperser holds: the DA client (it pays blob fees with the operator's key), the dispersal pipeline
-it shares with the alt-DA server (services.common.dispersal), and the gRPC server, started and stopped with the app.
+"""What the DA disperser holds: the DA client (it pays blob fees with its key, ZG_DA_DISPERSER_PRIVATE_KEY), the
+dispersal pipeline it shares with the alt-DA server (services.common.dispersal), and the gRPC server, started and
+stopped with the app.
 
 Status of a request (0G DA client's BlobStatus): queued or dispersing → PROCESSING; attested on chain
 (ErasureCommitmentVerified) → CONFIRMED, then FINALIZED once the verifying block is final: `confirmations`
@@ -16,8 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from services.common.dispersal import DONE, FAILED, INSUFFICIENT_SIGNATURES, DispersalPipeline, DispersalRequest
-from services.da_disperser.config import DADisperserSettings, queue_dir
-from zerog.accounts import load_account
+from services.da_disperser.config import DADisperserSettings, disperser_account, queue_dir
 from zerog.da.client import DAClient
 from zerog.da.proto import disperser_pb2 as pb
 from zerog.errors import ConfigError
@@ -47,7 +47,7 @@ class DADisperserRuntime:
                 f"the DA disperser spends its key's funds on blob fees: listening on {settings.da_disperser_host} "
                 "needs a token (set ZG_DA_DISPERSER_TOKEN)"
             )
-        self.client = DAClient(settings, load_account(settings))
+        self.client = DAClient(settings, disperser_account(settings))
         self.pipeline = DispersalPipeline(queue_dir(settings), self.client)
         self._server: grpc.Server | None = None
 

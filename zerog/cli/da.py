@@ -138,7 +138,7 @@ disperser.add_command(
     start_command(
         "services.da_disperser.main:DAEMON",
         "Run the DA disperser in the foreground: 0G DA client's gRPC API (DisperseBlob, GetBlobStatus, RetrieveBlob; "
-        "port 51001 by default), dispersing queued blobs with the operator's key (ZG_PRIVATE_KEY).",
+        "port 51001 by default), dispersing queued blobs with its key (ZG_DA_DISPERSER_PRIVATE_KEY).",
         setting("--http-port", "da_disperser_http_port", "Port of /health and request status (51002).", type=int),
     )
 )

@@ -149,7 +149,8 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         )
         for i in range(settings.da_signers)
     ]
-    # The gRPC disperser (0G DA client's API; network.json: its host:port) pays blob fees with the network's key.
+    # The gRPC disperser (0G DA client's API; network.json: its host:port) pays blob fees with its own key (dev
+    # account 0 without one).
     host, grpc_port = settings.da_disperser_host, settings.da_disperser_port
     da_disperser = Daemon(
         "da-disperser",
@@ -158,7 +159,7 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         settings.da_disperser_http_port,
         api_port=grpc_port,
         endpoint=f"[{host}]:{grpc_port}" if ":" in host else f"{host}:{grpc_port}",
-        secrets=("private_key", "keystore_password", "da_disperser_token"),
+        secrets=("da_disperser_private_key", "da_disperser_token"),
     )
     # The explorer indexes the chain from block 0 and asks the indexer which nodes hold a file.
     explorer = Daemon("explorer", "services.explorer", settings.explorer_host, settings.explorer_port)
