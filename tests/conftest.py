@@ -34,7 +34,7 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
     port, faucet_port, indexer_port = free_port(), free_port(), free_port()
     storage_ports, storage_full_port = [free_port(), free_port()], free_port()
     compute_port, da_signer_base, kv_port = free_port(), free_port_block(4), free_port()
-    explorer_port = free_port()
+    explorer_port, da_disperser_port, da_disperser_http_port = free_port(), free_port(), free_port()
     values: dict[str, object] = {
         "data_dir": tmp / "data",
         "deployments_dir": tmp / "deployments",
@@ -59,6 +59,8 @@ def make_settings(tmp: Path, **overrides: object) -> NetworkSettings:
         "explorer_port": explorer_port,
         "explorer_url": f"http://127.0.0.1:{explorer_port}",
         "da_signer_port": da_signer_base,
+        "da_disperser_port": da_disperser_port,
+        "da_disperser_http_port": da_disperser_http_port,
         # A block per transaction: tests drive the chain themselves (the `zg up` tests keep the default rhythm).
         "block_time": 0,
     }
@@ -74,6 +76,8 @@ def up_command(settings: NetworkSettings) -> list[str]:
     cmd += ["--indexer-port", str(settings.indexer_port)]
     cmd += ["--kv-port", str(settings.kv_port), "--compute-port", str(settings.compute_port)]
     cmd += ["--da-signer-base-port", str(settings.da_signer_base_port), "--explorer-port", str(settings.explorer_port)]
+    cmd += ["--da-disperser-port", str(settings.da_disperser_port)]
+    cmd += ["--da-disperser-http-port", str(settings.da_disperser_http_port)]
     return cmd
 
 

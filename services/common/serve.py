@@ -42,7 +42,7 @@ def stop_daemon(reason: str) -> None:
         _server.should_exit = True
 
 
-def _port_busy(host: str, port: int) -> bool:
+def port_busy(host: str, port: int) -> bool:
     """True when something else holds the address (checked before a long build, for a clear message)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
@@ -60,7 +60,7 @@ def setup_logging() -> None:
 def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_setting: str) -> int:
     """Build the app (which may take long: a model to train) and serve it until SIGINT/SIGTERM."""
     log = logging.getLogger("services")
-    if _port_busy(host, port):
+    if port_busy(host, port):
         log.error("%s cannot start: port %d on %s is busy (set %s)", name, port, host, port_setting)
         return EXIT_CONFIG
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the previous handler:
@@ -92,17 +92,20 @@ def serve(name: str, build: Callable[[], FastAPI], host: str, port: int, port_se
 class DaemonEntry(Generic[S]):
     """How a daemon starts: its name (or how its settings name it), its settings class, the settings prefix of its
     address (`<component>_host` / `<component>_port`) and its app factory. Its `python -m` module (what `zg up`
-    runs) and its `zg … start` command both end in `serve`."""
+    runs) and its `zg … start` command both end in `serve`. A daemon whose main port speaks another protocol (the
+    DA disperser's gRPC, which its runtime serves) names the settings field of its HTTP port in `http_port`."""
 
     name: str | Callable[[S], str]
     settings_class: type[S]
     component: str
     create_app: Callable[[S], FastAPI]
+    http_port: str | None = None
 
     def serve(self, settings: S) -> int:
         name = self.name(settings) if callable(self.name) else self.name
-        host, port = getattr(settings, f"{self.component}_host"), getattr(settings, f"{self.component}_port")
-        return serve(name, lambda: self.create_app(settings), host, port, f"ZG_{self.component.upper()}_PORT")
+        field = self.http_port or f"{self.component}_port"
+        host, port = getattr(settings, f"{self.component}_host"), getattr(settings, field)
+        return serve(name, lambda: self.create_app(settings), host, port, f"ZG_{field.upper()}")
 
     def main(self) -> int:
         """The `python -m` entry point: logging to stdout, the settings from env / .env / network.json."""

@@ -1,19 +1,30 @@
-"""What the alt-DA server holds: the DA client (it pays blob fees with the operator's key) and the keccak index."""
+"""What the alt-DA server holds: the DA client (it pays blob fees with the operator's key), the dispersal pipeline
+it shares with the gRPC disperser (services.common.dispersal: a put is queued durably, then waited for, since the
+alt-DA protocol answers with the commitment) and the keccak index."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from services.common.dispersal import DONE, DispersalPipeline
 from services.da_server.config import DAServerSettings
 from services.da_server.store import KeccakIndex
 from zerog.accounts import load_account
 from zerog.da.client import DAClient
-from zerog.da.errors import BlobTooLargeError, DAError, DataNotFoundError
+from zerog.da.errors import DAError, DataNotFoundError
 from zerog.errors import ConfigError
+
+#: How long a put waits for its dispersal, in DA client timeouts (a put the batcher gave up on goes on; the
+#: batcher's retry finds the root verified and returns at once).
+PUT_WAIT_TIMEOUTS = 3
 
 
 def index_path(settings: DAServerSettings) -> Path:
     return settings.data_dir / "altda" / "keccak.db"
+
+
+def queue_dir(settings: DAServerSettings) -> Path:
+    return settings.data_dir / "altda" / "queue"
 
 
 class DAServerRuntime:
@@ -25,6 +36,7 @@ class DAServerRuntime:
                 "needs a bearer token (set ZG_DA_SERVER_TOKEN)"
             )
         self.client = DAClient(settings, load_account(settings))
+        self.pipeline = DispersalPipeline(queue_dir(settings), self.client)
         self._index: KeccakIndex | None = None
 
     @property
@@ -35,8 +47,10 @@ class DAServerRuntime:
 
     def open(self) -> None:
         self._index = KeccakIndex(index_path(self.settings))
+        self.pipeline.open()
 
     def close(self) -> None:
+        self.pipeline.close()
         if self._index is not None:
             self._index.close()
             self._index = None
@@ -45,9 +59,13 @@ class DAServerRuntime:
     def put(self, data: bytes) -> bytes:
         """The generic commitment of `data`, dispersed and attested (ValueError for data DA cannot take)."""
         try:
-            return self.client.put(data).commitment
-        except BlobTooLargeError as exc:
+            request = self.pipeline.submit(data)
+        except DAError as exc:
             raise ValueError(exc.message) from exc
+        done = self.pipeline.queue.wait(request.id, PUT_WAIT_TIMEOUTS * self.settings.da_timeout)
+        if done.state != DONE:
+            raise RuntimeError(done.error or f"dispersal request {done.id} is still {done.state}")
+        return done.commitment
 
     def get(self, data_root: bytes) -> bytes:
         """The data of `data_root` (LookupError when DA does not know it)."""

@@ -20,6 +20,7 @@ KEYS = {
     "compute_provider_private_key": Account.create().key.hex(),
     "storage_mining_private_key": Account.create().key.hex(),
     "da_signer_private_key": Account.create().key.hex(),
+    "da_disperser_private_key": Account.create().key.hex(),
 }
 
 
@@ -44,4 +45,5 @@ def test_up__each_daemon_gets_only_its_own_secrets(tmp_path: Path) -> None:
     assert seen["storage-1"] == seen["indexer"] == seen["kv"] == set()
     assert seen["compute-provider"] == {"compute_provider_private_key"}
     assert all(seen[f"da-signer-{i}"] == set() for i in range(settings.da_signers))  # zg up's genesis signers
+    assert seen["da-disperser"] == {"da_disperser_private_key"}
     assert not any("private_key" in names for names in seen.values())  # the user's own key stays with the user

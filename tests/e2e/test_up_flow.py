@@ -117,6 +117,7 @@ def test_up__network_file_faucet_and_clean_stop(tmp_path: Path) -> None:
         assert info["kv"] == settings.kv_url
         assert info["explorer"] == settings.explorer_url
         assert [info["storage-0"], info["storage-1"]] == settings.indexer_node_urls
+        assert info["da-disperser"] == f"{settings.da_disperser_host}:{settings.da_disperser_port}"  # gRPC
         assert Path(info["manifest"]).is_file()
         assert httpx.get(f"{info['faucet']}/health", timeout=5).status_code == 200
 

@@ -1,4 +1,5 @@
-"""`zg da`: make data available (put), read it back (get), a data root's status, and the OP alt-DA server."""
+"""`zg da`: make data available (put), read it back (get), a data root's status, the OP alt-DA server and the
+gRPC disperser."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 @click.group()
 def da() -> None:
-    """0G DA: BLS-attested data availability (put, get, status, OP alt-DA server)."""
+    """0G DA: BLS-attested data availability (put, get, status, OP alt-DA server, gRPC disperser)."""
 
 
 def _client(ctx: CliContext, with_account: bool) -> DAClient:
@@ -124,6 +125,21 @@ da.add_command(
         "services.da_server.main:DAEMON",
         "Run the OP Stack alt-DA server (POST /put, GET /get/0x<commitment>; port 3100 by default) in the foreground.",
         name="server",
+    )
+)
+
+
+@da.group()
+def disperser() -> None:
+    """Run the gRPC disperser (0G DA client's API)."""
+
+
+disperser.add_command(
+    start_command(
+        "services.da_disperser.main:DAEMON",
+        "Run the DA disperser in the foreground: 0G DA client's gRPC API (DisperseBlob, GetBlobStatus, RetrieveBlob; "
+        "port 51001 by default), dispersing queued blobs with its key (ZG_DA_DISPERSER_PRIVATE_KEY).",
+        setting("--http-port", "da_disperser_http_port", "Port of /health and request status (51002).", type=int),
     )
 )
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 @click.option("--kv-port", type=int, help="KV node port (default 6789).")
 @click.option("--compute-port", type=int, help="Compute provider port (default 8700).")
 @click.option("--da-signer-base-port", type=int, help="First DA signer's port; signer i uses base + i (default 8800).")
+@click.option("--da-disperser-port", type=int, help="DA disperser gRPC port (default 51001).")
+@click.option("--da-disperser-http-port", type=int, help="DA disperser /health port (default 51002).")
 @click.option("--explorer-port", type=int, help="Explorer port (default 8900).")
 @click.option("--block-time", type=float, help="Seconds between idle blocks (default 1; 0: one per transaction).")
 @pass_cli
@@ -40,6 +42,8 @@ def up(
     kv_port: int | None,
     compute_port: int | None,
     da_signer_base_port: int | None,
+    da_disperser_port: int | None,
+    da_disperser_http_port: int | None,
     explorer_port: int | None,
     block_time: float | None,
 ) -> None:
@@ -60,6 +64,8 @@ def up(
         "kv_port": kv_port,
         "compute_port": compute_port,
         "da_signer_base_port": da_signer_base_port,
+        "da_disperser_port": da_disperser_port,
+        "da_disperser_http_port": da_disperser_http_port,
         "explorer_port": explorer_port,
         "block_time": block_time,
     }

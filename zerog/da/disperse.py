@@ -24,7 +24,7 @@ from zerog.da.bls import G1, BLSError, aggregate_g1, aggregate_g2, verify
 from zerog.da.connection import DAConnection, Progress
 from zerog.da.contracts import QUORUM_ID, EpochSigner, SignerSetView
 from zerog.da.encoding import Encoded, encode
-from zerog.da.errors import BlobTooLargeError, DAError, SignerError
+from zerog.da.errors import BlobTooLargeError, DAError, InsufficientSignaturesError, SignerError
 from zerog.da.wire import bundle
 from zerog.errors import TransactionError
 
@@ -193,7 +193,7 @@ class Disperser(DAConnection):
             stake = sum(s.signer.stake for s in signed)
             if not signed or stake * 3 < total * 2:
                 detail = "; ".join(f"signer {i}: {why}" for i, why in sorted(failures.items())) or "no signers"
-                raise DAError(
+                raise InsufficientSignaturesError(
                     f"only {stake} of {total} wei of stake attested 0x{root.hex()} in epoch {view.epoch}, "
                     f"less than two thirds ({detail})"
                 )

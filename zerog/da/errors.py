@@ -13,6 +13,10 @@ class BlobTooLargeError(DAError):
     """The payload is over the size limit (nothing was paid)."""
 
 
+class InsufficientSignaturesError(DAError):
+    """Signers holding two thirds of the stake did not attest the payload (it was paid for, not verified)."""
+
+
 class DataNotFoundError(DAError):
     """Nobody paid for the data root, or no signer holds its cells."""
 

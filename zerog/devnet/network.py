@@ -47,10 +47,18 @@ class Daemon:
     start_timeout: float = DAEMON_START_TIMEOUT_SECONDS
     # The secret settings (its own keys) it is given; no daemon sees another's.
     secrets: tuple[str, ...] = ()
+    # A daemon whose API is not the HTTP one on `port` (the DA disperser's gRPC): that port, and its network.json
+    # value (else `url`).
+    api_port: int | None = None
+    endpoint: str | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.port] if self.api_port is None else [self.port, self.api_port]
 
     @property
     def health_url(self) -> str:
@@ -141,13 +149,25 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         )
         for i in range(settings.da_signers)
     ]
+    # The gRPC disperser (0G DA client's API; network.json: its host:port) pays blob fees with its own key (dev
+    # account 0 without one).
+    host, grpc_port = settings.da_disperser_host, settings.da_disperser_port
+    da_disperser = Daemon(
+        "da-disperser",
+        "services.da_disperser",
+        host,
+        settings.da_disperser_http_port,
+        api_port=grpc_port,
+        endpoint=f"[{host}]:{grpc_port}" if ":" in host else f"{host}:{grpc_port}",
+        secrets=("da_disperser_private_key", "da_disperser_token"),
+    )
     # The explorer indexes the chain from block 0 and asks the indexer which nodes hold a file.
     explorer = Daemon("explorer", "services.explorer", settings.explorer_host, settings.explorer_port)
-    return [faucet, *storage, indexer, kv, compute, *da_signers, explorer]
+    return [faucet, *storage, indexer, kv, compute, *da_signers, da_disperser, explorer]
 
 
 #: Daemons that start only once the named ones are healthy.
-_STARTS_AFTER = {"indexer": "storage-", "kv": "indexer", "explorer": "indexer"}
+_STARTS_AFTER = {"indexer": "storage-", "kv": "indexer", "explorer": "indexer", "da-disperser": "da-signer-"}
 
 
 def start_waves(all_daemons: list[Daemon]) -> list[list[Daemon]]:
@@ -189,7 +209,7 @@ class Network:
             "dataDir": str(self.settings.data_dir.resolve()),
             "pid": os.getpid(),
         }
-        info.update({d.name: d.url for d in self.running})
+        info.update({d.name: d.endpoint or d.url for d in self.running})
         return info
 
     def start(self, log: Any = print) -> None:
@@ -197,8 +217,9 @@ class Network:
         if port_in_use(s.chain_host, s.chain_port):
             raise UpError(f"port {s.chain_port} for the chain is busy: is another `zg up` or node running?")
         for d in daemons(s):
-            if port_in_use(d.host, d.port):
-                raise UpError(f"port {d.port} for the {d.name} is busy: is another `zg up` running?")
+            for port in d.ports:
+                if port_in_use(d.host, port):
+                    raise UpError(f"port {port} for the {d.name} is busy: is another `zg up` running?")
         s.network_file.unlink(missing_ok=True)
         log(f"starting chain {s.chain_id} on {self.node.rpc_url}")
         self.node.start()

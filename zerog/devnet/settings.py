@@ -6,6 +6,7 @@ from pydantic import Field
 
 from chain_node.settings import ChainNodeSettings
 from services.compute_provider.config import ProviderSettings
+from services.da_disperser.config import DADisperserSettings
 from services.da_server.config import DAServerSettings
 from services.da_signer.config import DEFAULT_DA_SIGNER_PORT, DASignerSettings
 from services.explorer.config import ExplorerDaemonSettings
@@ -26,6 +27,7 @@ class NetworkSettings(
     ProviderSettings,
     DASignerSettings,
     DAServerSettings,
+    DADisperserSettings,
     ExplorerDaemonSettings,
     MarketSettings,
 ):
