@@ -56,7 +56,7 @@ def generate(settings, deployment: Deployment, count: int, send_batch: int) -> d
     rpc = ChainRpc(settings.rpc_url)
     flow, entrance, ledger = (deployment.contract(w3, n) for n in ("Flow", "DAEntrance", "Ledger"))
     price = deployment.contract(w3, "FixedPriceMarket").functions.pricePerSector().call()
-    blob_fee = entrance.functions.blobFee().call()
+    blob_fee = entrance.functions.feeFor(1000).call()  # one blob
     nonces = {a.address: w3.eth.get_transaction_count(a.address) for a in SENDERS}
     chain_id = w3.eth.chain_id
     kinds = {"storage": 0, "da": 0, "ledger": 0, "transfer": 0}
@@ -73,7 +73,9 @@ def generate(settings, deployment: Deployment, count: int, send_batch: int) -> d
                 base | {"value": sectors * price}
             )
         elif kind == "da":
-            tx = entrance.functions.submitOriginalData([os.urandom(32)]).build_transaction(base | {"value": blob_fee})
+            tx = entrance.functions.submitOriginalData([os.urandom(32)], [1000]).build_transaction(
+                base | {"value": blob_fee}
+            )
         elif kind == "ledger":
             tx = ledger.functions.deposit().build_transaction(base | {"value": 10**15})
         else:

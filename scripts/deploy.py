@@ -244,11 +244,14 @@ def deploy_da(
     withdraw_delay_epochs: int,
     blob_fee: int,
     grace_blocks: int,
+    max_quorums: int,
+    min_signers_per_quorum: int,
+    retention_epochs: int,
     genesis: Callable[[str], list[tuple[Any, ...]]],
 ) -> dict[str, tuple[Any, dict[str, Any]]]:
     """Deploys DASigners (with the genesis signers `genesis(address)` returns for its predicted address, their
-    stakes paid by the deployer), then DAEntrance bound to it. DASigners has no roles; DAEntrance's admin sets
-    the blob fee and withdraws the collected fees."""
+    stakes paid by the deployer), then DAEntrance bound to it. Neither has roles: the price per blob, the quorum
+    split and the retention are constructor arguments, and fees go to the signers that attest."""
     signers_at = create_address(deployer.address, deployer.nonce)
     members = genesis(signers_at)
     stakes = sum(row[-1] for row in members)
@@ -256,17 +259,19 @@ def deploy_da(
         "epochBlocks": epoch_blocks,
         "minStake": min_stake,
         "withdrawDelayEpochs": withdraw_delay_epochs,
+        "quorums": (max_quorums, min_signers_per_quorum),
         "genesis": members,
     }
     signers = project.DASigners.deploy(*signers_args.values(), sender=deployer, value=stakes)
     if signers.address != signers_at:
         raise click.ClickException(f"DASigners was not deployed at {signers_at} (but {signers.address}): redeploy")
     signers_args["genesis"] = [{"account": row[0], "socket": row[4], "stake": row[5]} for row in members]
+    signers_args["quorums"] = {"maxQuorums": max_quorums, "minSignersPerQuorum": min_signers_per_quorum}
     entrance_args = {
         "signerRegistry": signers.address,
-        "initialBlobFee": blob_fee,
+        "pricePerBlob": blob_fee,
         "graceBlocks": grace_blocks,
-        "admin": deployer.address,
+        "retentionEpochs": retention_epochs,
     }
     entrance = project.DAEntrance.deploy(*entrance_args.values(), sender=deployer)
     return {
@@ -341,6 +346,9 @@ def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any
         withdraw_delay_epochs=settings.da_withdraw_delay_epochs,
         blob_fee=settings.da_blob_fee_wei,
         grace_blocks=settings.da_grace_blocks,
+        max_quorums=settings.da_max_quorums,
+        min_signers_per_quorum=settings.da_min_signers_per_quorum,
+        retention_epochs=settings.da_retention_epochs,
         genesis=lambda at: genesis_signers(settings, chain.chain_id, at),
     )
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in da.items()})

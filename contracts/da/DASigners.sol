@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDASigners} from "../interfaces/IDASigners.sol";
 import {BN254} from "./libraries/BN254.sol";
@@ -39,6 +40,8 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     uint256 private immutable _genesisBlock;
     uint256 private immutable _minStake;
     uint256 private immutable _withdrawDelayEpochs;
+    uint256 private immutable _maxQuorums;
+    uint256 private immutable _minSignersPerQuorum;
 
     SignerSet.Set private _set;
     mapping(address account => Registration) private _registrations;
@@ -47,15 +50,24 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     /// @param epochBlocks_ Blocks per epoch, at least one.
     /// @param minStake_ Smallest stake a signer registers with, in wei; not zero, else squatting all slots is free.
     /// @param withdrawDelayEpochs_ Epochs between a leaving signer's last epoch and its withdrawal.
+    /// @param quorums How the signer set splits into quorums: at most maxQuorums (1 to MAX_SIGNERS), with
+    /// minSignersPerQuorum (at least 1) each when the set is large enough for one.
     /// @param genesis Signers that are members from epoch 0 on; the attached value pays their stakes.
     constructor(
         uint256 epochBlocks_,
         uint256 minStake_,
         uint256 withdrawDelayEpochs_,
+        QuorumParameters memory quorums,
         GenesisSigner[] memory genesis
     ) payable EIP712("DASigners", "1") {
         if (epochBlocks_ == 0) revert DASignersInvalidEpochBlocks();
         if (minStake_ == 0) revert DASignersZeroMinStake();
+        uint256 most = quorums.maxQuorums;
+        if (most == 0 || most > SignerSet.MAX_SIGNERS || quorums.minSignersPerQuorum == 0) {
+            revert DASignersInvalidQuorumParameters(quorums.maxQuorums, quorums.minSignersPerQuorum);
+        }
+        _maxQuorums = quorums.maxQuorums;
+        _minSignersPerQuorum = quorums.minSignersPerQuorum;
         _epochBlocks = epochBlocks_;
         _genesisBlock = block.number;
         _minStake = minStake_;
@@ -157,6 +169,28 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc IDASigners
+    function maxQuorums() external view returns (uint256) {
+        return _maxQuorums;
+    }
+
+    /// @inheritdoc IDASigners
+    function minSignersPerQuorum() external view returns (uint256) {
+        return _minSignersPerQuorum;
+    }
+
+    /// @inheritdoc IDASigners
+    function quorumCount(uint256 epochNumber) external view returns (uint256) {
+        _checkReadable(epochNumber);
+        return _quorumCount(_popcount(_set.membersAt(epochNumber)));
+    }
+
+    /// @inheritdoc IDASigners
+    function quorumMembers(uint256 epochNumber) external view returns (uint256[] memory bitmaps) {
+        _checkReadable(epochNumber);
+        (bitmaps,) = _assign(epochNumber);
+    }
+
+    /// @inheritdoc IDASigners
     function maxSigners() external pure returns (uint256) {
         return SignerSet.MAX_SIGNERS;
     }
@@ -210,15 +244,37 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc IDASigners
-    function quorum(uint256 epochNumber, uint256 bitmap)
+    function quorum(uint256 epochNumber, uint256 quorumId, uint256 bitmap)
         external
         view
-        returns (uint256 members, uint256 totalStake, uint256 signedStake, BN254.G1Point memory apk, bool valid)
+        returns (QuorumAggregate memory agg)
     {
         _checkReadable(epochNumber);
-        SignerSet.Quorum memory q;
-        (valid, q, signedStake, apk) = _set.aggregate(epochNumber, bitmap);
-        return (q.members, q.totalStake, signedStake, apk, valid);
+        (uint256[] memory bitmaps, uint256[] memory stakes) = _assign(epochNumber);
+        agg.quorumCount = bitmaps.length;
+        if (quorumId >= bitmaps.length) return agg;
+        uint256 members = bitmaps[quorumId];
+        agg.members = members;
+        for (uint256 bits = members; bits != 0; bits &= bits - 1) {
+            agg.totalStake += stakes[_lowestBit(bits)];
+        }
+        if (bitmap == 0 || bitmap & ~members != 0) return agg;
+        uint256 count = _popcount(bitmap);
+        agg.accounts = new address[](count);
+        agg.stakes = new uint256[](count);
+        // One quorum: the epoch's key sum minus the keys missing from the bitmap (at most a third of the stake, so
+        // the fewer key reads). Several: the signers' keys added up.
+        if (bitmaps.length == 1) (,,, agg.apk) = _set.aggregate(epochNumber, bitmap);
+        uint256 k;
+        for (uint256 bits = bitmap; bits != 0; bits &= bits - 1) {
+            uint256 slot = _lowestBit(bits);
+            SignerSet.Slot storage s = _set.slots[slot];
+            agg.accounts[k] = s.account;
+            agg.stakes[k++] = stakes[slot];
+            agg.signedStake += stakes[slot];
+            if (bitmaps.length > 1) agg.apk = BN254.add(agg.apk, s.pkG1);
+        }
+        agg.valid = true;
     }
 
     /// @inheritdoc IDASigners
@@ -307,22 +363,75 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     }
 
     function _epochSigners(uint256 epochNumber) private view returns (EpochSigner[] memory members) {
-        uint256 bitmap = _set.membersAt(epochNumber);
-        uint256 total = _set.quorumAt(epochNumber).totalStake;
-        uint256 count;
-        for (uint256 b = bitmap; b != 0; b &= b - 1) ++count;
-        members = new EpochSigner[](count);
-        uint256 cumulative;
+        (uint256[] memory bitmaps, uint256[] memory stakes) = _assign(epochNumber);
+        uint256[] memory totals = new uint256[](bitmaps.length);
+        uint256[] memory cumulative = new uint256[](bitmaps.length);
+        uint256 all;
+        for (uint256 q = 0; q < bitmaps.length; ++q) {
+            all |= bitmaps[q];
+            for (uint256 bits = bitmaps[q]; bits != 0; bits &= bits - 1) {
+                totals[q] += stakes[_lowestBit(bits)];
+            }
+        }
+        members = new EpochSigner[](_popcount(all));
         uint256 k;
-        for (uint256 slot = 0; slot < SignerSet.SLOTS; ++slot) {
-            if (bitmap & (1 << slot) == 0) continue;
+        for (uint256 bits = all; bits != 0; bits &= bits - 1) {
+            uint256 slot = _lowestBit(bits);
+            uint256 q = 0;
+            while (bitmaps[q] & (1 << slot) == 0) ++q;
             address account = _set.slots[slot].account;
             Registration storage reg = _registrations[account];
+            uint256 first = _column(cumulative[q], totals[q]);
+            cumulative[q] += stakes[slot];
+            uint256 end = _column(cumulative[q], totals[q]);
+            members[k++] =
+                EpochSigner(slot, q, account, stakes[slot], first, end - first, reg.pkG1, reg.pkG2, reg.socket);
+        }
+    }
+
+    /// @dev The quorums of `epochNumber` (member bitmaps) and every member's stake, by slot: the members sorted by
+    /// stake, largest first (lower slot first on a tie), dealt out to the quorums in serpentine order.
+    function _assign(uint256 epochNumber) private view returns (uint256[] memory bitmaps, uint256[] memory stakes) {
+        uint256 members = _set.membersAt(epochNumber);
+        stakes = new uint256[](SignerSet.SLOTS);
+        uint256[] memory order = new uint256[](SignerSet.MAX_SIGNERS);
+        uint256 n;
+        for (uint256 bits = members; bits != 0; bits &= bits - 1) {
+            uint256 slot = _lowestBit(bits);
             uint256 stake = _set.stakeAt(slot, epochNumber);
-            uint256 first = _column(cumulative, total);
-            cumulative += stake;
-            uint256 end = _column(cumulative, total);
-            members[k++] = EpochSigner(slot, account, stake, first, end - first, reg.socket, reg.pkG1, reg.pkG2);
+            stakes[slot] = stake;
+            // Insertion sort; slots arrive in ascending order, so an equal stake stays behind the lower slot.
+            uint256 j = n++;
+            while (j > 0 && stakes[order[j - 1]] < stake) {
+                order[j] = order[j - 1];
+                --j;
+            }
+            order[j] = slot;
+        }
+        uint256 count = _quorumCount(n);
+        bitmaps = new uint256[](count);
+        for (uint256 rank = 0; rank < n; ++rank) {
+            uint256 position = rank % count;
+            uint256 q = (rank / count) % 2 == 0 ? position : count - 1 - position;
+            bitmaps[q] |= 1 << order[rank];
+        }
+    }
+
+    /// @dev clamp(members / minSignersPerQuorum, 1, maxQuorums).
+    function _quorumCount(uint256 members) private view returns (uint256 count) {
+        count = members / _minSignersPerQuorum;
+        if (count > _maxQuorums) count = _maxQuorums;
+        if (count == 0) count = 1;
+    }
+
+    function _popcount(uint256 bits) private pure returns (uint256 count) {
+        for (; bits != 0; bits &= bits - 1) ++count;
+    }
+
+    /// @dev Index of the lowest set bit of a non-zero `bits`.
+    function _lowestBit(uint256 bits) private pure returns (uint256) {
+        unchecked {
+            return Math.log2(bits & (~bits + 1));
         }
     }
 

@@ -15,12 +15,18 @@ import {BN254} from "../da/libraries/BN254.sol";
 /// bits of the attestation bitmap; a slot is reused only once it is a member of none of the previous, the
 /// current and the next epoch.
 ///
-/// Each epoch assigns the 128 cell columns of every blob to its signers in proportion to stake: signers in slot
-/// order, signer k with cumulative stake C_k before it gets columns [128*C_k/S, 128*(C_k + s_k)/S) of a total
-/// stake S. With at most 32 signers, any set holding two thirds of the stake holds at least 64 columns (each
-/// signer's count is within one of its exact share, and a set of signers breaks into at most 16 runs of
-/// members consecutive in slot order), which is what recovering a blob needs: a quorum that attests can always
-/// serve the data.
+/// Quorums (sharding): each epoch splits its n signers into Q = clamp(n / minSignersPerQuorum(), 1, maxQuorums())
+/// quorums, every signer in exactly one. The assignment is deterministic and stake-balanced: the members sorted by
+/// stake, largest first (the lower slot first on a tie), are dealt out in serpentine order (ranks 0..Q-1 to
+/// quorums 0..Q-1, ranks Q..2Q-1 to quorums Q-1..0, and so on). DAEntrance gives every blob to one quorum; only that
+/// quorum's signers store and attest it, and two thirds of that quorum's stake must sign.
+///
+/// Within its quorum, each blob's 128 cell columns are assigned to the quorum's signers in proportion to stake:
+/// the quorum's signers in slot order, signer k with cumulative stake C_k before it gets columns
+/// [128*C_k/S, 128*(C_k + s_k)/S) of the quorum's stake S. With at most 32 signers, any subset holding two thirds
+/// of a quorum's stake holds at least 64 columns (each signer's count is within one of its exact share, and a set
+/// of signers breaks into at most 16 runs of members consecutive in slot order), which is what recovering a blob
+/// needs: a quorum that attests can always serve the data.
 /// @dev A signer's BLS secret key sk gives pkG1 = sk*G1 and pkG2 = sk*G2. Proof of possession: the BLS signature
 /// of {registrationDigest}(account, pkG1) under that key, which ties both keys to the same secret and the key to
 /// the account, so nobody can register a key derived from other signers' keys (rogue-key attacks).
@@ -45,16 +51,42 @@ interface IDASigners {
         uint256 withdrawableEpoch;
     }
 
-    /// @notice A member of an epoch's signer set, with its share of the cell columns.
+    /// @notice A member of an epoch's signer set, with its quorum and its share of the cell columns in it.
     struct EpochSigner {
         uint256 slot;
+        uint256 quorumId;
         address account;
         uint256 stake;
         uint256 firstColumn;
         uint256 columnCount;
-        string socket;
         BN254.G1Point pkG1;
         BN254.G2Point pkG2;
+        string socket;
+    }
+
+    /// @notice How an epoch's signers split into quorums (constructor argument).
+    struct QuorumParameters {
+        uint256 maxQuorums;
+        uint256 minSignersPerQuorum;
+    }
+
+    /// @notice The signers of a bitmap within one quorum of an epoch, as {quorum} reports them.
+    struct QuorumAggregate {
+        /// Quorums of the epoch.
+        uint256 quorumCount;
+        /// Bitmap of the quorum's members (0 if the quorum does not exist).
+        uint256 members;
+        /// Stake of the quorum's members.
+        uint256 totalStake;
+        /// Stake of the signers of the bitmap (0 if `valid` is false).
+        uint256 signedStake;
+        /// Sum of their G1 keys (infinity if `valid` is false).
+        BN254.G1Point apk;
+        /// False if the quorum does not exist, or the bitmap is empty or names a slot outside the quorum.
+        bool valid;
+        /// The signers of the bitmap in slot order, and their stakes (empty if `valid` is false).
+        address[] accounts;
+        uint256[] stakes;
     }
 
     /// @notice A signer of the genesis set, a member from epoch 0 on; its stake is paid by the deployer.
@@ -137,6 +169,9 @@ interface IDASigners {
     /// @notice The stake can be withdrawn from epoch `withdrawableEpoch` on; this is epoch `epoch`.
     error DASignersWithdrawalLocked(uint256 withdrawableEpoch, uint256 epoch);
 
+    /// @notice `maxQuorums` must be 1 to `maxSigners` and `minSignersPerQuorum` at least 1.
+    error DASignersInvalidQuorumParameters(uint256 maxQuorums, uint256 minSignersPerQuorum);
+
     /// @notice A call that adds stake carried no value.
     error DASignersNoValue();
 
@@ -199,6 +234,21 @@ interface IDASigners {
     /// @notice Epochs a leaving signer waits after its last epoch before it can withdraw.
     function withdrawDelayEpochs() external view returns (uint256);
 
+    /// @notice The most quorums an epoch is split into.
+    function maxQuorums() external view returns (uint256);
+
+    /// @notice Signers per quorum at least: an epoch of n signers has clamp(n / minSignersPerQuorum, 1, maxQuorums)
+    /// quorums.
+    function minSignersPerQuorum() external view returns (uint256);
+
+    /// @notice Quorums of epoch `epochNumber` (the previous, the current or the next one); 1 for an empty set.
+    /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
+    function quorumCount(uint256 epochNumber) external view returns (uint256);
+
+    /// @notice The member bitmap of each quorum of epoch `epochNumber` (the previous, the current or the next one).
+    /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
+    function quorumMembers(uint256 epochNumber) external view returns (uint256[] memory bitmaps);
+
     /// @notice The most signers an epoch can hold (their slots, the bits of the attestation bitmap, range over
     /// 0..3*maxSigners()-1).
     function maxSigners() external pure returns (uint256);
@@ -220,18 +270,14 @@ interface IDASigners {
     /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
     function signersAt(uint256 epochNumber) external view returns (EpochSigner[] memory members);
 
-    /// @notice The signers of `bitmap` in epoch `epochNumber` (the previous, the current or the next one): their
-    /// stake and the sum of their G1 keys.
+    /// @notice The signers of `bitmap` in quorum `quorumId` of epoch `epochNumber` (the previous, the current or the
+    /// next one): the quorum's members and stake, the signers' stake, the sum of their G1 keys, and who they are.
+    /// O(n^2) in the epoch's n <= 32 signers (sorting them by stake), O(signers of the bitmap) in key reads.
     /// @dev Reverts with DASignersEpochUnavailable for any other epoch.
-    /// @return members Bitmap of the epoch's members.
-    /// @return totalStake Stake of all members.
-    /// @return signedStake Stake of the signers of `bitmap` (0 if `valid` is false).
-    /// @return apk Sum of their G1 keys (infinity if `valid` is false).
-    /// @return valid False if `bitmap` is empty or names a slot that is not a member.
-    function quorum(uint256 epochNumber, uint256 bitmap)
+    function quorum(uint256 epochNumber, uint256 quorumId, uint256 bitmap)
         external
         view
-        returns (uint256 members, uint256 totalStake, uint256 signedStake, BN254.G1Point memory apk, bool valid);
+        returns (QuorumAggregate memory aggregate);
 
     /// @notice The EIP-712 digest a proof of possession signs: DASignerRegistration(address account, uint256 pkX,
     /// uint256 pkY) in the domain ("DASigners", "1", chain id, this contract).

@@ -41,8 +41,6 @@ MAX_ATTEMPTS = 5
 RETRY_SECONDS = 2.0
 #: Seconds the idle worker sleeps between looks at the queue (a submit wakes it at once).
 IDLE_SECONDS = 1.0
-#: The quorum of a data root this pipeline did not disperse (see `DispersalQueue.quorum_of`).
-UNRECORDED_QUORUM_ID = 0
 
 
 @dataclass(frozen=True)
@@ -159,22 +157,6 @@ class DispersalQueue(SqliteStore):
         with self.lock:
             row = self.conn.execute("SELECT * FROM dispersal WHERE id = ?", (request_id,)).fetchone()
         return DispersalRequest.from_row(row) if row else None
-
-    def by_root(self, data_root: str) -> DispersalRequest | None:
-        """The latest done request of `data_root` (0x-hex)."""
-        with self.lock:
-            row = self.conn.execute(
-                "SELECT * FROM dispersal WHERE data_root = ? AND state = ? ORDER BY seq DESC LIMIT 1",
-                (data_root.lower(), DONE),
-            ).fetchone()
-        return DispersalRequest.from_row(row) if row else None
-
-    def quorum_of(self, data_root: str) -> int:
-        """The quorum that attested `data_root`: the one its put reported if this pipeline dispersed it, else
-        UNRECORDED_QUORUM_ID (today every blob is quorum 0). The one place to change when the chain assigns
-        quorums: read a root's quorum from DAEntrance instead."""
-        request = self.by_root(data_root)
-        return request.quorum_id if request is not None and request.quorum_id is not None else UNRECORDED_QUORUM_ID
 
     def claim(self) -> tuple[DispersalRequest, bytes] | None:
         """The oldest queued request, now `dispersing`, and its payload; None if none is queued."""

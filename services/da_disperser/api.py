@@ -73,15 +73,16 @@ class DisperserService(pb_grpc.DisperserServicer):
         if len(root) != 32:
             _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"storage_root is {len(root)} bytes, not 32")
         described = f"blob 0x{root.hex()} of epoch {request.epoch}, quorum {request.quorum_id}"
-        client, queue = self.runtime.client, self.runtime.pipeline.queue
+        client = self.runtime.client
         # (context.abort raises a bare Exception: no abort inside the try blocks, which catch everything.)
         try:
             status = client.contracts.status(root)
         except Exception as exc:
             log.warning("status of %s: %s", described, exc)
             _abort(context, grpc.StatusCode.UNAVAILABLE, f"cannot read the chain now: {type(exc).__name__}")
-        attested = status.verified and status.verified_epoch == request.epoch
-        if not attested or queue.quorum_of("0x" + root.hex()) != request.quorum_id:
+        # Once verified, the status names the quorum that attested.
+        attested = status.verified and status.verified_epoch == request.epoch and status.quorum_id == request.quorum_id
+        if not attested:
             _abort(context, grpc.StatusCode.NOT_FOUND, f"no {described} is attested on chain")
         try:
             data = client.get(root)

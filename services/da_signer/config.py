@@ -28,6 +28,8 @@ class DASignerSettings(DASettings, DaemonSettings):
     da_signer_url: str | None = None
     da_signer_stake_wei: int = Field(default=100 * ETHER, gt=0)
     da_signer_private_key: SecretStr | None = None
+    # Seconds between two passes deleting the cells of data roots whose retention ended.
+    da_prune_interval: float = Field(default=30.0, gt=0)
 
 
 def signer_account(settings: DASignerSettings, index: int | None = None) -> LocalAccount:

@@ -4,6 +4,8 @@ the registrar. Built by create_app (fails fast on bad configuration); `open()` /
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from services.common.runtime import DaemonRuntime, daemon_web3
 from services.da_signer.config import DASignerSettings, signer_account, signer_dir, signer_socket
@@ -34,6 +36,9 @@ class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
         # A redeploy on a fresh chain can reuse the address; the deploy block hash tells them apart.
         self.deployment_id = f"{self.contracts.entrance_address}@{record.get('deployBlockHash', '')}"
         self.registrar = Registrar(self.contracts, self.account, self.keys, self.socket, settings.da_signer_stake_wei)
+        self._epoch: tuple[float, int] | None = None
+        self._stop_pruner = threading.Event()
+        self._pruner: threading.Thread | None = None
 
     def prepare(self) -> None:
         """Load the KZG setup and open the store (fails with ConfigError on another signer's data dir)."""
@@ -58,6 +63,9 @@ class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
         )
         self._follower.start()
         self.registrar.start()
+        self._stop_pruner.clear()
+        self._pruner = threading.Thread(target=self._prune_loop, name="da-signer-pruner", daemon=True)
+        self._pruner.start()
         log.info(
             "DA signer %d: account %s, socket %s, DAEntrance %s (chain %d), store %s",
             self.settings.da_signer_index, self.account.address, self.socket, self.contracts.entrance_address,
@@ -66,6 +74,33 @@ class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
 
     def stop_workers(self) -> None:
         self.registrar.stop()
+        self._stop_pruner.set()
+        if self._pruner is not None:
+            self._pruner.join(10)
+            self._pruner = None
+
+    def epoch_now(self, default: int | None = None) -> int:
+        """The chain's current epoch, cached for a second (reads check retention on every request). `default` if
+        the chain does not answer (reads keep being served), else the error propagates."""
+        now = time.monotonic()
+        if self._epoch is not None and now - self._epoch[0] < 1.0:
+            return self._epoch[1]
+        try:
+            epoch = self.contracts.epoch()
+        except Exception:  # transport errors of every kind
+            if default is None:
+                raise
+            return self._epoch[1] if self._epoch is not None else default
+        self._epoch = (now, epoch)
+        return epoch
+
+    def _prune_loop(self) -> None:
+        """Retention: delete the cells of roots whose expiry epoch has come, every da_prune_interval seconds."""
+        while not self._stop_pruner.wait(self.settings.da_prune_interval):
+            try:
+                self.store.prune(self.epoch_now())
+            except Exception:  # the chain away, or a disk error: try again next round
+                log.warning("pruning expired data failed; retrying", exc_info=True)
 
     def signer_set(self) -> SignerSetView:
         """The current epoch's signers, from the chain."""

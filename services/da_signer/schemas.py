@@ -41,6 +41,9 @@ class PayloadResponse(_Model):
     commitments: list[str]
     columns: list[int]
     uploaded: bool
+    #: The quorum it was given at upload, and the first epoch it is no longer kept (null: upload not seen).
+    quorum_id: int | None = None
+    expiry_epoch: int | None = None
 
 
 class SignerResponse(_Model):
@@ -55,6 +58,7 @@ class SignerResponse(_Model):
     active_from_epoch: int | None
     epoch: int | None
     member: bool
+    quorum_id: int | None = None
     columns: list[int]
 
 

@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS uploads (
     sender TEXT NOT NULL,
     epoch INTEGER NOT NULL,                -- epoch of the upload
     blob_fee TEXT NOT NULL,                -- wei, as decimal text
+    quorum_id INTEGER NOT NULL DEFAULT 0,  -- quorum given at upload
+    length INTEGER NOT NULL DEFAULT 0,     -- payload bytes paid for
+    expiry_epoch INTEGER NOT NULL DEFAULT 0, -- first epoch it is no longer kept
     block_number INTEGER NOT NULL,
     block_hash TEXT NOT NULL,
     tx_hash TEXT NOT NULL,
@@ -72,6 +75,14 @@ CREATE TABLE IF NOT EXISTS attestations (
 """
 
 
+#: Columns added to `uploads` after the first release: (name, declaration) for stores created before.
+_UPLOAD_COLUMNS = (
+    ("quorum_id", "INTEGER NOT NULL DEFAULT 0"),
+    ("length", "INTEGER NOT NULL DEFAULT 0"),
+    ("expiry_epoch", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
 @dataclass(frozen=True)
 class Upload:
     data_root: str
@@ -80,6 +91,10 @@ class Upload:
     blob_fee: int
     block_number: int
     tx_hash: str
+    quorum_id: int = 0
+    length: int = 0
+    #: First epoch the signer no longer keeps (nor serves) the root's cells.
+    expiry_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,12 +127,21 @@ class SignerStore(SqliteStore):
         another account is refused; one of another deployment (a fresh chain) is emptied."""
         store = cls(directory)
         try:
+            store._migrate()
             store._check_identity(account, deployment_id)
             store._recover()
         except BaseException:
             store.close()
             raise
         return store
+
+    def _migrate(self) -> None:
+        """Add the upload columns a store of an older release lacks (its rows belong to old contracts anyway)."""
+        with self.lock:
+            have = {r[1] for r in self.conn.execute("PRAGMA table_info(uploads)")}
+            for name, declaration in _UPLOAD_COLUMNS:
+                if name not in have:
+                    self.conn.execute(f"ALTER TABLE uploads ADD COLUMN {name} {declaration}")
 
     def _meta(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
@@ -188,11 +212,11 @@ class SignerStore(SqliteStore):
 
     def add_upload(self, conn: sqlite3.Connection, upload: Upload, block_hash: str, log_index: int) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO uploads (data_root, sender, epoch, blob_fee, block_number, block_hash, tx_hash, "
-            "log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO uploads (data_root, sender, epoch, blob_fee, quorum_id, length, expiry_epoch, "
+            "block_number, block_hash, tx_hash, log_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                upload.data_root, upload.sender, upload.epoch, str(upload.blob_fee), upload.block_number, block_hash,
-                upload.tx_hash, log_index,
+                upload.data_root, upload.sender, upload.epoch, str(upload.blob_fee), upload.quorum_id, upload.length,
+                upload.expiry_epoch, upload.block_number, block_hash, upload.tx_hash, log_index,
             ),
         )  # fmt: skip
 
@@ -209,8 +233,9 @@ class SignerStore(SqliteStore):
         if row is None:
             return None
         return Upload(
-            row["data_root"], row["sender"], row["epoch"], int(row["blob_fee"]), row["block_number"], row["tx_hash"]
-        )
+            row["data_root"], row["sender"], row["epoch"], int(row["blob_fee"]), row["block_number"], row["tx_hash"],
+            row["quorum_id"], row["length"], row["expiry_epoch"],
+        )  # fmt: skip
 
     def payload(self, data_root: bytes) -> Payload | None:
         key = root_hex(data_root)
@@ -279,6 +304,29 @@ class SignerStore(SqliteStore):
                 continue
             out[column] = data
         return out
+
+    def prune(self, epoch: int) -> int:
+        """Delete the cells, payload and attestations of every root whose retention ended by `epoch` (expiry epoch
+        <= `epoch`); the upload row stays, so reads of it can say it expired. Index rows go first, so a crash
+        leaves only unindexed files, which the next start removes. Returns the roots pruned."""
+        with self.transaction():
+            roots = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT p.data_root FROM payloads p JOIN uploads u USING (data_root) WHERE u.expiry_epoch <= ?",
+                    (epoch,),
+                )
+            ]
+            for table in ("columns", "payloads", "attestations"):
+                self.conn.executemany(
+                    f"DELETE FROM {table} WHERE data_root = ?",  # noqa: S608 - fixed table names
+                    [(r,) for r in roots],
+                )
+        for root in roots:
+            shutil.rmtree(self.cells_dir / root.removeprefix("0x"), ignore_errors=True)
+        if roots:
+            log.info("retention: deleted the cells of %d expired data roots (epoch %d)", len(roots), epoch)
+        return len(roots)
 
     def record_attestation(self, data_root: bytes, epoch: int, signature: str, columns: list[int]) -> None:
         with self.lock:

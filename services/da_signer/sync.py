@@ -40,6 +40,9 @@ class UploadFollower(DaemonFollower):
             blob_fee=int(args["blobFee"]),
             block_number=int(event["blockNumber"]),
             tx_hash=event["transactionHash"].to_0x_hex(),
+            quorum_id=int(args["quorumId"]),
+            length=int(args["length"]),
+            expiry_epoch=int(args["expiryEpoch"]),
         )
         self.store.add_upload(conn, upload, event["blockHash"].to_0x_hex(), int(event["logIndex"]))
         log.info("upload of %s by %s in epoch %d (block %d)", upload.data_root, upload.sender, upload.epoch,

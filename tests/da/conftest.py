@@ -21,10 +21,12 @@ EPOCH_BLOCKS = 20
 GRACE_BLOCKS = 5
 MIN_STAKE = 10**18
 WITHDRAW_DELAY = 1
-BLOB_FEE = 10**15
+BLOB_FEE = 10**15  # price per blob
+RETENTION = 3
+#: Most quorums and fewest signers per quorum of the test registries (4 signers: one quorum; 8: two).
+QUORUMS = (4, 4)
 STAKE = 10 * 10**18
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 
 @cache
@@ -131,6 +133,7 @@ def create_registry(project: Any, admin: Any, chain: Any) -> Callable[..., Any]:
         withdraw_delay: int = WITHDRAW_DELAY,
         value: int | None = None,
         rows: Sequence[tuple] | None = None,
+        quorums: tuple[int, int] = QUORUMS,
     ) -> Any:
         from scripts.deploy import create_address
 
@@ -141,7 +144,7 @@ def create_registry(project: Any, admin: Any, chain: Any) -> Callable[..., Any]:
             rows = [genesis_row(chain, at, m, keys(k), s) for m, k, s in zip(members, ids, stakes, strict=True)]
         total = sum(r[-1] for r in rows) if value is None else value
         registry = project.DASigners.deploy(
-            epoch_blocks, min_stake, withdraw_delay, list(rows), sender=admin, value=total
+            epoch_blocks, min_stake, withdraw_delay, quorums, list(rows), sender=admin, value=total
         )
         assert registry.address == at
         return registry
@@ -154,11 +157,16 @@ def create_quorum(project: Any, admin: Any, create_registry: Callable[..., Any])
     """Factory: DASigners with `n` genesis signers (slot k: signer_accounts[k], keys(k)) and a DAEntrance on it."""
 
     def create(
-        n: int = 4, stakes: Sequence[int] | None = None, blob_fee: int = BLOB_FEE, members: Sequence[Any] = ()
+        n: int = 4,
+        stakes: Sequence[int] | None = None,
+        blob_fee: int = BLOB_FEE,
+        members: Sequence[Any] = (),
+        quorums: tuple[int, int] = QUORUMS,
+        retention: int = RETENTION,
     ) -> Quorum:
         stakes = list(stakes) if stakes is not None else [STAKE] * n
-        registry = create_registry(members, stakes)
-        entrance = project.DAEntrance.deploy(registry.address, blob_fee, GRACE_BLOCKS, admin.address, sender=admin)
+        registry = create_registry(members, stakes, quorums=quorums)
+        entrance = project.DAEntrance.deploy(registry.address, blob_fee, GRACE_BLOCKS, retention, sender=admin)
         return Quorum(registry, entrance, list(members), [keys(k) for k in range(n)], stakes)
 
     return create

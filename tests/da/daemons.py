@@ -80,8 +80,8 @@ class DANetwork:
             signer.stop()
 
 
-def start_network(settings: NetworkSettings, count: int = 4) -> DANetwork:
-    signers = [SignerDaemon(settings, i).spawn() for i in range(count)]
+def start_network(settings: NetworkSettings, count: int = 4, env: dict[str, str] | None = None) -> DANetwork:
+    signers = [SignerDaemon(settings, i, **(env or {})).spawn() for i in range(count)]
     for signer in signers:
         signer.wait_healthy()
     return DANetwork(settings, signers)

@@ -127,8 +127,9 @@ def test_verify__contract_computed_points_verify_in_python(
     h = point(quorum.entrance.attestationPoint(root, 0, 0))
     digest = quorum.digest(chain, root, 0)
     assert bytes(quorum.entrance.attestationDigest(root, 0, 0)) == digest and h == hash_to_g1(digest)
-    *_, apk, valid = quorum.registry.quorum(0, 0b1011)
-    assert valid
+    aggregate = quorum.registry.quorum(0, 0, 0b1011)
+    apk = aggregate.apk
+    assert aggregate.valid
     sig = aggregate_g1(quorum.keys[k].sign(digest) for k in (0, 1, 3))
     assert bls.verify_point(h, sig, point(apk), aggregate_g2(quorum.keys[k].pk2 for k in (0, 1, 3)))
     assert harness.verify(

@@ -15,6 +15,7 @@ from web3.exceptions import ContractCustomError
 from tests.da.conftest import (
     EPOCH_BLOCKS,
     MIN_STAKE,
+    QUORUMS,
     STAKE,
     WITHDRAW_DELAY,
     advance_to_epoch,
@@ -25,12 +26,13 @@ from tests.da.conftest import (
 )
 from zerog.chain import ErrorDecoder
 from zerog.da.bls import G1, G2, P, aggregate_g1
-from zerog.da.contracts import EpochSigner, assign_columns, registration_digest
+from zerog.da.contracts import EpochSigner, assign_columns, assign_quorums, quorum_count, registration_digest
 
 GENESIS_TYPES = [
     "uint256",
     "uint256",
     "uint256",
+    "(uint256,uint256)",
     "(address,(uint256,uint256),(uint256[2],uint256[2]),(uint256,uint256),string,uint256)[]",
 ]
 MAX_SIGNERS = 32
@@ -115,12 +117,12 @@ def test_constructor__genesis_members_from_epoch_0_with_equal_columns(four: Any,
 
 
 def test_constructor__zero_epoch_blocks_reverts(project: Any, chain: Any, admin: Any) -> None:
-    assert deploy_revert(project, chain, admin, [0, MIN_STAKE, 1, []]) == "DASignersInvalidEpochBlocks()"
+    assert deploy_revert(project, chain, admin, [0, MIN_STAKE, 1, QUORUMS, []]) == "DASignersInvalidEpochBlocks()"
 
 
 def test_constructor__zero_min_stake_reverts(project: Any, chain: Any, admin: Any) -> None:
     """With no minimum, anyone fills every slot for nothing."""
-    assert deploy_revert(project, chain, admin, [EPOCH_BLOCKS, 0, 1, []]) == "DASignersZeroMinStake()"
+    assert deploy_revert(project, chain, admin, [EPOCH_BLOCKS, 0, 1, QUORUMS, []]) == "DASignersZeroMinStake()"
 
 
 def test_constructor__value_must_pay_the_genesis_stakes(
@@ -130,7 +132,7 @@ def test_constructor__value_must_pay_the_genesis_stakes(
 
     at = create_address(admin.address, admin.nonce)
     rows = [genesis_row(chain, at, signer_accounts[0], keys(0))]
-    reason = deploy_revert(project, chain, admin, [EPOCH_BLOCKS, MIN_STAKE, 1, rows], value=STAKE - 1)
+    reason = deploy_revert(project, chain, admin, [EPOCH_BLOCKS, MIN_STAKE, 1, QUORUMS, rows], value=STAKE - 1)
     assert reason == f"DASignersGenesisValueMismatch(sent={STAKE - 1}, required={STAKE})"
 
 
@@ -144,7 +146,7 @@ def test_constructor__genesis_proof_of_possession_is_checked(
     row[3] = (
         keys(1).sign(registration_digest(chain_id(chain), at, signer_accounts[0].address, keys(0).pk1)).to_contract()
     )
-    reason = deploy_revert(project, chain, admin, [EPOCH_BLOCKS, MIN_STAKE, 1, [tuple(row)]], value=STAKE)
+    reason = deploy_revert(project, chain, admin, [EPOCH_BLOCKS, MIN_STAKE, 1, QUORUMS, [tuple(row)]], value=STAKE)
     assert reason == f"DASignersInvalidProofOfPossession(account={signer_accounts[0].address})"
 
 
@@ -152,7 +154,7 @@ def test_constructor__more_than_max_signers_reverts(
     project: Any, chain: Any, admin: Any, signer_accounts: list[Any]
 ) -> None:
     row = genesis_row(chain, admin.address, signer_accounts[0], keys(0))
-    reason = deploy_revert(project, chain, admin, [EPOCH_BLOCKS, MIN_STAKE, 1, [row] * (MAX_SIGNERS + 1)])
+    reason = deploy_revert(project, chain, admin, [EPOCH_BLOCKS, MIN_STAKE, 1, QUORUMS, [row] * (MAX_SIGNERS + 1)])
     assert reason == f"DASignersTooManySigners(maxSigners={MAX_SIGNERS})"
 
 
@@ -462,14 +464,55 @@ def test_quorum__signed_stake_and_key_sum_of_a_bitmap(
     stakes = [STAKE, 2 * STAKE, 3 * STAKE, 4 * STAKE]
     registry = create_registry(signer_accounts[:4], stakes)
     for bitmap in (0b1111, 0b1011, 0b0100):
-        members, total, signed, apk, valid = registry.quorum(0, bitmap)
+        q = registry.quorum(0, 0, bitmap)
         slots = [k for k in range(4) if bitmap >> k & 1]
-        assert (members, total, valid) == (0b1111, sum(stakes), True)
-        assert signed == sum(stakes[k] for k in slots)
-        assert point(apk) == aggregate_g1(keys(k).pk1 for k in slots).to_contract()
+        assert (q.quorumCount, q.members, q.totalStake, q.valid) == (1, 0b1111, sum(stakes), True)
+        assert q.signedStake == sum(stakes[k] for k in slots)
+        assert point(q.apk) == aggregate_g1(keys(k).pk1 for k in slots).to_contract()
+        assert list(q.accounts) == [signer_accounts[k].address for k in slots]
+        assert list(q.stakes) == [stakes[k] for k in slots]
     for bitmap in (0, 0b10000, 1 << 255):
-        *_, signed, apk, valid = registry.quorum(0, bitmap)
-        assert (signed, point(apk), valid) == (0, (0, 0), False)
+        q = registry.quorum(0, 0, bitmap)
+        assert (q.signedStake, point(q.apk), q.valid, list(q.accounts)) == (0, (0, 0), False, [])
+    q = registry.quorum(0, 1, 0b1111)  # no quorum 1
+    assert (q.quorumCount, q.members, q.totalStake, q.valid) == (1, 0, 0, False)
+
+
+def test_quorums__stake_balanced_serpentine_assignment_matches_python(
+    create_registry: Callable[..., Any], accounts: Any
+) -> None:
+    """Eight signers, at most 4 quorums of at least 2: 4 quorums of 2, dealt by stake 0,1,2,3,3,2,1,0."""
+    members = [f"0x{0xDB00 + i:040x}" for i in range(8)]
+    stakes = [3, 8, 1, 5, 5, 2, 7, 4]
+    registry = create_registry(members, [s * STAKE for s in stakes], quorums=(4, 2))
+    assert (registry.maxQuorums(), registry.minSignersPerQuorum(), registry.quorumCount(0)) == (4, 2, 4)
+    expected = assign_quorums({slot: s for slot, s in enumerate(stakes)}, 4)
+    # Ranks by stake: slot 1 (8), 6 (7), 3 (5), 4 (5, tie: the higher slot after), 7 (4), 0 (3), 5 (2), 2 (1).
+    assert expected == {1: 0, 6: 1, 3: 2, 4: 3, 7: 3, 0: 2, 5: 1, 2: 0}
+    bitmaps = list(registry.quorumMembers(0))
+    assert bitmaps == [sum(1 << s for s in expected if expected[s] == q) for q in range(4)]
+    members_ = members_at(registry, 0)
+    assert [m.quorum_id for m in members_] == [expected[m.slot] for m in members_]
+    for q in range(4):  # the columns are shared by stake within each quorum
+        mine = [m for m in members_ if m.quorum_id == q]
+        ranges = assign_columns([m.stake for m in mine])
+        assert [m.columns for m in mine] == ranges and sum(len(r) for r in ranges) == 128
+        agg = registry.quorum(0, q, bitmaps[q])
+        assert (agg.quorumCount, agg.valid, agg.totalStake) == (4, True, sum(m.stake for m in mine))
+        assert point(agg.apk) == aggregate_g1(keys(m.slot).pk1 for m in mine).to_contract()
+    # A bitmap reaching into another quorum is invalid.
+    assert not registry.quorum(0, 0, bitmaps[0] | bitmaps[1]).valid
+
+
+@pytest.mark.parametrize(("signers", "expected"), [(0, 1), (1, 1), (3, 1), (4, 1), (7, 1), (8, 2), (16, 4), (32, 4)])
+def test_quorums__count_follows_the_set_size(signers: int, expected: int) -> None:
+    assert quorum_count(signers, 4, 4) == expected
+
+
+def test_constructor__quorum_parameters_are_checked(project: Any, chain: Any, admin: Any) -> None:
+    for quorums in ((0, 1), (MAX_SIGNERS + 1, 1), (1, 0)):
+        reason = deploy_revert(project, chain, admin, [EPOCH_BLOCKS, MIN_STAKE, 1, quorums, []])
+        assert reason == f"DASignersInvalidQuorumParameters(maxQuorums={quorums[0]}, minSignersPerQuorum={quorums[1]})"
 
 
 def test_quorum__previous_current_and_next_epoch_readable_others_revert(
@@ -482,15 +525,15 @@ def test_quorum__previous_current_and_next_epoch_readable_others_revert(
     four.requestLeave(sender=signer_accounts[3])
     totals = {0: 4 * STAKE, 1: 5 * STAKE, 2: 5 * STAKE}
     for epoch, total in totals.items():
-        assert four.quorum(epoch, 0b0111)[1] == total
-    assert four.quorum(2, 0b1111)[4] is False  # slot 3 left
+        assert four.quorum(epoch, 0, 0b0111).totalStake == total
+    assert four.quorum(2, 0, 0b1111).valid is False  # slot 3 left
     assert [m.stake for m in members_at(four, 0)] == [STAKE] * 4
     assert [m.stake for m in members_at(four, 1)] == [2 * STAKE] + [STAKE] * 3
     assert [m.stake for m in members_at(four, 2)] == [3 * STAKE] + [STAKE] * 2
     advance_to_epoch(chain, four, 3)
     for epoch in (0, 5):
         with ape.reverts(four.DASignersEpochUnavailable, epochNumber=epoch, currentEpoch=3):
-            four.quorum(epoch, 0b0111)
+            four.quorum(epoch, 0, 0b0111)
         with ape.reverts(four.DASignersEpochUnavailable, epochNumber=epoch, currentEpoch=3):
             four.signersAt(epoch)
 

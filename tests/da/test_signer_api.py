@@ -28,7 +28,7 @@ rng = random.Random(4844)
 
 def encode_and_pay(da: DANetwork, size: int = PAYLOAD_BYTES_PER_BLOB + 99) -> encoding.Encoded:
     encoded = encoding.encode(rng.randbytes(size), parallel=False)
-    da.contracts.submit_original_data(dev_account(0), [encoded.root])
+    da.contracts.submit_original_data(dev_account(0), [encoded.root], [encoded.length])
     return encoded
 
 
@@ -138,7 +138,7 @@ def test_put_columns__refusals_say_why_and_store_nothing(da: DANetwork) -> None:
     mismatch = error(post(signer, other.root, good), 400, "root_mismatch")
     assert f"not to the data root 0x{other.root.hex()}" in mismatch
     assert error(post(signer, root, good, epoch=7), 409, "epoch_mismatch") == "this is epoch 0, not 7"
-    error(post(signer, root, good, quorum=3), 400, "unknown_quorum")
+    assert "belongs to quorum 0 in epoch 0, not 3" in error(post(signer, root, good, quorum=3), 400, "wrong_quorum")
     assert "columns [0]" in error(
         post(signer, root, wire.bundle(encoded, [0, *mine]).encode()), 400, "columns_not_assigned"
     )
@@ -176,7 +176,7 @@ def test_put_columns__attests_and_serves_the_columns_back(da: DANetwork) -> None
         "0x" + encoded.root.hex(), 0, 0, signer.index,
     )  # fmt: skip
     assert answer["columns"] == list(member.columns)
-    digest = da.contracts.attestation_digest(encoded.root, 0)
+    digest = da.contracts.attestation_digest(encoded.root, 0, 0)
     assert bls.verify(digest, bls.G1.from_json(answer["signature"]), member.pk1, member.pk2)
 
     payload = signer.get(f"/v1/data/0x{encoded.root.hex()}").json()

@@ -97,7 +97,7 @@ def activity(deployed_devnet: NetworkSettings, explorer: DaemonProcess) -> Activ
     da_root = os.urandom(32)
     entrance = deployment.contract(w3, "DAEntrance")
     send_transaction(
-        w3, USER, entrance.functions.submitOriginalData([da_root]), value=entrance.functions.blobFee().call()
+        w3, USER, entrance.functions.submitOriginalData([da_root], [1000]), value=entrance.functions.feeFor(1000).call()
     )
     assert wait_until(lambda: indexed_through(explorer, w3.eth.block_number), INDEX_TIMEOUT_SECONDS, 0.1)
     return Activity(

@@ -15,7 +15,10 @@ from zerog.cli.daemons import setting, start_command
 from zerog.da.settings import DASettings
 
 if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
     from zerog.da.client import DAClient
+    from zerog.da.contracts import DAContracts
 
 
 @click.group()
@@ -110,9 +113,19 @@ def status(ctx: CliContext, root: str) -> None:
         chain = f"paid in epoch {info['uploadEpoch']} by {info['uploader']}"
         chain += f", verified in epoch {info['verifiedEpoch']}" if info["verified"] else ", not verified"
     lines = [f"data root {info['dataRoot']}: {chain}"]
+    if info["uploaded"]:
+        lines.append(
+            f"quorum {info['quorumId']} of {info['quorumCount']}, {info['blobs']} blobs, fee {info['fee']} wei"
+        )
+        if info["expired"]:
+            lines.append(f"EXPIRED at epoch {info['expiryEpoch']}: the signers deleted its cells")
+        else:
+            eta = info["expiresInSeconds"]
+            when = f" (in about {eta / 3600:.1f} h)" if eta is not None else ""
+            lines.append(f"kept until epoch {info['expiryEpoch']}{when}")
     for s in info["signers"]:
         held = f"{s['storedColumns']} columns stored" if s["problem"] is None else s["problem"]
-        lines.append(f"  signer {s['slot']} {s['url']}: {held}")
+        lines.append(f"  signer {s['slot']} (quorum {s['quorumId']}) {s['url']}: {held}")
     lines.append(
         f"{info['columnsAvailable']} of 128 columns reachable: "
         + ("recoverable" if info["recoverable"] else "NOT recoverable (64 needed)")
@@ -146,7 +159,7 @@ disperser.add_command(
 
 @da.group()
 def signer() -> None:
-    """Run a DA signer."""
+    """Run a DA signer, and see or withdraw its fee earnings."""
 
 
 signer.add_command(
@@ -160,3 +173,45 @@ signer.add_command(
         ),
     )
 )
+
+
+def _signer_contracts(ctx: CliContext, index: int | None) -> tuple[DAContracts, LocalAccount]:
+    from services.da_signer.config import DASignerSettings, signer_account
+    from zerog.chain import connect
+    from zerog.da.contracts import DAContracts
+
+    settings = ctx.load(DASignerSettings, da_signer_index=index)
+    return DAContracts.from_settings(settings, connect(settings.rpc_url)), signer_account(settings)
+
+
+_INDEX = click.option(
+    "--index", type=int, default=None, help="Signer index (its key: ZG_DA_SIGNER_PRIVATE_KEY; dev account 3 + INDEX "
+    "locally)."
+)  # fmt: skip
+
+
+@signer.command()
+@_INDEX
+@pass_cli
+def earnings(ctx: CliContext, index: int | None) -> None:
+    """The blob fees credited to this signer (for the blobs it attested) and not withdrawn yet."""
+    contracts, account = _signer_contracts(ctx, index)
+    amount = contracts.earnings(account.address)
+    ctx.emit({"account": account.address, "earnings": str(amount)}, f"{account.address}: {amount} wei to withdraw")
+
+
+@signer.command()
+@_INDEX
+@pass_cli
+def withdraw(ctx: CliContext, index: int | None) -> None:
+    """Withdraw this signer's credited blob fees to its account."""
+    contracts, account = _signer_contracts(ctx, index)
+    amount = contracts.earnings(account.address)
+    if amount == 0:  # the contract would revert DAEntranceNothingToWithdraw: say so without paying gas
+        raise click.ClickException(f"{account.address} has no earnings to withdraw (attest blobs to earn fees)")
+    receipt = contracts.withdraw_earnings(account)
+    tx = receipt["transactionHash"].to_0x_hex()
+    ctx.emit(
+        {"account": account.address, "amount": str(amount), "tx": tx},
+        f"withdrew {amount} wei to {account.address} (tx {tx})",
+    )

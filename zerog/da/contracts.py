@@ -25,7 +25,6 @@ ENTRANCE_CONTRACT = "DAEntrance"
 #: Every DA contract, in deploy order.
 CONTRACTS = (SIGNERS_CONTRACT, ENTRANCE_CONTRACT)
 COLUMNS_PER_BLOB = 128
-QUORUM_ID = 0
 
 _DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 _REGISTRATION_TYPEHASH = keccak(text="DASignerRegistration(address account,uint256 pkX,uint256 pkY)")
@@ -78,6 +77,22 @@ def assign_columns(stakes: Sequence[int], columns: int = COLUMNS_PER_BLOB) -> li
     return ranges
 
 
+def quorum_count(signers: int, max_quorums: int, min_signers_per_quorum: int) -> int:
+    """DASigners' quorum count of an epoch of `signers` signers: clamp(signers // min, 1, max)."""
+    return max(1, min(max_quorums, signers // min_signers_per_quorum))
+
+
+def assign_quorums(stakes: dict[int, int], count: int) -> dict[int, int]:
+    """DASigners' quorum of each slot: the signers sorted by stake (largest first, lower slot on a tie) dealt out
+    to the `count` quorums in serpentine order (0..Q-1, then Q-1..0, ...), which balances the quorums' stakes."""
+    order = sorted(stakes, key=lambda slot: (-stakes[slot], slot))
+    out = {}
+    for rank, slot in enumerate(order):
+        position = rank % count
+        out[slot] = position if (rank // count) % 2 == 0 else count - 1 - position
+    return out
+
+
 class EpochNotAttestableError(ZeroGError):
     """DAEntrance would not accept attestations of `epoch` now."""
 
@@ -94,17 +109,19 @@ class EpochSigner:
     slot: int
     account: str
     stake: int
+    #: Its columns of every blob of its quorum.
     columns: range
     socket: str
     pk1: G1
     pk2: G2
+    quorum_id: int = 0
 
     @classmethod
     def from_chain(cls, row: Sequence[Any]) -> EpochSigner:
-        slot, account, stake, first, count, socket, pk1, pk2 = row
+        slot, quorum_id, account, stake, first, count, pk1, pk2, socket = row
         return cls(
             int(slot), to_checksum_address(account), int(stake), range(first, first + count), str(socket),
-            G1.from_contract(pk1), G2.from_contract(pk2),
+            G1.from_contract(pk1), G2.from_contract(pk2), int(quorum_id),
         )  # fmt: skip
 
     @property
@@ -122,6 +139,20 @@ class SignerSetView:
     @property
     def total_stake(self) -> int:
         return sum(s.stake for s in self.signers)
+
+    @property
+    def quorum_count(self) -> int:
+        """Quorums of the epoch (every quorum has members unless the set is empty: then one)."""
+        return max((s.quorum_id for s in self.signers), default=0) + 1
+
+    def quorum(self, quorum_id: int) -> SignerSetView:
+        """The members of one quorum (a view of the same epoch)."""
+        return SignerSetView(self.epoch, [s for s in self.signers if s.quorum_id == quorum_id])
+
+    def quorum_of(self, upload_quorum: int) -> int:
+        """The quorum of this epoch that attests a blob given quorum `upload_quorum` at upload (DAEntrance folds it
+        into the epoch's count should the set have shrunk since)."""
+        return upload_quorum % self.quorum_count
 
     def by_account(self, account: str) -> EpochSigner | None:
         return next((s for s in self.signers if s.account == to_checksum_address(account)), None)
@@ -155,6 +186,13 @@ class DataRootStatus:
     upload_epoch: int
     verified: bool
     verified_epoch: int
+    #: The quorum given at upload; the one that attested, once verified.
+    quorum_id: int = 0
+    blobs: int = 0
+    fee: int = 0
+    #: First epoch the signers no longer keep it.
+    expiry_epoch: int = 0
+    expired: bool = False
 
     @property
     def uploaded(self) -> bool:
@@ -235,17 +273,34 @@ class DAContracts:
             int(next_stake), int(active_from), int(withdrawable),
         )  # fmt: skip
 
-    def blob_fee(self) -> int:
-        return int(self.entrance.functions.blobFee().call())
+    def price_per_blob(self) -> int:
+        return int(self.entrance.functions.pricePerBlob().call())
+
+    def fee_for(self, length: int) -> int:
+        """The fee of a `length`-byte payload: the price per started blob of 126976 bytes."""
+        return int(self.entrance.functions.feeFor(length).call())
+
+    def retention_epochs(self) -> int:
+        return int(self.entrance.functions.retentionEpochs().call())
+
+    def earnings(self, account: str) -> int:
+        """Fees credited to signer `account` and not withdrawn yet."""
+        return int(self.entrance.functions.earnings(to_checksum_address(account)).call())
 
     def status(self, data_root: bytes) -> DataRootStatus:
-        uploader, upload_epoch, verified, verified_epoch = self.entrance.functions.dataRootStatus(data_root).call()
+        row = self.entrance.functions.dataRootStatus(data_root).call()
+        uploader, upload_epoch, verified, verified_epoch, quorum_id, blobs, fee, expiry, expired = row
         known = int(uploader, 16) != 0
         return DataRootStatus(
-            to_checksum_address(uploader) if known else None, int(upload_epoch), bool(verified), int(verified_epoch)
-        )
+            to_checksum_address(uploader) if known else None, int(upload_epoch), bool(verified), int(verified_epoch),
+            int(quorum_id), int(blobs), int(fee), int(expiry), bool(expired),
+        )  # fmt: skip
 
-    def attestation_digest(self, data_root: bytes, epoch: int, quorum_id: int = QUORUM_ID) -> bytes:
+    def epoch_start_block(self, epoch: int) -> int:
+        genesis, epoch_blocks, _ = self._clock
+        return genesis + epoch * epoch_blocks
+
+    def attestation_digest(self, data_root: bytes, epoch: int, quorum_id: int) -> bytes:
         return attestation_digest(self.chain_id, self.entrance_address, data_root, epoch, quorum_id)
 
     def registration_digest(self, account: str, pk1: G1) -> bytes:
@@ -263,15 +318,19 @@ class DAContracts:
     def update_socket(self, account: LocalAccount, socket: str) -> TxReceipt:
         return send_transaction(self.w3, account, self.signers.functions.updateSocket(socket), decoder=self.decoder)
 
-    def submit_original_data(self, account: LocalAccount, data_roots: Sequence[bytes]) -> TxReceipt:
-        fee = self.blob_fee() * len(data_roots)
-        call = self.entrance.functions.submitOriginalData(list(data_roots))
+    def submit_original_data(
+        self, account: LocalAccount, data_roots: Sequence[bytes], lengths: Sequence[int]
+    ) -> TxReceipt:
+        """Pay for `data_roots`, payloads of `lengths` bytes (the fee is per blob; signers refuse other lengths)."""
+        fee = sum(self.fee_for(length) for length in lengths)
+        call = self.entrance.functions.submitOriginalData(list(data_roots), list(lengths))
         return send_transaction(self.w3, account, call, value=fee, decoder=self.decoder)
 
     def submit_verified(
-        self, account: LocalAccount, data_root: bytes, epoch: int, bitmap: int, apk2: G2, signature: G1
-    ) -> TxReceipt:
-        submission = (data_root, epoch, QUORUM_ID, bitmap, apk2.to_contract(), signature.to_contract())
+        self, account: LocalAccount, data_root: bytes, epoch: int, bitmap: int, apk2: G2, signature: G1,
+        quorum_id: int = 0,
+    ) -> TxReceipt:  # fmt: skip
+        submission = (data_root, epoch, quorum_id, bitmap, apk2.to_contract(), signature.to_contract())
         call = self.entrance.functions.submitVerifiedCommitRoots([submission])
         return send_transaction(self.w3, account, call, decoder=self.decoder)
 
@@ -279,3 +338,7 @@ class DAContracts:
         """The data roots a submitVerifiedCommitRoots transaction verified (it skips those verified already)."""
         events = self.entrance.events.ErasureCommitmentVerified().process_receipt(receipt, errors=DISCARD)
         return [bytes(e["args"]["dataRoot"]) for e in events]
+
+    def withdraw_earnings(self, account: LocalAccount) -> TxReceipt:
+        """Pay signer `account` its credited fees (reverts DAEntranceNothingToWithdraw without any)."""
+        return send_transaction(self.w3, account, self.entrance.functions.withdrawEarnings(), decoder=self.decoder)

@@ -1,12 +1,13 @@
 """Putting a payload into DA (dispersal).
 
 put: the payload is encoded into KZG blobs (zerog/da/encoding.py), its data root paid for with
-DAEntrance.submitOriginalData, and each signer of the current epoch is sent its columns of every blob. Each
-signer verifies them, stores them and returns a BLS signature over DAEntrance.attestationDigest. The client sums
-the signatures and the signers' G2 keys (from the chain) and calls submitVerifiedCommitRoots with the signer
-bitmap; the contract checks the rest with one pairing. Signers that are down or refuse are left out as long as
-the others hold two thirds of the stake. Putting a payload again is cheap: a root already paid for is not paid
-again, and one already verified is returned as it is.
+DAEntrance.submitOriginalData (a fee per blob of the payload), which gives it a quorum, and each signer of that
+quorum in the current epoch is sent its columns of every blob (nobody else is sent anything). Each signer
+verifies them, stores them and returns a BLS signature over DAEntrance.attestationDigest(root, epoch, quorum).
+The client sums the signatures and the signers' G2 keys (from the chain) and calls submitVerifiedCommitRoots
+with the signer bitmap; the contract checks the rest with one pairing. Signers that are down or refuse are left
+out as long as the others hold two thirds of the quorum's stake. Putting a payload again is cheap: a root already
+paid for is not paid again (unless its retention expired), and one already verified is returned as it is.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import httpx
 from zerog.da import altda
 from zerog.da.bls import G1, BLSError, aggregate_g1, aggregate_g2, verify
 from zerog.da.connection import DAConnection, Progress
-from zerog.da.contracts import QUORUM_ID, EpochSigner, SignerSetView
+from zerog.da.contracts import EpochSigner, SignerSetView
 from zerog.da.encoding import Encoded, encode
 from zerog.da.errors import BlobTooLargeError, DAError, InsufficientSignaturesError, SignerError
 from zerog.da.wire import bundle
@@ -39,7 +40,8 @@ _RETRY_CODES = frozenset({"unknown_data_root", "chain_unavailable"})
 
 @dataclass
 class PutResult:
-    """A payload made available: its data root, attested in `epoch` by the signers of `signer_bitmap`."""
+    """A payload made available: its data root, attested in `epoch` by the signers of `signer_bitmap`, members of
+    quorum `quorum_id` (the quorum DAEntrance gave it; `total_stake` is that quorum's)."""
 
     data_root: str
     length: int
@@ -108,27 +110,33 @@ class Disperser(DAConnection):
         encoded = encode(data)
         root = encoded.root
         status = self.contracts.status(root)
-        if status.verified:
+        if status.verified and not status.expired:
             say("already available")
             return PutResult(
-                "0x" + root.hex(), encoded.length, encoded.blobs, status.verified_epoch, QUORUM_ID, 0, 0, 0,
+                "0x" + root.hex(), encoded.length, encoded.blobs, status.verified_epoch, status.quorum_id, 0, 0, 0,
                 None, None, already_verified=True,
             )  # fmt: skip
         upload_tx = None
-        if not status.uploaded:
-            say(f"paying for 0x{root.hex()}")
-            upload_tx = self._pay(root)
+        if not status.uploaded or status.expired:
+            say(f"paying for 0x{root.hex()} ({encoded.blobs} blobs)")
+            upload_tx = self._pay(root, encoded.length)
+            status = self.contracts.status(root)  # the quorum it was given
         failures: dict[int, str] = {}
         for attempt in range(EPOCH_ATTEMPTS):
-            view = self.contracts.current_signers()
+            epoch_set = self.contracts.current_signers()
+            quorum_id = epoch_set.quorum_of(status.quorum_id)
+            view = epoch_set.quorum(quorum_id)
             if not view.signers:
                 raise DAError(f"epoch {view.epoch} has no DA signers: nobody can attest the data")
-            say(f"dispersing {encoded.blobs} blobs to {len(view.signers)} signers (epoch {view.epoch})")
-            signed, failures = self._disperse(encoded, view)
+            say(
+                f"dispersing {encoded.blobs} blobs to the {len(view.signers)} signers of quorum {quorum_id} "
+                f"(epoch {view.epoch}, {epoch_set.quorum_count} quorums)"
+            )
+            signed, failures = self._disperse(encoded, view, quorum_id)
             if any(f.startswith("epoch_mismatch") for f in failures.values()) and attempt + 1 < EPOCH_ATTEMPTS:
                 continue  # the epoch moved on while we dispersed: again, in the new one
             try:
-                result = self._submit(root, view, signed, failures, say)
+                result = self._submit(root, view, quorum_id, signed, failures, say)
             except _EpochMoved:
                 continue
             result.upload_tx = upload_tx
@@ -136,18 +144,18 @@ class Disperser(DAConnection):
             return result
         raise DAError(f"the epoch kept changing during {EPOCH_ATTEMPTS} attempts; last failures: {failures}")
 
-    def _pay(self, root: bytes) -> str | None:
+    def _pay(self, root: bytes, length: int) -> str | None:
         assert self.account is not None
         try:
-            receipt = self.contracts.submit_original_data(self.account, [root])
+            receipt = self.contracts.submit_original_data(self.account, [root], [length])
         except TransactionError as exc:
             if exc.reason and exc.reason.startswith("DAEntranceDataRootExists"):
                 return None  # paid by someone else meanwhile
             raise
         return receipt["transactionHash"].to_0x_hex()
 
-    def _disperse(self, encoded: Encoded, view: SignerSetView) -> tuple[list[_Signed], dict[int, str]]:
-        """Send every signer its columns; its attestation, or why not."""
+    def _disperse(self, encoded: Encoded, view: SignerSetView, quorum_id: int) -> tuple[list[_Signed], dict[int, str]]:
+        """Send every signer of the quorum (`view`) its columns; its attestation, or why not."""
         root = encoded.root
 
         def one(signer: EpochSigner) -> _Signed:
@@ -156,7 +164,7 @@ class Disperser(DAConnection):
             deadline = time.monotonic() + self.settings.da_timeout
             while True:
                 try:
-                    answer = client.put_columns(root, view.epoch, QUORUM_ID, body)
+                    answer = client.put_columns(root, view.epoch, quorum_id, body)
                     break
                 except SignerError as exc:
                     if exc.code not in _RETRY_CODES or time.monotonic() > deadline:
@@ -185,8 +193,9 @@ class Disperser(DAConnection):
         return signed, failures
 
     def _submit(
-        self, root: bytes, view: SignerSetView, signed: list[_Signed], failures: dict[int, str], say: Progress
-    ) -> PutResult:
+        self, root: bytes, view: SignerSetView, quorum_id: int, signed: list[_Signed], failures: dict[int, str],
+        say: Progress,
+    ) -> PutResult:  # fmt: skip
         assert self.account is not None
         total = view.total_stake
         while True:
@@ -194,15 +203,17 @@ class Disperser(DAConnection):
             if not signed or stake * 3 < total * 2:
                 detail = "; ".join(f"signer {i}: {why}" for i, why in sorted(failures.items())) or "no signers"
                 raise InsufficientSignaturesError(
-                    f"only {stake} of {total} wei of stake attested 0x{root.hex()} in epoch {view.epoch}, "
-                    f"less than two thirds ({detail})"
+                    f"only {stake} of quorum {quorum_id}'s {total} wei of stake attested 0x{root.hex()} in epoch "
+                    f"{view.epoch}, less than two thirds ({detail})"
                 )
             bitmap = sum(1 << s.signer.slot for s in signed)
             signature = aggregate_g1(s.signature for s in signed)
             apk2 = aggregate_g2(s.signer.pk2 for s in signed)
             say(f"submitting the aggregate of {len(signed)} signatures")
             try:
-                receipt = self.contracts.submit_verified(self.account, root, view.epoch, bitmap, apk2, signature)
+                receipt = self.contracts.submit_verified(
+                    self.account, root, view.epoch, bitmap, apk2, signature, quorum_id
+                )
             except TransactionError as exc:
                 reason = exc.reason or ""
                 if reason.startswith(("DAEntranceEpochMismatch", "DAEntranceAttestationExpired")):
@@ -210,7 +221,7 @@ class Disperser(DAConnection):
                 if not reason.startswith("DAEntranceInvalidSignature"):
                     raise
                 # Rare: find the signers whose signatures are wrong (one pairing each), drop them, retry.
-                digest = self.contracts.attestation_digest(root, view.epoch)
+                digest = self.contracts.attestation_digest(root, view.epoch, quorum_id)
                 bad = [s for s in signed if not verify(digest, s.signature, s.signer.pk1, s.signer.pk2)]
                 if not bad:
                     raise
@@ -222,11 +233,11 @@ class Disperser(DAConnection):
                 # Skipped by the contract: another submission verified the root first.
                 status = self.contracts.status(root)
                 return PutResult(
-                    "0x" + root.hex(), 0, 0, status.verified_epoch, QUORUM_ID, 0, 0, total, None, None,
+                    "0x" + root.hex(), 0, 0, status.verified_epoch, status.quorum_id, 0, 0, total, None, None,
                     already_verified=True, failures=failures,
                 )  # fmt: skip
             return PutResult(
-                "0x" + root.hex(), 0, 0, view.epoch, QUORUM_ID, bitmap, stake, total, None,
+                "0x" + root.hex(), 0, 0, view.epoch, quorum_id, bitmap, stake, total, None,
                 receipt["transactionHash"].to_0x_hex(), failures=failures,
             )  # fmt: skip
 

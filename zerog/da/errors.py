@@ -30,3 +30,14 @@ class SignerError(DAError):
         self.status = status
         self.code = code
         self.detail = message
+
+
+class DataExpiredError(DataNotFoundError):
+    """The data root's retention is over: the signers deleted its cells."""
+
+    def __init__(self, data_root: bytes, expiry_epoch: int) -> None:
+        super().__init__(
+            f"data root 0x{data_root.hex()} expired at epoch {expiry_epoch}: the signers kept it until then and "
+            "deleted its cells; put it again to make it available"
+        )
+        self.expiry_epoch = expiry_epoch

@@ -1,8 +1,10 @@
 """Getting a payload back from DA (retrieval), and what the chain and the signers know of a data root.
 
 get: any 64 of a blob's 128 columns recover it; columns 0..63 are the payload itself, so with those at hand
-nothing needs recovering. Every column is checked against the blob commitments, which are checked against the
-data root: a signer cannot make the client accept wrong data.
+nothing needs recovering. Only the signers of the blob's quorum hold its columns: those are asked (all signers
+when the attesting epoch's set can no longer be read). A root past its retention is refused up front
+(DataExpiredError, naming the expiry epoch). Every column is checked against the blob commitments, which are
+checked against the data root: a signer cannot make the client accept wrong data.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Any
 import httpx
 
 from zerog.da.connection import DAConnection, Progress
-from zerog.da.contracts import EpochSigner
+from zerog.da.contracts import DataRootStatus, EpochSigner
 from zerog.da.encoding import DATA_CELLS_PER_BLOB, EncodingError, data_root, decode, verify_columns
-from zerog.da.errors import DAError, DataNotFoundError, SignerError
+from zerog.da.errors import DAError, DataExpiredError, DataNotFoundError, SignerError
 from zerog.da.kzg import CELLS_PER_BLOB
 from zerog.da.wire import ColumnBundle, WireError
 
@@ -39,24 +41,37 @@ def parse_root(value: str | bytes) -> bytes:
 class Retriever(DAConnection):
     """Gets payloads (every cell verified, recovered if columns are missing) and reports a data root's status."""
 
-    def _signers_to_ask(self) -> list[EpochSigner]:
-        """The current and next epochs' signers, one per URL."""
+    def _signers_to_ask(self, status: DataRootStatus | None = None) -> list[EpochSigner]:
+        """The signers of the root's quorum in the epoch that attested it, if that set can still be read; else the
+        current and next epochs' signers. One per URL."""
+        views = []
+        if status is not None and status.verified:
+            try:
+                views = [self.contracts.signers_at(status.verified_epoch).quorum(status.quorum_id)]
+            except Exception:  # an epoch the registry no longer keeps: ask everyone
+                views = []
+        if not views:
+            views = [self.contracts.current_signers(), self.contracts.next_signers()]
         seen, out = set(), []
-        for view in (self.contracts.current_signers(), self.contracts.next_signers()):
+        for view in views:
             for signer in view.signers:
                 if signer.url not in seen:
                     seen.add(signer.url)
                     out.append(signer)
         return out
 
-    def _inventories(self, root: bytes) -> dict[str, dict[str, Any] | str]:
+    def _inventories(
+        self, root: bytes, status: DataRootStatus | None = None, signers: list[EpochSigner] | None = None
+    ) -> dict[str, dict[str, Any] | str]:
         """Per signer URL: its payload description (checked against the root), or why it has none."""
-        signers = self._signers_to_ask()
+        signers = self._signers_to_ask(status) if signers is None else signers
 
         def one(signer: EpochSigner) -> dict[str, Any] | str:
             try:
                 found = self._signer(signer.url).payload(root)
-            except (SignerError, httpx.HTTPError) as exc:
+            except SignerError as exc:
+                return "expired" if exc.code == "expired" else f"refused: {exc}"
+            except httpx.HTTPError as exc:
                 return f"unreachable: {exc}"
             if found is None:
                 return "stores nothing of it"
@@ -76,9 +91,12 @@ class Retriever(DAConnection):
         """The payload of a data root, every cell verified; recovered if some columns are missing."""
         say = progress or (lambda _: None)
         root = parse_root(root_value)
-        if not self.contracts.status(root).uploaded:
+        status = self.contracts.status(root)
+        if not status.uploaded:
             raise DataNotFoundError(f"data root 0x{root.hex()} is unknown: nobody paid for it")
-        inventories = self._inventories(root)
+        if status.expired:
+            raise DataExpiredError(root, status.expiry_epoch)
+        inventories = self._inventories(root, status)
         holders: dict[int, list[str]] = {}
         described = None
         for url, found in inventories.items():
@@ -87,6 +105,8 @@ class Retriever(DAConnection):
                 for column in found["columns"]:
                     holders.setdefault(int(column), []).append(url)
         if described is None:
+            if any(found == "expired" for found in inventories.values()):
+                raise DataExpiredError(root, status.expiry_epoch)
             reasons = "; ".join(f"{url}: {why}" for url, why in inventories.items())
             raise DataNotFoundError(f"no signer serves 0x{root.hex()} ({reasons})")
         length, commitments = int(described["length"]), described["commitmentBytes"]
@@ -159,16 +179,18 @@ class Retriever(DAConnection):
         root = parse_root(root_value)
         status = self.contracts.status(root)
         view = self.contracts.current_signers()
-        inventories = self._inventories(root) if status.uploaded else {}
+        quorum = view.quorum(view.quorum_of(status.quorum_id)) if status.uploaded else view
+        inventories = self._inventories(root, signers=quorum.signers) if status.uploaded else {}
         columns: set[int] = set()
         signers = []
-        for signer in view.signers:
+        for signer in quorum.signers:
             found = inventories.get(signer.url, "not asked")
             held = [int(c) for c in found["columns"]] if isinstance(found, dict) else []
             columns.update(held)
             signers.append(
                 {
                     "slot": signer.slot,
+                    "quorumId": signer.quorum_id,
                     "account": signer.account,
                     "url": signer.url,
                     "stake": str(signer.stake),
@@ -184,8 +206,30 @@ class Retriever(DAConnection):
             "uploadEpoch": status.upload_epoch if status.uploaded else None,
             "verified": status.verified,
             "verifiedEpoch": status.verified_epoch if status.verified else None,
+            "quorumId": status.quorum_id if status.uploaded else None,
+            "quorumCount": view.quorum_count,
+            "blobs": status.blobs if status.uploaded else None,
+            "fee": str(status.fee) if status.uploaded else None,
+            "expiryEpoch": status.expiry_epoch if status.uploaded else None,
+            "expired": status.expired,
+            "expiresInSeconds": self._seconds_until(status.expiry_epoch) if status.uploaded else None,
             "epoch": view.epoch,
             "signers": signers,
             "columnsAvailable": len(columns),
             "recoverable": len(columns) >= DATA_CELLS_PER_BLOB,
         }
+
+    def _seconds_until(self, epoch: int) -> float | None:
+        """Estimated seconds until `epoch` starts, at the chain's average block time so far (None if past or
+        unknown)."""
+        try:
+            genesis = self.contracts.epoch_start_block(0)
+            head = self.w3.eth.get_block("latest")
+            if head["number"] <= genesis:
+                return None
+            first = self.w3.eth.get_block(genesis)
+            per_block = (head["timestamp"] - first["timestamp"]) / (head["number"] - genesis)
+        except Exception:  # an estimate only: nothing to say without the chain
+            return None
+        remaining = self.contracts.epoch_start_block(epoch) - head["number"]
+        return remaining * per_block if remaining > 0 else None

@@ -13,10 +13,18 @@ class DASettings(Settings):
     da_max_blob_size: int = Field(default=32 * 2**20, gt=0)
     da_timeout: float = Field(default=120, gt=0)
     # Deploy time: blocks per signer epoch, least stake of a signer, epochs a leaving signer waits before it
-    # withdraws, the fee per data root (one payload of up to da_max_blob_size bytes), and the blocks at the
-    # start of an epoch during which attestations of the previous one still count (fewer than an epoch).
+    # withdraws, the price of one blob of 4096 field elements (126976 payload bytes; a payload pays per started
+    # blob, and the fee goes to the signers that attest it), and the blocks at the start of an epoch during which
+    # attestations of the previous one still count (fewer than an epoch).
     da_epoch_blocks: int = Field(default=1000, gt=0)
     da_min_stake_wei: int = Field(default=10 * ETHER, gt=0)
     da_withdraw_delay_epochs: int = Field(default=2, ge=0)
     da_blob_fee_wei: int = Field(default=10**15, ge=0)
     da_grace_blocks: int = Field(default=20, ge=0)
+    # Quorums (sharding): an epoch of n signers has clamp(n // da_min_signers_per_quorum, 1, da_max_quorums)
+    # quorums. The defaults give the local network's 4 signers one quorum (8 signers: two).
+    da_max_quorums: int = Field(default=4, ge=1, le=32)
+    da_min_signers_per_quorum: int = Field(default=4, ge=1)
+    # Epochs signers keep a blob's cells from its upload epoch on (100 epochs of 1000 one-second blocks locally:
+    # about 28 hours).
+    da_retention_epochs: int = Field(default=100, ge=1)

@@ -1,4 +1,4 @@
-"""GET /v1/signer: who this signer is, its registration and its columns in the current epoch."""
+"""GET /v1/signer: who this signer is, its registration, and its quorum and columns in the current epoch."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ router = APIRouter(prefix="/v1", tags=["signer"])
 
 @router.get("/signer")
 async def signer(runtime: RuntimeDep) -> SignerResponse:
-    def probe() -> tuple[int | None, list[int]]:
+    def probe() -> tuple[int | None, list[int], int | None]:
         try:
             view = runtime.signer_set()
         except Exception:  # chain unreachable: report what is known
-            return None, []
+            return None, [], None
         me = view.by_account(runtime.account.address)
-        return view.epoch, list(me.columns) if me else []
+        return view.epoch, list(me.columns) if me else [], me.quorum_id if me else None
 
     await run_in_threadpool(runtime.registrar.refresh)
-    epoch, columns = await run_in_threadpool(probe)
+    epoch, columns, quorum_id = await run_in_threadpool(probe)
     record = runtime.registrar.record
     registered = record is not None and record.registered
     return SignerResponse(
@@ -37,5 +37,6 @@ async def signer(runtime: RuntimeDep) -> SignerResponse:
         active_from_epoch=record.active_from_epoch if registered and record else None,
         epoch=epoch,
         member=bool(columns),
+        quorum_id=quorum_id,
         columns=columns,
     )
