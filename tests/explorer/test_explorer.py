@@ -16,10 +16,11 @@ import pytest
 from eth_account import Account
 from playwright.sync_api import Page, expect
 
-from chain_node.process import free_port, wait_until
+from chain_node.process import wait_until
 from services.explorer.config import db_path
 from tests.browser import assert_no_horizontal_scroll, color_scheme, phone, screenshot
 from tests.daemon_process import DaemonProcess
+from tests.rpc_relay import RpcRelay
 from zerog.accounts import dev_account
 from zerog.chain import Deployment, connect, send_transaction
 from zerog.compute.client import Compute, service_params
@@ -468,8 +469,11 @@ def test_outage__pages_show_a_banner_not_an_error(
     explorer: DaemonProcess, activity: Activity, market: MarketActivity, deployed_devnet
 ) -> None:
     explorer.stop()
-    # Same data dir, a chain node that does not answer.
-    down = explorer_daemon(deployed_devnet, ZG_RPC_URL=f"http://127.0.0.1:{free_port()}").start("degraded")
+    # Same data dir; the chain node stops answering once it runs (it does not start without its chain).
+    relay = RpcRelay(deployed_devnet.rpc_url)
+    down = explorer_daemon(deployed_devnet, ZG_RPC_URL=relay.url).start()
+    relay.close()
+    down.wait_healthy("degraded")
     try:
         home = get(down, "/")
         assert home.status_code == 200 and 'id="banner"' in home.text and "does not answer" in home.text
