@@ -37,6 +37,8 @@ class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
         self.deployment_id = f"{self.contracts.entrance_address}@{record.get('deployBlockHash', '')}"
         self.registrar = Registrar(self.contracts, self.account, self.keys, self.socket, settings.da_signer_stake_wei)
         self._epoch: tuple[float, int] | None = None
+        #: Bytes of the column bundles the data route accepted since start (GET /health `stored.bytesReceived`).
+        self.bytes_received = 0
         self._stop_pruner = threading.Event()
         self._pruner: threading.Thread | None = None
 

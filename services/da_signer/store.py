@@ -249,11 +249,15 @@ class SignerStore(SqliteStore):
         return Payload(key, row["length"], commitments, cols)
 
     def counts(self) -> dict[str, int]:
+        """Rows of uploads, payloads (roots with cells stored) and columns, and the cells those columns hold."""
         with self.lock:
             return {
                 "uploads": self.conn.execute("SELECT COUNT(*) FROM uploads").fetchone()[0],
                 "payloads": self.conn.execute("SELECT COUNT(*) FROM payloads").fetchone()[0],
                 "columns": self.conn.execute("SELECT COUNT(*) FROM columns").fetchone()[0],
+                # A column file is one cell and its proof per blob.
+                "cells": self.conn.execute("SELECT COALESCE(SUM(size), 0) FROM columns").fetchone()[0]
+                // BYTES_PER_CELL_WITH_PROOF,
             }
 
     # ------------------------------------------------------------ columns

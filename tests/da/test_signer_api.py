@@ -169,8 +169,14 @@ def test_put_columns__attests_and_serves_the_columns_back(da: DANetwork) -> None
     signer = da.signers[2]
     member = me(da, signer)
     encoded = encode_and_pay(da)
-    response = post(signer, encoded.root, wire.bundle(encoded, member.columns).encode())
+    before = signer.get("/health").json()["stored"]
+    body = wire.bundle(encoded, member.columns).encode()
+    response = post(signer, encoded.root, body)
     assert response.status_code == 200, response.text
+    after = signer.get("/health").json()["stored"]
+    assert (after["cells"] - before["cells"], after["bytesReceived"] - before["bytesReceived"]) == (
+        len(member.columns) * encoded.blobs, len(body),
+    )  # fmt: skip
     answer = response.json()
     assert (answer["dataRoot"], answer["epoch"], answer["quorumId"], answer["slot"]) == (
         "0x" + encoded.root.hex(), 0, 0, signer.index,

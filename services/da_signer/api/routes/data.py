@@ -71,6 +71,7 @@ async def put_columns(
     await run_in_threadpool(require_paid, runtime, data_root)
     body = await request.body()
     attestation = await run_in_threadpool(accept, runtime, data_root, epoch, quorum, body)
+    runtime.bytes_received += len(body)  # on the event loop: no lock needed
     return AttestationResponse(
         data_root=attestation.data_root,
         epoch=attestation.epoch,

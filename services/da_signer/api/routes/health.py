@@ -1,6 +1,8 @@
 """GET /health: 200 once the signer is registered on chain (with this key and socket), its KZG setup is loaded
 and its upload follower runs; 503 until then (or when the follower stopped). `status` is "degraded" while the
-chain does not answer; `member` says whether the signer is in the current epoch's set."""
+chain does not answer; `member` says whether the signer is in the current epoch's set. `stored`: the rows of its
+store (uploads, payloads, columns), the cells its columns hold, and the bytes of the column bundles it accepted
+since it started (`bytesReceived`)."""
 
 from __future__ import annotations
 
@@ -44,6 +46,6 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
         sync_height=follower.sync_height,
         sync_error=follower.failed,
         registration_error=registrar.error,
-        stored=runtime.store.counts(),
+        stored={**runtime.store.counts(), "bytesReceived": runtime.bytes_received},
     )
     return JSONResponse(body.model_dump(by_alias=True), status_code=200 if ready else 503)
