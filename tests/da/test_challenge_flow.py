@@ -71,6 +71,17 @@ def test_signer_down_when_challenged__answers_after_restart(da: DANetwork, store
     assert wait_status(contract, c.id).status == ChallengeStatus.ANSWERED
 
 
+def test_random_challenger__challenges_an_attesting_signer_which_answers(da: DANetwork, stored_root: bytes) -> None:
+    """The disperser's random mode (ZG_DA_CHALLENGE_INTERVAL), one round in process."""
+    from services.da_disperser.challenger import RandomChallenger
+
+    contract = challenges_of(da)
+    challenger = RandomChallenger(da.contracts, contract, dev_account(9), interval=60)
+    challenge_id = challenger.run_once()
+    assert challenge_id is not None and challenge_id in challenger.open
+    assert wait_status(contract, challenge_id).status == ChallengeStatus.ANSWERED
+
+
 def test_signer_without_its_cells__slashed_after_the_deadline(da: DANetwork, stored_root: bytes) -> None:
     contract = challenges_of(da)
     signer = signer_address(da, 1)

@@ -302,6 +302,10 @@ class DAContracts:
             int(quorum_id), int(blobs), int(fee), int(expiry), bool(expired),
         )  # fmt: skip
 
+    @property
+    def epoch_blocks(self) -> int:
+        return self._clock[1]
+
     def epoch_start_block(self, epoch: int) -> int:
         genesis, epoch_blocks, _ = self._clock
         return genesis + epoch * epoch_blocks
