@@ -215,3 +215,14 @@ def test_disabled__refuses_challenges(
     assert off.enabled() is False
     with ape.reverts(off.DAChallengesDisabled):
         off.challenge(payload.root, signer_accounts[0].address, sender=uploader, value=BOND)
+
+
+def test_deploy_probe__precompiles_only_from_prague() -> None:
+    """What the deploy records as DAChallenges' `enabled`: G1ADD answers on Prague, not on Cancun."""
+    from ape import networks
+
+    from scripts.deploy import bls12_precompiles_available
+
+    assert bls12_precompiles_available()
+    with networks.ethereum.local.use_provider("foundry", provider_settings={"evm_version": "cancun"}):
+        assert not bls12_precompiles_available()
