@@ -63,7 +63,7 @@ class ChainNode:
             "--host", s.chain_host,
             "--port", str(s.chain_port),
             "--chain-id", str(s.chain_id),
-            "--hardfork", "cancun",
+            "--hardfork", "prague",
             "--mnemonic", DEV_MNEMONIC,
             "--accounts", str(s.dev_accounts),
             "--balance", str(s.dev_balance_ether),

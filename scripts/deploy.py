@@ -236,6 +236,16 @@ def deploy_mine(
     return {storage_contracts.MINE: (mine, mine_args)}
 
 
+def bls12_precompiles_available() -> bool:
+    """Whether the chain has the EIP-2537 precompiles (Prague): G1ADD (0x0b) of two points at infinity returns the
+    point at infinity (128 zero bytes); before Prague the address is an empty account and returns nothing."""
+    try:
+        out = chain.provider.web3.eth.call({"to": da_contracts.G1ADD_PRECOMPILE, "data": "0x" + "00" * 256})
+    except Exception:  # a node refusing the call has no precompile we can use either
+        return False
+    return bytes(out) == bytes(128)
+
+
 def deploy_da(
     deployer: AccountAPI,
     *,
@@ -247,36 +257,59 @@ def deploy_da(
     max_quorums: int,
     min_signers_per_quorum: int,
     retention_epochs: int,
+    challenge_bond: int,
+    challenge_response_blocks: int,
+    challenge_slash_bps: int,
     genesis: Callable[[str], list[tuple[Any, ...]]],
 ) -> dict[str, tuple[Any, dict[str, Any]]]:
-    """Deploys DASigners (with the genesis signers `genesis(address)` returns for its predicted address, their
-    stakes paid by the deployer), then DAEntrance bound to it. Neither has roles: the price per blob, the quorum
-    split and the retention are constructor arguments, and fees go to the signers that attest."""
-    signers_at = create_address(deployer.address, deployer.nonce)
+    """Deploys KZGCellVerifier, then DASigners (with the genesis signers `genesis(address)` returns for its
+    predicted address, their stakes paid by the deployer), DAEntrance bound to it and DAChallenges bound to both,
+    from consecutive nonces: DASigners is given DAChallenges' CREATE address as its only slasher. None has roles:
+    the price per blob, the quorum split, the retention and the challenge bond, deadline and slash are constructor
+    arguments. DAChallenges records whether the chain has the EIP-2537 precompiles (it refuses challenges if not)."""
+    enabled = bls12_precompiles_available()
+    verifier = project.KZGCellVerifier.deploy(sender=deployer)
+    nonce = deployer.nonce
+    signers_at, challenges_at = create_address(deployer.address, nonce), create_address(deployer.address, nonce + 2)
     members = genesis(signers_at)
     stakes = sum(row[-1] for row in members)
-    signers_args = {
-        "epochBlocks": epoch_blocks,
-        "minStake": min_stake,
-        "withdrawDelayEpochs": withdraw_delay_epochs,
-        "quorums": (max_quorums, min_signers_per_quorum),
-        "genesis": members,
-    }
-    signers = project.DASigners.deploy(*signers_args.values(), sender=deployer, value=stakes)
+    params = (epoch_blocks, min_stake, withdraw_delay_epochs, (max_quorums, min_signers_per_quorum), challenges_at)
+    signers = project.DASigners.deploy(params, members, sender=deployer, value=stakes, nonce=nonce)
     if signers.address != signers_at:
         raise click.ClickException(f"DASigners was not deployed at {signers_at} (but {signers.address}): redeploy")
-    signers_args["genesis"] = [{"account": row[0], "socket": row[4], "stake": row[5]} for row in members]
-    signers_args["quorums"] = {"maxQuorums": max_quorums, "minSignersPerQuorum": min_signers_per_quorum}
+    signers_args = {
+        "params": {
+            "epochBlocks": epoch_blocks,
+            "minStake": min_stake,
+            "withdrawDelayEpochs": withdraw_delay_epochs,
+            "quorums": {"maxQuorums": max_quorums, "minSignersPerQuorum": min_signers_per_quorum},
+            "slasher": challenges_at,
+        },
+        "genesis": [{"account": row[0], "socket": row[4], "stake": row[5]} for row in members],
+    }
     entrance_args = {
         "signerRegistry": signers.address,
         "pricePerBlob": blob_fee,
         "graceBlocks": grace_blocks,
         "retentionEpochs": retention_epochs,
     }
-    entrance = project.DAEntrance.deploy(*entrance_args.values(), sender=deployer)
+    entrance = project.DAEntrance.deploy(*entrance_args.values(), sender=deployer, nonce=nonce + 1)
+    challenges_args = {
+        "entrance": entrance.address,
+        "verifier": verifier.address,
+        "bond": challenge_bond,
+        "responseBlocks": challenge_response_blocks,
+        "slashBps": challenge_slash_bps,
+        "enabled": enabled,
+    }
+    challenges = project.DAChallenges.deploy(*challenges_args.values(), sender=deployer, nonce=nonce + 2)
+    if challenges.address != challenges_at:
+        raise click.ClickException(f"DAChallenges was not deployed at {challenges_at}: redeploy")
     return {
+        da_contracts.VERIFIER_CONTRACT: (verifier, {}),
         da_contracts.SIGNERS_CONTRACT: (signers, signers_args),
         da_contracts.ENTRANCE_CONTRACT: (entrance, entrance_args),
+        da_contracts.CHALLENGES_CONTRACT: (challenges, challenges_args),
     }
 
 
@@ -349,6 +382,9 @@ def deploy_all(settings: NetworkSettings, deployer: AccountAPI) -> dict[str, Any
         max_quorums=settings.da_max_quorums,
         min_signers_per_quorum=settings.da_min_signers_per_quorum,
         retention_epochs=settings.da_retention_epochs,
+        challenge_bond=settings.da_challenge_bond_wei,
+        challenge_response_blocks=settings.da_challenge_response_blocks,
+        challenge_slash_bps=settings.da_challenge_slash_bps,
         genesis=lambda at: genesis_signers(settings, chain.chain_id, at),
     )
     contracts.update({name: _record(name, instance, args) for name, (instance, args) in da.items()})

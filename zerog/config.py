@@ -29,7 +29,7 @@ PUBLIC_CHAIN_IDS = frozenset({16600, 16601, 16602, 16661})
 DEFAULT_RPC_PORT = 8545
 #: Anvil's well-known dev mnemonic: public, funded only on the local chain.
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_ACCOUNTS = 10
+DEV_ACCOUNTS = 12
 ETHER = 10**18
 #: The file a running `zg up` writes into its data dir: every endpoint of the network.
 NETWORK_FILE = "network.json"

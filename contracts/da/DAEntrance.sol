@@ -24,6 +24,11 @@ contract DAEntrance is IDAEntrance, ReentrancyGuard, EIP712 {
     uint256 private constant PAYLOAD_BYTES_PER_BLOB = 4096 * 31;
     /// @dev Blobs per data root at most (the width of Upload.blobs; about 8.3 GB, far above any client limit).
     uint256 private constant MAX_BLOBS = type(uint16).max;
+    /// @dev Bits of a slot bitmap (DASigners has 96 slots): a root's signer bitmap and quorum members share a word.
+    uint256 private constant BITMAP_BITS = 96;
+    uint256 private constant BITMAP_MASK = (1 << BITMAP_BITS) - 1;
+    /// @dev Marks a recorded column layout: column starts are below 128, so every byte's top bit is free.
+    uint256 private constant LAYOUT_RECORDED = 1 << 255;
     bytes32 private constant ATTESTATION_TYPEHASH =
         keccak256("DAAttestation(bytes32 dataRoot,uint256 epoch,uint256 quorumId)");
 
@@ -47,6 +52,10 @@ contract DAEntrance is IDAEntrance, ReentrancyGuard, EIP712 {
     uint256 private _uploadCount;
     mapping(bytes32 dataRoot => Upload) private _uploads;
     mapping(address signer => uint256) private _earnings;
+    /// @dev Per verified root: signer bitmap | quorum members << BITMAP_BITS.
+    mapping(bytes32 dataRoot => uint256) private _signed;
+    /// @dev Per epoch and quorum, written by its first attestation: columnStarts | LAYOUT_RECORDED.
+    mapping(uint256 epoch => mapping(uint256 quorumId => uint256)) private _layouts;
 
     /// @param signerRegistry_ The DASigners attestations are checked against.
     /// @param pricePerBlob_ Wei per blob of 4096 field elements.
@@ -161,6 +170,21 @@ contract DAEntrance is IDAEntrance, ReentrancyGuard, EIP712 {
     }
 
     /// @inheritdoc IDAEntrance
+    function attestationOf(bytes32 dataRoot) external view returns (Attestation memory a) {
+        Upload memory upload = _uploads[dataRoot];
+        if (upload.verifiedEpochPlusOne == 0) return a;
+        uint256 signed = _signed[dataRoot];
+        a.verified = true;
+        a.epoch = upload.verifiedEpochPlusOne - 1;
+        a.quorumId = upload.quorumId;
+        a.signerBitmap = signed & BITMAP_MASK;
+        a.quorumMembers = signed >> BITMAP_BITS;
+        a.columnStarts = _layouts[a.epoch][a.quorumId] & ~LAYOUT_RECORDED;
+        a.blobs = upload.blobs;
+        a.expiryEpoch = upload.uploadEpoch + _retentionEpochs;
+    }
+
+    /// @inheritdoc IDAEntrance
     function attestationDigest(bytes32 dataRoot, uint256 epochNumber, uint256 quorum) public view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, dataRoot, epochNumber, quorum)));
     }
@@ -234,6 +258,10 @@ contract DAEntrance is IDAEntrance, ReentrancyGuard, EIP712 {
 
         upload.verifiedEpochPlusOne = (s.epoch + 1).toUint32();
         upload.quorumId = uint8(s.quorumId);
+        // What a sampling challenge needs once the registry no longer has the epoch: who signed, and the columns.
+        _signed[s.dataRoot] = s.signerBitmap | (q.members << BITMAP_BITS);
+        mapping(uint256 => uint256) storage layouts = _layouts[s.epoch];
+        if (layouts[s.quorumId] == 0) layouts[s.quorumId] = q.columnStarts | LAYOUT_RECORDED;
         uint256 fee = upload.blobs * _pricePerBlob;
         if (fee != 0) _credit(fee, q);
         emit ErasureCommitmentVerified(

@@ -12,7 +12,8 @@ import {SignerSet} from "./libraries/SignerSet.sol";
 
 /// @title DASigners
 /// @notice Registry of the DA signers, their stakes and epochs. See {IDASigners}.
-/// @dev No privileged role: parameters are fixed at deployment and only a signer can change its own record.
+/// @dev No privileged role: parameters are fixed at deployment and only a signer can change its own record, but for
+/// the slasher (DAChallenges), bound at deployment, which can take a fraction of a stake.
 contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     using SignerSet for SignerSet.Set;
     using SafeCast for uint256;
@@ -21,6 +22,10 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     uint256 public constant COLUMNS_PER_BLOB = 128;
     /// @notice Longest socket accepted, in bytes.
     uint256 public constant MAX_SOCKET_LENGTH = 256;
+    /// @notice Denominator of a slash fraction.
+    uint256 public constant BPS = 10_000;
+    /// @dev Bits per member in a quorum's column layout (QuorumAggregate.columnStarts).
+    uint256 private constant COLUMN_START_BITS = 8;
     bytes32 private constant REGISTRATION_TYPEHASH = keccak256("DASignerRegistration(address account,uint256 pkX,uint256 pkY)");
 
     /// @dev A signer's own record; the slot data the aggregate reads lives in the SignerSet.
@@ -42,46 +47,33 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     uint256 private immutable _withdrawDelayEpochs;
     uint256 private immutable _maxQuorums;
     uint256 private immutable _minSignersPerQuorum;
+    address private immutable _slasher;
 
     SignerSet.Set private _set;
     mapping(address account => Registration) private _registrations;
     mapping(bytes32 keyHash => address owner) private _keyOwners;
 
-    /// @param epochBlocks_ Blocks per epoch, at least one.
-    /// @param minStake_ Smallest stake a signer registers with, in wei; not zero, else squatting all slots is free.
-    /// @param withdrawDelayEpochs_ Epochs between a leaving signer's last epoch and its withdrawal.
-    /// @param quorums How the signer set splits into quorums: at most maxQuorums (1 to MAX_SIGNERS), with
-    /// minSignersPerQuorum (at least 1) each when the set is large enough for one.
+    /// @param params epochBlocks: blocks per epoch, at least one. minStake: smallest stake a signer registers with,
+    /// in wei; not zero, else squatting all slots is free. withdrawDelayEpochs: epochs between a leaving signer's last
+    /// epoch and its withdrawal. quorums: how the signer set splits into quorums: at most maxQuorums (1 to
+    /// MAX_SIGNERS), with minSignersPerQuorum (at least 1) each when the set is large enough for one. slasher: the
+    /// only contract that may {slash} (DAChallenges; zero: nobody).
     /// @param genesis Signers that are members from epoch 0 on; the attached value pays their stakes.
-    constructor(
-        uint256 epochBlocks_,
-        uint256 minStake_,
-        uint256 withdrawDelayEpochs_,
-        QuorumParameters memory quorums,
-        GenesisSigner[] memory genesis
-    ) payable EIP712("DASigners", "1") {
-        if (epochBlocks_ == 0) revert DASignersInvalidEpochBlocks();
-        if (minStake_ == 0) revert DASignersZeroMinStake();
-        uint256 most = quorums.maxQuorums;
-        if (most == 0 || most > SignerSet.MAX_SIGNERS || quorums.minSignersPerQuorum == 0) {
+    constructor(Parameters memory params, GenesisSigner[] memory genesis) payable EIP712("DASigners", "1") {
+        if (params.epochBlocks == 0) revert DASignersInvalidEpochBlocks();
+        if (params.minStake == 0) revert DASignersZeroMinStake();
+        QuorumParameters memory quorums = params.quorums;
+        if (quorums.maxQuorums == 0 || quorums.maxQuorums > SignerSet.MAX_SIGNERS || quorums.minSignersPerQuorum == 0) {
             revert DASignersInvalidQuorumParameters(quorums.maxQuorums, quorums.minSignersPerQuorum);
         }
         _maxQuorums = quorums.maxQuorums;
         _minSignersPerQuorum = quorums.minSignersPerQuorum;
-        _epochBlocks = epochBlocks_;
+        _slasher = params.slasher;
+        _epochBlocks = params.epochBlocks;
         _genesisBlock = block.number;
-        _minStake = minStake_;
-        _withdrawDelayEpochs = withdrawDelayEpochs_;
-        if (genesis.length > SignerSet.MAX_SIGNERS) revert DASignersTooManySigners(SignerSet.MAX_SIGNERS);
-        uint256 required;
-        for (uint256 i = 0; i < genesis.length; ++i) {
-            GenesisSigner memory signer = genesis[i];
-            _checkRegistration(signer.account, signer.stake, signer.pkG1, signer.pkG2, signer.proofOfPossession, signer.socket);
-            required += signer.stake;
-            _set.seed(i, signer.account, signer.pkG1, signer.stake);
-            _store(signer.account, i, 0, signer.pkG1, signer.pkG2, signer.socket);
-            emit SignerRegistered(signer.account, i, signer.pkG1, signer.pkG2, signer.socket, signer.stake, 0);
-        }
+        _minStake = params.minStake;
+        _withdrawDelayEpochs = params.withdrawDelayEpochs;
+        uint256 required = _seedGenesis(genesis);
         if (msg.value != required) revert DASignersGenesisValueMismatch(msg.value, required);
     }
 
@@ -138,6 +130,26 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         uint256 amount = reg.lockedStake;
         delete _registrations[msg.sender];
         emit StakeWithdrawn(msg.sender, amount);
+        Address.sendValue(payable(msg.sender), amount);
+    }
+
+    /// @inheritdoc IDASigners
+    function slash(address account, uint256 fractionBps) external nonReentrant returns (uint256 amount) {
+        if (msg.sender != _slasher) revert DASignersNotSlasher(msg.sender);
+        if (fractionBps > BPS) revert DASignersInvalidSlashFraction(fractionBps);
+        Registration storage reg = _registrations[account];
+        if (!reg.registered) return 0;
+        uint256 remaining;
+        if (reg.leaving) {
+            amount = (uint256(reg.lockedStake) * fractionBps) / BPS;
+            remaining = reg.lockedStake - amount;
+            reg.lockedStake = remaining.toUint96();
+        } else {
+            amount = (_set.latestStake(reg.slot) * fractionBps) / BPS;
+            remaining = _set.decrease(epoch(), reg.slot, amount);
+        }
+        if (amount == 0) return 0;
+        emit SignerSlashed(account, msg.sender, amount, remaining);
         Address.sendValue(payable(msg.sender), amount);
     }
 
@@ -201,6 +213,17 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc IDASigners
+    function slasher() external view returns (address) {
+        return _slasher;
+    }
+
+    /// @inheritdoc IDASigners
+    function slotOf(address account) external view returns (bool registered, uint256 slot, uint256 activeFromEpoch) {
+        Registration storage reg = _registrations[account];
+        return (reg.registered, reg.slot, reg.activeFromEpoch);
+    }
+
+    /// @inheritdoc IDASigners
     function signerOf(address account) external view returns (SignerInfo memory info) {
         Registration storage reg = _registrations[account];
         if (!reg.registered) return info;
@@ -258,6 +281,7 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
         for (uint256 bits = members; bits != 0; bits &= bits - 1) {
             agg.totalStake += stakes[_lowestBit(bits)];
         }
+        agg.columnStarts = _columnStarts(members, stakes, agg.totalStake);
         if (bitmap == 0 || bitmap & ~members != 0) return agg;
         uint256 count = _popcount(bitmap);
         agg.accounts = new address[](count);
@@ -283,6 +307,19 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev Makes the genesis signers members from epoch 0 on; returns their stakes' sum.
+    function _seedGenesis(GenesisSigner[] memory genesis) private returns (uint256 required) {
+        if (genesis.length > SignerSet.MAX_SIGNERS) revert DASignersTooManySigners(SignerSet.MAX_SIGNERS);
+        for (uint256 i = 0; i < genesis.length; ++i) {
+            GenesisSigner memory signer = genesis[i];
+            _checkRegistration(signer.account, signer.stake, signer.pkG1, signer.pkG2, signer.proofOfPossession, signer.socket);
+            required += signer.stake;
+            _set.seed(i, signer.account, signer.pkG1, signer.stake);
+            _store(signer.account, i, 0, signer.pkG1, signer.pkG2, signer.socket);
+            emit SignerRegistered(signer.account, i, signer.pkG1, signer.pkG2, signer.socket, signer.stake, 0);
+        }
+    }
 
     function _registrationDigest(address account, BN254.G1Point memory pkG1) private view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(REGISTRATION_TYPEHASH, account, pkG1.X, pkG1.Y)));
@@ -414,6 +451,22 @@ contract DASigners is IDASigners, EIP712, ReentrancyGuard {
             uint256 position = rank % count;
             uint256 q = (rank / count) % 2 == 0 ? position : count - 1 - position;
             bitmaps[q] |= 1 << order[rank];
+        }
+    }
+
+    /// @dev A quorum's column layout (QuorumAggregate.columnStarts): the same columns as _epochSigners gives, by
+    /// cumulative stake in slot order.
+    function _columnStarts(uint256 members, uint256[] memory stakes, uint256 total)
+        private
+        pure
+        returns (uint256 starts)
+    {
+        uint256 cumulative;
+        uint256 shift;
+        for (uint256 bits = members; bits != 0; bits &= bits - 1) {
+            starts |= _column(cumulative, total) << shift;
+            cumulative += stakes[_lowestBit(bits)];
+            shift += COLUMN_START_BITS;
         }
     }
 

@@ -24,6 +24,8 @@ import {IDASigners} from "./IDASigners.sol";
 /// Retention: signers keep a root's cells for `retentionEpochs()` epochs from its upload epoch: through epoch
 /// expiryEpoch - 1, where expiryEpoch = uploadEpoch + retentionEpochs(). From expiryEpoch on the root can no
 /// longer be attested, signers delete its cells, and it can be paid for (uploaded) again.
+/// The attestation records the signer bitmap, the signed epoch and the quorum's column layout of that epoch
+/// ({attestationOf}), which a sampling challenge reads for the whole retention window.
 /// @dev A data root commits to a payload: the keccak merkle root of the per-blob KZG commitments of its
 /// 4096-element blobs, with the payload length (zerog/da/encoding.py has the definition). The contract never opens
 /// it; signers refuse cells whose length differs from the length paid for.
@@ -54,6 +56,23 @@ interface IDAEntrance {
         /// First epoch it is no longer kept: uploadEpoch + retentionEpochs().
         uint256 expiryEpoch;
         bool expired;
+    }
+
+    /// @notice Who attested a data root, and how its quorum's columns were split then (what a sampling challenge,
+    /// DAChallenges, needs long after the signer registry forgot that epoch).
+    struct Attestation {
+        bool verified;
+        /// The signed epoch and the attesting quorum.
+        uint256 epoch;
+        uint256 quorumId;
+        /// Bit k: slot k of DASigners signed.
+        uint256 signerBitmap;
+        /// Bit k: slot k was a member of the quorum in `epoch`.
+        uint256 quorumMembers;
+        /// Byte i: the first column of the quorum's i-th member in slot order (see IDASigners.QuorumAggregate).
+        uint256 columnStarts;
+        uint256 blobs;
+        uint256 expiryEpoch;
     }
 
     /// @notice Emitted after `sender` paid `blobFee` for the `length`-byte payload of `dataRoot` in `epoch`; the
@@ -190,6 +209,9 @@ interface IDAEntrance {
 
     /// @notice Upload and verification state of `dataRoot` (zero uploader: never uploaded).
     function dataRootStatus(bytes32 dataRoot) external view returns (DataRootStatus memory);
+
+    /// @notice The attestation of `dataRoot` (`verified` false, and nothing else set, if it has none).
+    function attestationOf(bytes32 dataRoot) external view returns (Attestation memory);
 
     /// @notice The EIP-712 digest signers sign: DAAttestation(bytes32 dataRoot, uint256 epoch, uint256 quorumId)
     /// in the domain ("DAEntrance", "1", chain id, this contract).

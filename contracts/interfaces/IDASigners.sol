@@ -27,6 +27,8 @@ import {BN254} from "../da/libraries/BN254.sol";
 /// of a quorum's stake holds at least 64 columns (each signer's count is within one of its exact share, and a set
 /// of signers breaks into at most 16 runs of members consecutive in slot order), which is what recovering a blob
 /// needs: a quorum that attests can always serve the data.
+/// Slashing: the one contract bound at deployment as `slasher()` (DAChallenges, for a sampling challenge left
+/// unanswered) can take a fraction of a signer's stake with {slash}; nobody else can move a signer's stake.
 /// @dev A signer's BLS secret key sk gives pkG1 = sk*G1 and pkG2 = sk*G2. Proof of possession: the BLS signature
 /// of {registrationDigest}(account, pkG1) under that key, which ties both keys to the same secret and the key to
 /// the account, so nobody can register a key derived from other signers' keys (rogue-key attacks).
@@ -70,6 +72,16 @@ interface IDASigners {
         uint256 minSignersPerQuorum;
     }
 
+    /// @notice The registry's parameters (constructor argument).
+    struct Parameters {
+        uint256 epochBlocks;
+        uint256 minStake;
+        uint256 withdrawDelayEpochs;
+        QuorumParameters quorums;
+        /// The only contract that may slash (zero: nobody).
+        address slasher;
+    }
+
     /// @notice The signers of a bitmap within one quorum of an epoch, as {quorum} reports them.
     struct QuorumAggregate {
         /// Quorums of the epoch.
@@ -87,6 +99,9 @@ interface IDASigners {
         /// The signers of the bitmap in slot order, and their stakes (empty if `valid` is false).
         address[] accounts;
         uint256[] stakes;
+        /// The quorum's column layout: byte i (least significant first) is the first column of the quorum's i-th
+        /// member in slot order; a member's columns run to the next member's first (the last member's to 128).
+        uint256 columnStarts;
     }
 
     /// @notice A signer of the genesis set, a member from epoch 0 on; its stake is paid by the deployer.
@@ -129,6 +144,10 @@ interface IDASigners {
 
     /// @notice Emitted after `account` took back its stake of `amount` and left the registry.
     event StakeWithdrawn(address indexed account, uint256 amount);
+
+    /// @notice Emitted after the slasher took `amount` of the stake of `account`, which keeps `remainingStake` (from
+    /// the next epoch on, or of its locked stake if it is leaving).
+    event SignerSlashed(address indexed account, address indexed slasher, uint256 amount, uint256 remainingStake);
 
     /// @notice `account` is already registered (possibly leaving, until it withdraws).
     error DASignersAlreadyRegistered(address account);
@@ -178,6 +197,12 @@ interface IDASigners {
     /// @notice The deployer sent `sent` but the genesis stakes add up to `required`.
     error DASignersGenesisValueMismatch(uint256 sent, uint256 required);
 
+    /// @notice Only the slasher bound at deployment may slash, not `caller`.
+    error DASignersNotSlasher(address caller);
+
+    /// @notice A slash of `fractionBps` basis points is more than the whole stake.
+    error DASignersInvalidSlashFraction(uint256 fractionBps);
+
     /// @notice Epochs must be at least one block long.
     error DASignersInvalidEpochBlocks();
 
@@ -219,6 +244,14 @@ interface IDASigners {
     /// @notice Pays a leaving caller its stake once the withdrawal delay is over and removes it from the registry.
     function withdraw() external;
 
+    /// @notice Takes `fractionBps` / 10000 of the stake of `account` and sends it to the caller, the slasher: of its
+    /// stake from the next epoch on (the epoch in progress keeps its set, and attestations their weights), or of its
+    /// locked stake if it is leaving. Nothing for an account that is not registered (it withdrew already).
+    /// @dev Only `slasher()`. Reverts with DASignersNotSlasher or DASignersInvalidSlashFraction. Emits
+    /// SignerSlashed when it takes something.
+    /// @return amount The wei sent to the slasher.
+    function slash(address account, uint256 fractionBps) external returns (uint256 amount);
+
     /// @notice The current epoch: (block.number - genesisBlock) / epochBlocks.
     function epoch() external view returns (uint256);
 
@@ -255,6 +288,13 @@ interface IDASigners {
 
     /// @notice Cell columns of a blob, assigned to the signers of every epoch.
     function columnsPerBlob() external pure returns (uint256);
+
+    /// @notice The contract allowed to {slash} (zero: none), bound at deployment.
+    function slasher() external view returns (address);
+
+    /// @notice The slot of `account` and the first epoch it is a member of (the compact part of {signerOf}): while
+    /// it stays registered it holds that slot in every epoch from `activeFromEpoch` on until it leaves.
+    function slotOf(address account) external view returns (bool registered, uint256 slot, uint256 activeFromEpoch);
 
     /// @notice The registration of `account` (`registered` false if none).
     function signerOf(address account) external view returns (SignerInfo memory);

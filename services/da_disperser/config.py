@@ -16,6 +16,8 @@ DEFAULT_DA_DISPERSER_PORT = 51001
 DEFAULT_DA_DISPERSER_HTTP_PORT = 51002
 #: On the local network without a key: dev account 0, the CLI's own (every other dev account has a role).
 DISPERSER_DEV_INDEX = 0
+#: The random challenger's own account locally (no other daemon uses it).
+CHALLENGER_DEV_INDEX = 11
 
 
 class DADisperserSettings(DASettings, DaemonSettings):
@@ -31,6 +33,10 @@ class DADisperserSettings(DASettings, DaemonSettings):
     da_disperser_private_key: SecretStr | None = None
     # Threads serving gRPC calls (dispersal itself is one worker, in order).
     da_disperser_grpc_workers: int = Field(default=8, gt=0)
+    # Random sampling challenges (services.da_disperser.challenger): seconds between two (0: off; `zg up`: 60), and
+    # the key that posts the bonds and claims the missed ones.
+    da_challenge_interval: float = Field(default=0, ge=0)
+    da_challenger_private_key: SecretStr | None = None
 
 
 def disperser_account(settings: DADisperserSettings) -> LocalAccount:
@@ -41,3 +47,8 @@ def disperser_account(settings: DADisperserSettings) -> LocalAccount:
 def queue_dir(settings: DADisperserSettings) -> Path:
     """The persisted dispersal queue (services.common.dispersal)."""
     return settings.data_dir / "da-disperser" / "queue"
+
+
+def challenger_account(settings: DADisperserSettings) -> LocalAccount:
+    """ZG_DA_CHALLENGER_PRIVATE_KEY, else (local network only) dev account 11."""
+    return role_account(settings, "da_challenger_private_key", CHALLENGER_DEV_INDEX, "DA challenger")

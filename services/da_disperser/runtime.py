@@ -17,10 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from services.common.dispersal import DONE, FAILED, INSUFFICIENT_SIGNATURES, DispersalPipeline, DispersalRequest
-from services.da_disperser.config import DADisperserSettings, disperser_account, queue_dir
+from services.da_disperser.challenger import RandomChallenger
+from services.da_disperser.config import DADisperserSettings, challenger_account, disperser_account, queue_dir
+from zerog.da.challenges import ChallengeContract
 from zerog.da.client import DAClient
 from zerog.da.proto import disperser_pb2 as pb
-from zerog.errors import ConfigError
+from zerog.errors import ComponentUnavailableError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,23 @@ class DADisperserRuntime:
         self.client = DAClient(settings, disperser_account(settings))
         self.pipeline = DispersalPipeline(queue_dir(settings), self.client)
         self._server: grpc.Server | None = None
+        self.challenger = self._challenger()
+
+    def _challenger(self) -> RandomChallenger | None:
+        """The random sampling challenger, if ZG_DA_CHALLENGE_INTERVAL is set and the chain can check cells."""
+        if not self.settings.da_challenge_interval:
+            return None
+        contracts = self.client.contracts
+        try:
+            challenges = ChallengeContract(contracts.w3, contracts.deployment)
+        except ComponentUnavailableError:
+            log.warning("ZG_DA_CHALLENGE_INTERVAL is set but this deployment has no DAChallenges: no challenges")
+            return None
+        if not challenges.enabled():
+            log.warning("sampling challenges are off on this chain (no EIP-2537 precompiles): no random challenges")
+            return None
+        account = challenger_account(self.settings)
+        return RandomChallenger(contracts, challenges, account, self.settings.da_challenge_interval)
 
     @property
     def grpc_address(self) -> str:
@@ -77,9 +96,13 @@ class DADisperserRuntime:
             raise ConfigError(f"cannot listen on {self.grpc_address} for gRPC (set ZG_DA_DISPERSER_PORT)")
         server.start()
         self._server = server
+        if self.challenger is not None:
+            self.challenger.start()
         log.info("DA disperser gRPC API on %s", self.grpc_address)
 
     def close(self) -> None:
+        if self.challenger is not None:
+            self.challenger.stop()
         if self._server is not None:
             self._server.stop(GRACE_SECONDS).wait()
             self._server = None

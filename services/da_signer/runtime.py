@@ -8,21 +8,23 @@ import threading
 import time
 
 from services.common.runtime import DaemonRuntime, daemon_web3
+from services.da_signer.challenges import ChallengeFollower, ChallengeResponder
 from services.da_signer.config import DASignerSettings, signer_account, signer_dir, signer_socket
 from services.da_signer.registrar import Registrar
 from services.da_signer.store import SignerStore
 from services.da_signer.sync import UploadFollower
 from zerog.da import kzg
-from zerog.da.contracts import CONTRACTS as DA_CONTRACTS
-from zerog.da.contracts import ENTRANCE_CONTRACT, DAContracts, SignerSetView
+from zerog.da.challenges import ChallengeContract
+from zerog.da.contracts import ENTRANCE_CONTRACT, REQUIRED_CONTRACTS, DAContracts, SignerSetView
 from zerog.da.keys import signer_keys
+from zerog.errors import ComponentUnavailableError
 
 log = logging.getLogger(__name__)
 
 
 class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
     name = "signer"
-    uses_contracts = DA_CONTRACTS
+    uses_contracts = REQUIRED_CONTRACTS
 
     def __init__(self, settings: DASignerSettings) -> None:
         super().__init__(settings)
@@ -41,6 +43,8 @@ class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
         self.bytes_received = 0
         self._stop_pruner = threading.Event()
         self._pruner: threading.Thread | None = None
+        self.challenge_contract = self._challenge_contract()
+        self.challenge_follower: ChallengeFollower | None = None
 
     def prepare(self) -> None:
         """Load the KZG setup and open the store (fails with ConfigError on another signer's data dir)."""
@@ -64,6 +68,14 @@ class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
             resync=self.settings.resync,
         )
         self._follower.start()
+        if self.challenge_contract is not None:
+            responder = ChallengeResponder(self.challenge_contract, self.account, self._store)
+            self.challenge_follower = ChallengeFollower(
+                daemon_web3(self.settings.rpc_url), self.challenge_contract, self.account.address, self._store,
+                confirmations=self.settings.confirmations, poll_interval=self.settings.poll_interval,
+                resync=self.settings.resync, after_poll=responder.run_once,
+            )  # fmt: skip
+            self.challenge_follower.start()
         self.registrar.start()
         self._stop_pruner.clear()
         self._pruner = threading.Thread(target=self._prune_loop, name="da-signer-pruner", daemon=True)
@@ -74,7 +86,22 @@ class SignerRuntime(DaemonRuntime[SignerStore, UploadFollower]):
             self.chain_id, signer_dir(self.settings),
         )  # fmt: skip
 
+    def _challenge_contract(self) -> ChallengeContract | None:
+        """DAChallenges if the deployment has it enabled (the chain has the EIP-2537 precompiles), else None."""
+        try:
+            contract = ChallengeContract(self.w3, self.deployment)
+        except ComponentUnavailableError:
+            log.info("no DAChallenges in this deployment: not answering sampling challenges")
+            return None
+        if not contract.enabled():
+            log.info("DAChallenges is disabled on this chain (no EIP-2537 precompiles): no challenges to answer")
+            return None
+        return contract
+
     def stop_workers(self) -> None:
+        if self.challenge_follower is not None:
+            self.challenge_follower.stop()
+            self.challenge_follower = None
         self.registrar.stop()
         self._stop_pruner.set()
         if self._pruner is not None:

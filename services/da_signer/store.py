@@ -64,6 +64,18 @@ CREATE TABLE IF NOT EXISTS columns (
     PRIMARY KEY (data_root, col)
 );
 
+CREATE TABLE IF NOT EXISTS challenges (
+    id INTEGER PRIMARY KEY,                -- DAChallenges id of a challenge of this signer
+    data_root TEXT NOT NULL,
+    blob_index INTEGER NOT NULL,
+    col INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,             -- last block an answer counts in
+    block_number INTEGER NOT NULL,         -- of the ChallengeCreated log (reorgs)
+    state TEXT NOT NULL,                   -- open | sent | answered | claimed | missing
+    tx_hash TEXT,                          -- the latest respond transaction sent
+    updated_at REAL NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS attestations (
     data_root TEXT NOT NULL,
     epoch INTEGER NOT NULL,
@@ -95,6 +107,23 @@ class Upload:
     length: int = 0
     #: First epoch the signer no longer keeps (nor serves) the root's cells.
     expiry_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class ChallengeRow:
+    """A challenge of this signer, as the responder tracks it (states: open, sent, answered, claimed, missing)."""
+
+    id: int
+    data_root: str
+    blob_index: int
+    column: int
+    deadline: int
+    state: str
+    tx_hash: str | None
+
+
+#: States of a challenge the responder still watches (a missing cell may come back, and a claim closes it).
+CHALLENGE_PENDING = ("open", "sent", "missing")
 
 
 @dataclass(frozen=True)
@@ -224,6 +253,37 @@ class SignerStore(SqliteStore):
         count = conn.execute("DELETE FROM uploads WHERE block_number >= ?", (from_block,)).rowcount
         if count:
             log.warning("reorg: forgetting %d uploads from block %d on (their cells stay)", count, from_block)
+
+    def add_challenge(
+        self, conn: sqlite3.Connection, challenge_id: int, data_root: str, blob_index: int, column: int,
+        deadline: int, block_number: int,
+    ) -> None:  # fmt: skip
+        """A challenge of this signer seen on chain (kept as it is if seen before: a resync must not reopen it)."""
+        conn.execute(
+            "INSERT OR IGNORE INTO challenges (id, data_root, blob_index, col, deadline, block_number, state, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)",
+            (challenge_id, data_root, blob_index, column, deadline, block_number, time.time()),
+        )
+
+    def rollback_challenges(self, conn: sqlite3.Connection, from_block: int) -> None:
+        conn.execute("DELETE FROM challenges WHERE block_number >= ? AND state = 'open'", (from_block,))
+
+    def challenges(self, states: tuple[str, ...] | None = None) -> list[ChallengeRow]:
+        query = "SELECT id, data_root, blob_index, col, deadline, state, tx_hash FROM challenges"
+        with self.lock:
+            if states is None:
+                rows = self.conn.execute(f"{query} ORDER BY id").fetchall()
+            else:
+                marks = ", ".join("?" * len(states))
+                rows = self.conn.execute(f"{query} WHERE state IN ({marks}) ORDER BY id", states).fetchall()  # noqa: S608
+        return [ChallengeRow(*tuple(r)) for r in rows]
+
+    def set_challenge_state(self, challenge_id: int, state: str, tx_hash: str | None = None) -> None:
+        with self.lock:
+            self.conn.execute(
+                "UPDATE challenges SET state = ?, tx_hash = COALESCE(?, tx_hash), updated_at = ? WHERE id = ?",
+                (state, tx_hash, time.time(), challenge_id),
+            )
 
     # ------------------------------------------------------------ queries
 

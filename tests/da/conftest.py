@@ -58,6 +58,17 @@ def genesis_row(
     )
 
 
+@dataclass(frozen=True)
+class ChallengeParameters:
+    """DAChallenges' constructor arguments but the entrance."""
+
+    verifier: str
+    bond: int = 10**16
+    response_blocks: int = 5
+    slash_bps: int = 1000
+    enabled: bool = True
+
+
 @dataclass
 class Quorum:
     """A deployed DASigners + DAEntrance and the keys of the genesis signers, by slot."""
@@ -67,6 +78,8 @@ class Quorum:
     members: list[Any]
     keys: list[KeyPair]
     stakes: list[int]
+    #: DAChallenges on the pair, the registry's slasher (create_quorum(challenges=...)).
+    challenges: Any = None
 
     def digest(self, chain: Any, root: bytes, epoch: int, quorum_id: int = 0) -> bytes:
         return attestation_digest(chain_id(chain), self.entrance.address, root, epoch, quorum_id)
@@ -134,6 +147,7 @@ def create_registry(project: Any, admin: Any, chain: Any) -> Callable[..., Any]:
         value: int | None = None,
         rows: Sequence[tuple] | None = None,
         quorums: tuple[int, int] = QUORUMS,
+        slasher: str = ZERO_ADDRESS,
     ) -> Any:
         from scripts.deploy import create_address
 
@@ -143,9 +157,8 @@ def create_registry(project: Any, admin: Any, chain: Any) -> Callable[..., Any]:
         if rows is None:
             rows = [genesis_row(chain, at, m, keys(k), s) for m, k, s in zip(members, ids, stakes, strict=True)]
         total = sum(r[-1] for r in rows) if value is None else value
-        registry = project.DASigners.deploy(
-            epoch_blocks, min_stake, withdraw_delay, quorums, list(rows), sender=admin, value=total
-        )
+        params = (epoch_blocks, min_stake, withdraw_delay, quorums, slasher)
+        registry = project.DASigners.deploy(params, list(rows), sender=admin, value=total)
         assert registry.address == at
         return registry
 
@@ -163,11 +176,23 @@ def create_quorum(project: Any, admin: Any, create_registry: Callable[..., Any])
         members: Sequence[Any] = (),
         quorums: tuple[int, int] = QUORUMS,
         retention: int = RETENTION,
+        challenges: ChallengeParameters | None = None,
     ) -> Quorum:
+        """With `challenges`, a DAChallenges too, from the nonce after DAEntrance's, bound as the slasher."""
+        from scripts.deploy import create_address
+
         stakes = list(stakes) if stakes is not None else [STAKE] * n
-        registry = create_registry(members, stakes, quorums=quorums)
+        slasher = create_address(admin.address, admin.nonce + 2) if challenges else ZERO_ADDRESS
+        registry = create_registry(members, stakes, quorums=quorums, slasher=slasher)
         entrance = project.DAEntrance.deploy(registry.address, blob_fee, GRACE_BLOCKS, retention, sender=admin)
-        return Quorum(registry, entrance, list(members), [keys(k) for k in range(n)], stakes)
+        contract = None
+        if challenges:
+            c = challenges
+            contract = project.DAChallenges.deploy(
+                entrance.address, c.verifier, c.bond, c.response_blocks, c.slash_bps, c.enabled, sender=admin
+            )
+            assert contract.address == slasher
+        return Quorum(registry, entrance, list(members), [keys(k) for k in range(n)], stakes, contract)
 
     return create
 

@@ -2,7 +2,7 @@
 ckzg computes verify on chain, altered ones do not, malformed ones revert with the library's custom errors; the
 interpolation and the point decompression are checked on their own (KZGCellProofHarness) against the spec's coset
 and py_ecc. The EIP-2537 precompiles need Prague: these tests run on an anvil of their own with that hardfork (the
-project's chains still run Cancun)."""
+project's chains run it too, since the DA sampling challenges)."""
 
 from __future__ import annotations
 
@@ -198,7 +198,7 @@ def test_malformed_point__reverts(verifier: Any, blob: encoding.Encoded) -> None
 
 
 def test_before_prague__reverts_precompile_failed(project: Any, accounts: Any, blob: encoding.Encoded) -> None:
-    """The project's chains run Cancun: there the EIP-2537 addresses are empty accounts, whose calls succeed with
+    """Before Prague the EIP-2537 addresses are empty accounts, whose calls succeed with
     no output; the check reverts rather than reads that as a verdict."""
     with networks.ethereum.local.use_provider("foundry", provider_settings={"evm_version": "cancun"}):
         verifier = project.KZGCellVerifier.deploy(sender=accounts[0])

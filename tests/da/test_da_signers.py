@@ -18,6 +18,7 @@ from tests.da.conftest import (
     QUORUMS,
     STAKE,
     WITHDRAW_DELAY,
+    ZERO_ADDRESS,
     advance_to_epoch,
     chain_id,
     genesis_row,
@@ -28,20 +29,20 @@ from zerog.chain import ErrorDecoder
 from zerog.da.bls import G1, G2, P, aggregate_g1
 from zerog.da.contracts import EpochSigner, assign_columns, assign_quorums, quorum_count, registration_digest
 
+#: The constructor: Parameters (epochBlocks, minStake, withdrawDelayEpochs, quorums, slasher), the genesis set.
 GENESIS_TYPES = [
-    "uint256",
-    "uint256",
-    "uint256",
-    "(uint256,uint256)",
+    "(uint256,uint256,uint256,(uint256,uint256),address)",
     "(address,(uint256,uint256),(uint256[2],uint256[2]),(uint256,uint256),string,uint256)[]",
 ]
 MAX_SIGNERS = 32
 
 
 def deploy_revert(project: Any, chain: Any, sender: Any, args: list[Any], value: int = 0) -> str:
-    """The decoded custom error of deploying DASigners with `args` (ape leaves constructor errors undecoded)."""
+    """The decoded custom error of deploying DASigners with `args` = [epochBlocks, minStake, withdrawDelayEpochs,
+    quorums, genesis] and no slasher (ape leaves constructor errors undecoded)."""
     contract_type = project.DASigners.contract_type
-    data = contract_type.deployment_bytecode.bytecode + encode(GENESIS_TYPES, args).hex()
+    *params, genesis = args
+    data = contract_type.deployment_bytecode.bytecode + encode(GENESIS_TYPES, [(*params, ZERO_ADDRESS), genesis]).hex()
     with pytest.raises(ContractCustomError) as info:
         chain.provider.web3.eth.call({"from": sender.address, "data": data, "value": value})
     abi = [item.model_dump(mode="json", by_alias=True) for item in contract_type.abi]

@@ -17,6 +17,7 @@ from zerog.da.settings import DASettings
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
+    from zerog.da.challenges import ChallengeContract
     from zerog.da.client import DAClient
     from zerog.da.contracts import DAContracts
 
@@ -133,6 +134,105 @@ def status(ctx: CliContext, root: str) -> None:
     ctx.emit(info, "\n".join(lines))
 
 
+def _challenge_contract(ctx: CliContext, require_enabled: bool = True) -> ChallengeContract:
+    from zerog.chain import Deployment, connect
+    from zerog.da.challenges import ChallengeContract
+
+    settings = ctx.load(DASettings)
+    w3 = connect(settings.rpc_url)
+    contract = ChallengeContract(w3, Deployment.for_settings(settings, w3.eth.chain_id))
+    if require_enabled and not contract.enabled():
+        raise click.ClickException(
+            "sampling challenges are off on this chain: it has no EIP-2537 BLS12-381 precompiles (the Prague "
+            "hardfork), which the on-chain cell proof check needs (the deploy probed them and disabled DAChallenges)"
+        )
+    return contract
+
+
+def _describe(c: dict) -> str:
+    return (
+        f"challenge {c['id']}: signer {c['signer']}, cell {c['column']} of blob {c['blobIndex']} of {c['dataRoot']}, "
+        f"{c['status']} (deadline block {c['deadline']})"
+    )
+
+
+@da.command()
+@click.argument("root", metavar="ROOT", required=False)
+@click.argument("signer_address", metavar="SIGNER", required=False)
+@click.option("--claim", "claim_id", type=int, default=None, help="Claim challenge ID, unanswered past its deadline.")
+@click.option("--withdraw", is_flag=True, help="Withdraw your credits (bonds and slashed stake of claims).")
+@click.option("--no-wait", is_flag=True, help="Return once the challenge is on chain.")
+@pass_cli
+def challenge(
+    ctx: CliContext, root: str | None, signer_address: str | None, claim_id: int | None, withdraw: bool, no_wait: bool
+) -> None:
+    """Challenge SIGNER to prove on chain it holds a random cell of ROOT (it attested it); posts the deploy's bond.
+    Waits for the answer or the deadline. A correct answer pays the signer the bond; once the deadline passed
+    without one, `--claim ID` credits you the bond back plus the slashed part of the signer's stake."""
+    import time
+
+    from web3.logs import DISCARD
+
+    from zerog.accounts import load_account
+    from zerog.da.challenges import ChallengeStatus
+    from zerog.da.retrieve import parse_root
+
+    account = load_account(ctx.load(DASettings))
+    if withdraw:
+        contract = _challenge_contract(ctx, require_enabled=False)
+        amount = contract.credits(account.address)
+        if amount == 0:
+            raise click.ClickException(f"{account.address} has no challenge credits to withdraw")
+        tx = contract.withdraw(account)["transactionHash"].to_0x_hex()
+        ctx.emit({"account": account.address, "amount": str(amount), "tx": tx}, f"withdrew {amount} wei (tx {tx})")
+        return
+    if claim_id is not None:
+        contract = _challenge_contract(ctx, require_enabled=False)
+        receipt = contract.claim(account, claim_id)
+        events = contract.contract.events.ChallengeClaimed().process_receipt(receipt, errors=DISCARD)
+        slashed = int(events[0]["args"]["slashed"]) if events else 0
+        out = {**contract.get(claim_id).to_json(), "slashed": slashed, "tx": receipt["transactionHash"].to_0x_hex()}
+        ctx.emit(out, _describe(out) + f": {slashed} wei slashed, credited to {out['challenger']} with the bond "
+                 "(`zg da challenge --withdraw`)")  # fmt: skip
+        return
+    if root is None or signer_address is None:
+        raise click.UsageError("ROOT and SIGNER are needed (or --claim ID, or --withdraw)")
+    contract = _challenge_contract(ctx)
+    c = contract.challenge(account, parse_root(root), signer_address)
+    if not no_wait:
+        if not ctx.as_json:
+            ctx.console.print(f"[dim]…[/dim] {_describe(c.to_json())}", highlight=False)
+        while c.status == ChallengeStatus.OPEN and contract.w3.eth.block_number <= c.deadline:
+            time.sleep(1)
+            c = contract.get(c.id)
+    out = c.to_json()
+    text = _describe(out)
+    if c.status == ChallengeStatus.ANSWERED:
+        text += ": the signer proved it holds the cell (the bond is its pay)"
+    elif c.status == ChallengeStatus.OPEN and not no_wait:
+        out["status"] = "missed"
+        text += f": deadline missed, claim with `zg da challenge --claim {c.id}`"
+    ctx.emit(out, text)
+
+
+@da.command()
+@click.option("--limit", type=int, default=20, show_default=True, help="How many, newest first.")
+@pass_cli
+def challenges(ctx: CliContext, limit: int) -> None:
+    """The newest sampling challenges and how they ended."""
+    contract = _challenge_contract(ctx, require_enabled=False)
+    rows = [c.to_json() for c in contract.recent(limit)]
+    enabled = contract.enabled()
+    lines = [] if enabled else ["challenges are off on this chain (no EIP-2537 precompiles)"]
+    lines += [_describe(r) for r in rows] or ["no challenges yet"]
+    params = {
+        "bond": str(contract.bond()),
+        "responseBlocks": contract.response_blocks(),
+        "slashBps": contract.slash_bps(),
+    }
+    ctx.emit({"enabled": enabled, **params, "challenges": rows}, "\n".join(lines))
+
+
 da.add_command(
     start_command(
         "services.da_server.main:DAEMON",
@@ -197,21 +297,42 @@ def earnings(ctx: CliContext, index: int | None) -> None:
     """The blob fees credited to this signer (for the blobs it attested) and not withdrawn yet."""
     contracts, account = _signer_contracts(ctx, index)
     amount = contracts.earnings(account.address)
-    ctx.emit({"account": account.address, "earnings": str(amount)}, f"{account.address}: {amount} wei to withdraw")
+    credits = _challenge_credits(ctx, account.address)
+    text = f"{account.address}: {amount} wei of blob fees to withdraw"
+    if credits is not None:
+        text += f", {credits} wei from answered challenges"
+    out = {"account": account.address, "earnings": str(amount), "challengeCredits": str(credits or 0)}
+    ctx.emit(out, text)
+
+
+def _challenge_credits(ctx: CliContext, account: str) -> int | None:
+    """Bonds of challenges the signer answered, not withdrawn yet (None: no DAChallenges in this deployment)."""
+    from zerog.errors import ComponentUnavailableError
+
+    try:
+        return _challenge_contract(ctx, require_enabled=False).credits(account)
+    except ComponentUnavailableError:
+        return None
 
 
 @signer.command()
 @_INDEX
 @pass_cli
 def withdraw(ctx: CliContext, index: int | None) -> None:
-    """Withdraw this signer's credited blob fees to its account."""
+    """Withdraw this signer's credited blob fees (and bonds of answered challenges) to its account."""
     contracts, account = _signer_contracts(ctx, index)
     amount = contracts.earnings(account.address)
-    if amount == 0:  # the contract would revert DAEntranceNothingToWithdraw: say so without paying gas
+    credits = _challenge_credits(ctx, account.address) or 0
+    if amount == 0 and credits == 0:  # the contracts would revert NothingToWithdraw: say so without paying gas
         raise click.ClickException(f"{account.address} has no earnings to withdraw (attest blobs to earn fees)")
-    receipt = contracts.withdraw_earnings(account)
-    tx = receipt["transactionHash"].to_0x_hex()
+    txs = []
+    if amount:
+        txs.append(contracts.withdraw_earnings(account)["transactionHash"].to_0x_hex())
+    if credits:  # bonds of answered challenges
+        txs.append(_challenge_contract(ctx, require_enabled=False).withdraw(account)["transactionHash"].to_0x_hex())
+    total = amount + credits
     ctx.emit(
-        {"account": account.address, "amount": str(amount), "tx": tx},
-        f"withdrew {amount} wei to {account.address} (tx {tx})",
-    )
+        {"account": account.address, "amount": str(total), "fees": str(amount), "challengeCredits": str(credits),
+         "txs": txs},
+        f"withdrew {total} wei to {account.address} (tx {', '.join(txs)})",
+    )  # fmt: skip

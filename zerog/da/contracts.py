@@ -22,8 +22,14 @@ from zerog.errors import ConfigError, DeploymentNotFoundError, ZeroGError
 
 SIGNERS_CONTRACT = "DASigners"
 ENTRANCE_CONTRACT = "DAEntrance"
+VERIFIER_CONTRACT = "KZGCellVerifier"
+CHALLENGES_CONTRACT = "DAChallenges"
 #: Every DA contract, in deploy order.
-CONTRACTS = (SIGNERS_CONTRACT, ENTRANCE_CONTRACT)
+CONTRACTS = (VERIFIER_CONTRACT, SIGNERS_CONTRACT, ENTRANCE_CONTRACT, CHALLENGES_CONTRACT)
+#: The contracts every DA client needs (DAChallenges is optional: older deployments, tests without it).
+REQUIRED_CONTRACTS = (SIGNERS_CONTRACT, ENTRANCE_CONTRACT)
+#: EIP-2537's G1ADD: the deploy probes it to know whether the chain can check cells (Prague).
+G1ADD_PRECOMPILE = "0x000000000000000000000000000000000000000b"
 COLUMNS_PER_BLOB = 128
 
 _DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
@@ -205,7 +211,7 @@ class DAContracts:
     def __init__(self, w3: Web3, deployment: Deployment) -> None:
         self.w3 = w3
         self.deployment = deployment
-        deployment.require("DA", CONTRACTS)
+        deployment.require("DA", REQUIRED_CONTRACTS)
         try:
             self.signers: Contract = deployment.contract(w3, SIGNERS_CONTRACT)
             self.entrance: Contract = deployment.contract(w3, ENTRANCE_CONTRACT)
@@ -295,6 +301,10 @@ class DAContracts:
             to_checksum_address(uploader) if known else None, int(upload_epoch), bool(verified), int(verified_epoch),
             int(quorum_id), int(blobs), int(fee), int(expiry), bool(expired),
         )  # fmt: skip
+
+    @property
+    def epoch_blocks(self) -> int:
+        return self._clock[1]
 
     def epoch_start_block(self, epoch: int) -> int:
         genesis, epoch_blocks, _ = self._clock

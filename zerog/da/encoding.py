@@ -89,6 +89,25 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def merkle_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """The siblings of leaf `index` up to the root of `merkle_root(leaves)`, leaf level first."""
+    if not 0 <= index < len(leaves):
+        raise EncodingError(f"no leaf {index} among {len(leaves)}")
+    level = list(leaves)
+    level += [bytes(32)] * ((1 << (len(level) - 1).bit_length()) - len(level))
+    path = []
+    while len(level) > 1:
+        path.append(level[index ^ 1])
+        level = [keccak(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+        index //= 2
+    return path
+
+
+def commitment_path(commitments: Sequence[bytes], blob: int) -> list[bytes]:
+    """The merkle path of blob `blob`'s commitment to the data root's tree (what DAChallenges.respond checks)."""
+    return merkle_path([keccak(c) for c in commitments], blob)
+
+
 def data_root(length: int, commitments: Sequence[bytes]) -> bytes:
     """The data root of a `length`-byte payload whose blobs have these KZG commitments."""
     if len(commitments) != blob_count(length):

@@ -28,3 +28,9 @@ class DASettings(Settings):
     # Epochs signers keep a blob's cells from its upload epoch on (100 epochs of 1000 one-second blocks locally:
     # about 28 hours).
     da_retention_epochs: int = Field(default=100, ge=1)
+    # Sampling challenges (deploy time): the bond a challenger posts (paid to a signer that answers), the blocks a
+    # signer has to answer, and the part of its stake an unanswered challenge slashes (basis points). They need the
+    # EIP-2537 precompiles (Prague); on a chain without them DAChallenges is deployed disabled.
+    da_challenge_bond_wei: int = Field(default=10**16, ge=0)
+    da_challenge_response_blocks: int = Field(default=50, gt=0)
+    da_challenge_slash_bps: int = Field(default=1000, ge=0, le=10_000)

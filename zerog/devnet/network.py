@@ -159,12 +159,17 @@ def daemons(settings: NetworkSettings) -> list[Daemon]:
         settings.da_disperser_http_port,
         api_port=grpc_port,
         endpoint=f"[{host}]:{grpc_port}" if ":" in host else f"{host}:{grpc_port}",
-        secrets=("da_disperser_private_key", "da_disperser_token"),
+        secrets=("da_disperser_private_key", "da_disperser_token", "da_challenger_private_key"),
+        # Random sampling challenges of the signers, one a minute (dev account 11 posts the bonds).
+        env={"ZG_DA_CHALLENGE_INTERVAL": str(LOCAL_CHALLENGE_INTERVAL)},
     )
     # The explorer indexes the chain from block 0 and asks the indexer which nodes hold a file.
     explorer = Daemon("explorer", "services.explorer", settings.explorer_host, settings.explorer_port)
     return [faucet, *storage, indexer, kv, compute, *da_signers, da_disperser, explorer]
 
+
+#: Seconds between two random sampling challenges on the local network (`zg up`).
+LOCAL_CHALLENGE_INTERVAL = 60
 
 #: Daemons that start only once the named ones are healthy.
 _STARTS_AFTER = {"indexer": "storage-", "kv": "indexer", "explorer": "indexer", "da-disperser": "da-signer-"}

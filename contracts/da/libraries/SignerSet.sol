@@ -185,6 +185,16 @@ library SignerSet {
         return newStake;
     }
 
+    /// @notice Slot `index` has `amount` less stake from epoch `epoch` + 1 on (at most its stake); returns its new
+    /// stake.
+    function decrease(Set storage set, uint256 epoch, uint256 index, uint256 amount) internal returns (uint256) {
+        Stake storage stake = set.slots[index].stake;
+        uint256 newStake = stake.next - amount;
+        _setStake(stake, epoch, newStake);
+        _editNext(set, epoch).totalStake -= amount.toUint128();
+        return newStake;
+    }
+
     /// @notice Slot `index` stops being a member from epoch `epoch` + 1 on; returns the stake it held.
     function remove(Set storage set, uint256 epoch, uint256 index) internal returns (uint256 stake) {
         Slot storage slot = set.slots[index];
