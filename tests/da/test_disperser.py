@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import grpc
 import pytest
@@ -55,8 +56,20 @@ class DisperserDaemon(DaemonProcess):
             "ZG_DA_MAX_BLOB_SIZE": str(MAX_BLOB),
         }
         super().__init__(settings, "da-disperser", "services.da_disperser", http_port, **env)
+        self.channel: grpc.Channel | None = None
+        self.connect()
+
+    def connect(self) -> None:
+        """A new channel: after a restart the old one's connection was reset, and its next call would fail."""
+        if self.channel is not None:
+            self.channel.close()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
         self.stub = pb_grpc.DisperserStub(self.channel)
+
+    def start(self, status: str | None = None) -> Self:
+        super().start(status)
+        self.connect()
+        return self
 
 
 @pytest.fixture(scope="module")
