@@ -1,13 +1,12 @@
 """The on-chain EIP-7594 cell proof check (KZGCellVerifier, the KZGCellProof library) against ckzg: cells and proofs
 ckzg computes verify on chain, altered ones do not, malformed ones revert with the library's custom errors; the
 interpolation and the point decompression are checked on their own (KZGCellProofHarness) against the spec's coset
-and py_ecc. The EIP-2537 precompiles need Prague: these tests run on an anvil of their own with that hardfork (the
-project's chains run it too, since the DA sampling challenges)."""
+and py_ecc. The EIP-2537 precompiles need Prague, which the project's chains run (ape's test chain too); one test shows
+what a Cancun chain does."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import ckzg
@@ -41,19 +40,12 @@ GAS_BUDGET = 750_000
 
 
 @pytest.fixture(scope="module")
-def prague() -> Iterator[Any]:
-    """An anvil of its own with the Prague rules (EIP-2537 precompiles), for this module's contracts."""
-    with networks.ethereum.local.use_provider("foundry", provider_settings={"evm_version": "prague"}) as provider:
-        yield provider
-
-
-@pytest.fixture(scope="module")
-def verifier(prague: Any, project: Any, accounts: Any) -> Any:
+def verifier(project: Any, accounts: Any) -> Any:
     return project.KZGCellVerifier.deploy(sender=accounts[0])
 
 
 @pytest.fixture(scope="module")
-def harness(prague: Any, project: Any, accounts: Any) -> Any:
+def harness(project: Any, accounts: Any) -> Any:
     return project.KZGCellProofHarness.deploy(sender=accounts[0])
 
 
