@@ -1,5 +1,6 @@
-"""A JSON-RPC endpoint that forwards to a chain node until it is closed: a chain outage under a running daemon
-(a daemon does not start without its chain, so an outage test starts it through a relay and closes that)."""
+"""A JSON-RPC endpoint that forwards to another (a chain node, a storage node) until it is closed: a chain outage
+under a running daemon (a daemon does not start without its chain, so an outage test starts it through a relay and
+closes that), or a peer on another address whose answers a subclass alters (`relay`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import httpx
 
 class RpcRelay:
     def __init__(self, target: str, host: str = "127.0.0.1") -> None:
-        relay_to = target
+        self.target = target
+        relay = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                reply = httpx.post(relay_to, content=body, headers={"Content-Type": "application/json"}).content
+                reply = relay.relay(self.rfile.read(int(self.headers["Content-Length"])))
+                if reply is None:
+                    self.send_error(503)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
@@ -30,6 +34,10 @@ class RpcRelay:
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.url = f"http://{host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def relay(self, body: bytes) -> bytes | None:
+        """The answer to the request `body`: the target's (None: answer 503)."""
+        return httpx.post(self.target, content=body, headers={"Content-Type": "application/json"}).content
 
     def close(self) -> None:
         """From now on, connections are refused."""

@@ -12,17 +12,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from services.storage_miner.flow import ShardConfig
 from services.storage_miner.replication import TokenBucket
 from tests.conftest import tool_env
+from tests.rpc_relay import RpcRelay
 from tests.storage.node_fixtures import (
     Chain,
     Daemon,
@@ -44,52 +43,32 @@ INTERVAL = {"ZG_STORAGE_REPLICATION_INTERVAL": "0.2"}
 SEGMENT_METHODS = ("zgs_downloadSegmentWithProof", "zgs_downloadSegmentWithProofByTxSeq")
 
 
-class PeerProxy:
+class PeerProxy(RpcRelay):
     """A storage node's JSON-RPC as another machine serves it: forwards every call to `target`, records the
     segments asked for; while `corrupt` it flips a byte of every segment it serves, while `down` it answers 503."""
 
     def __init__(self, target: str, host: str) -> None:
-        self.target = target
         self.corrupt = False
         self.down = False
         self.asked: list[tuple[Any, int]] = []  # (root or tx seq, index) of each segment asked for
-        proxy = self
+        super().__init__(target, host)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if proxy.down:
-                    self.send_error(503)
-                    return
-                reply = httpx.post(proxy.target, content=body, headers={"Content-Type": "application/json"}).json()
-                calls, answers = json.loads(body), reply if isinstance(reply, list) else [reply]
-                by_id = {answer.get("id"): answer for answer in answers}
-                for call in calls if isinstance(calls, list) else [calls]:
-                    if call.get("method") not in SEGMENT_METHODS:
-                        continue
-                    proxy.asked.append(tuple(call["params"]))
-                    result = by_id[call["id"]].get("result")
-                    if proxy.corrupt and isinstance(result, dict):
-                        data = bytearray(base64.b64decode(result["data"]))
-                        data[100] ^= 1
-                        result["data"] = base64.b64encode(data).decode()
-                out = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer((host, 0), Handler)
-        self.url = f"http://{host}:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def relay(self, body: bytes) -> bytes | None:
+        if self.down:
+            return None
+        reply = json.loads(super().relay(body) or b"null")
+        calls, answers = json.loads(body), reply if isinstance(reply, list) else [reply]
+        by_id = {answer.get("id"): answer for answer in answers}
+        for call in calls if isinstance(calls, list) else [calls]:
+            if call.get("method") not in SEGMENT_METHODS:
+                continue
+            self.asked.append(tuple(call["params"]))
+            result = by_id[call["id"]].get("result")
+            if self.corrupt and isinstance(result, dict):
+                data = bytearray(base64.b64decode(result["data"]))
+                data[100] ^= 1
+                result["data"] = base64.b64encode(data).decode()
+        return json.dumps(reply).encode()
 
 
 @pytest.fixture(scope="module")
